@@ -1,0 +1,1 @@
+"""Thin pykka actors: state, wiring and supervision. Logic lives in plain modules."""

@@ -1,0 +1,1 @@
+"""Audio engine: decoding, segment plans, the processing chain and encoders."""

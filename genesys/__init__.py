@@ -1,0 +1,1 @@
+"""Genesys Cloud client: OAuth, REST with retries and rate limiting, notifications."""

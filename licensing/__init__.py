@@ -1,0 +1,1 @@
+"""Hardware-locked, Ed25519-signed licenses with trusted time."""

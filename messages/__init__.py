@@ -1,0 +1,1 @@
+"""Frozen dataclasses exchanged by actors."""

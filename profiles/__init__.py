@@ -1,0 +1,1 @@
+"""Export profiles: JSON Schema, validation, defaults and scoping."""

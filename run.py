@@ -1,0 +1,59 @@
+"""callexport entry point: `python run.py [COMMAND] ...`.
+
+Each sub-command lives in its own module, imported only when it is used, so that
+`python run.py simulate` does not pay for the audio stack and a broken optional module
+cannot stop the others. A command module provides `add_arguments(parser)` and
+`main(args) -> int`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# command -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "service": ("service.cli", "run the export service in the foreground (the default)"),
+    "demo": ("service.demo", "run the service against the built-in Genesys Cloud simulator"),
+    "export": ("service.export_once", "export one conversation now and exit"),
+    "simulate": ("simulator.cli", "run the Genesys Cloud simulator on loopback"),
+    "profiles": ("profiles.cli", "validate a profile document and preview file paths"),
+    "metadata": ("storage.cli", "list the metadata streams or attributes of an exported file"),
+    "audio": ("audio.cli", "convert a recording with the service's audio chain"),
+    "transcript": ("transcripts.cli", "convert a Genesys Cloud transcript document"),
+    "license": ("licensing.cli", "hardware id, license status and the vendor signing tool"),
+    "credentials": ("genesys.credentials_cli", "store, show, delete and test the OAuth credentials"),
+}
+DEFAULT_COMMAND = "service"
+
+
+def _usage() -> str:
+    lines = ["usage: python run.py [COMMAND] [options]", "", "commands:"]
+    lines += [f"  {name:<12} {help_text}" for name, (_, help_text) in COMMANDS.items()]
+    lines += ["", "`python run.py COMMAND --help` shows a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0
+    if argv and not argv[0].startswith("-"):
+        command, rest = argv[0], argv[1:]
+    else:
+        command, rest = DEFAULT_COMMAND, argv
+    if command not in COMMANDS:
+        print(f"run.py: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module_name, help_text = COMMANDS[command]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"run.py {command}", description=help_text)
+    module.add_arguments(parser)
+    args = parser.parse_args(rest)
+    return int(module.main(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

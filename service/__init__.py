@@ -1,0 +1,1 @@
+"""The service process: settings, logging, signal handling, demo and one-shot export."""

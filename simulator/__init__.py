@@ -1,0 +1,1 @@
+"""A loopback Genesys Cloud org: HTTP + WebSocket server, scenario engine, synthetic media."""

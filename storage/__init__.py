@@ -1,0 +1,1 @@
+"""Naming templates, directory modes, conflict strategies, atomic writes and file metadata."""

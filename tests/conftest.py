@@ -1,0 +1,24 @@
+"""Shared pytest configuration."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _stop_actors():
+    """Actors are process-global: stop every one a test left running."""
+    yield
+    try:
+        import pykka
+    except ImportError:  # pragma: no cover
+        return
+    pykka.ActorRegistry.stop_all(block=True, timeout=10)
+
+
+@pytest.fixture
+def caplog_info(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO)
+    return caplog

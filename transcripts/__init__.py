@@ -1,0 +1,1 @@
+"""Speech-to-text transcript parsing, filtering, time mapping and the nine output formats."""
