@@ -1,0 +1,122 @@
+"""Service settings: a TOML file (read with the standard library) plus environment variables.
+
+Precedence, highest first: environment variables, the settings file, the defaults below.
+Credentials are not read here: `genesys.credentials` finds them (environment, credential
+manager, registry, settings file) and says where it found them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SETTINGS_FILE = "callexport.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs besides credentials. Each field documents its TOML key and env var."""
+
+    api_url: str = "https://api.mypurecloud.com"  # [genesys] api_url / CALLEXPORT_API_URL
+    login_url: str | None = None  # [genesys] login_url / CALLEXPORT_LOGIN_URL (default: derived)
+    requests_per_minute: int = 300  # [genesys] requests_per_minute / CALLEXPORT_REQUESTS_PER_MINUTE
+    heartbeat_s: float = 30.0  # [genesys] heartbeat_seconds / CALLEXPORT_HEARTBEAT_SECONDS
+    datatable: str = "CallExport Configuration"  # [configuration] datatable / CALLEXPORT_DATATABLE
+    datatable_row: str = "config"  # [configuration] row / CALLEXPORT_DATATABLE_ROW
+    datatable_column: str = "Configuration"  # [configuration] column / CALLEXPORT_DATATABLE_COLUMN
+    system_queue: str = "CallExport System"  # [configuration] system_queue / CALLEXPORT_SYSTEM_QUEUE
+    state_dir: Path = Path("state")  # [service] state_dir / CALLEXPORT_STATE_DIR
+    log_dir: Path = Path("logs")  # [service] log_dir / CALLEXPORT_LOG_DIR
+    log_level: str = "INFO"  # [service] log_level / CALLEXPORT_LOG_LEVEL
+    max_concurrent_exports: int = 8  # [service] max_concurrent_exports / CALLEXPORT_MAX_CONCURRENT_EXPORTS
+    dsp_workers: int = 0  # [service] dsp_workers / CALLEXPORT_DSP_WORKERS (0: one per CPU core)
+    status_interval_s: float = 60.0  # [service] status_interval_seconds / CALLEXPORT_STATUS_INTERVAL_SECONDS
+    shutdown_timeout_s: float = (
+        60.0  # [service] shutdown_timeout_seconds / CALLEXPORT_SHUTDOWN_TIMEOUT_SECONDS
+    )
+    wrapup_timeout_s: float = 3600.0  # [service] wrapup_timeout_seconds / CALLEXPORT_WRAPUP_TIMEOUT_SECONDS
+    transcript_wait_s: float = (
+        3600.0  # [service] transcript_wait_seconds / CALLEXPORT_TRANSCRIPT_WAIT_SECONDS
+    )
+    recording_wait_s: float = 3600.0  # [service] recording_wait_seconds / CALLEXPORT_RECORDING_WAIT_SECONDS
+    license_dir: Path | None = None  # [license] directory / CALLEXPORT_LICENSE_DIR (None: license check off)
+    ntp_servers: tuple[str, ...] = ("pool.ntp.org", "time.windows.com")  # [license] ntp_servers
+    settings_file: Path | None = field(default=None, compare=False)
+
+
+# field -> (toml section, toml key, environment variable)
+_SOURCES: dict[str, tuple[str, str, str]] = {
+    "api_url": ("genesys", "api_url", "CALLEXPORT_API_URL"),
+    "login_url": ("genesys", "login_url", "CALLEXPORT_LOGIN_URL"),
+    "requests_per_minute": ("genesys", "requests_per_minute", "CALLEXPORT_REQUESTS_PER_MINUTE"),
+    "heartbeat_s": ("genesys", "heartbeat_seconds", "CALLEXPORT_HEARTBEAT_SECONDS"),
+    "datatable": ("configuration", "datatable", "CALLEXPORT_DATATABLE"),
+    "datatable_row": ("configuration", "row", "CALLEXPORT_DATATABLE_ROW"),
+    "datatable_column": ("configuration", "column", "CALLEXPORT_DATATABLE_COLUMN"),
+    "system_queue": ("configuration", "system_queue", "CALLEXPORT_SYSTEM_QUEUE"),
+    "state_dir": ("service", "state_dir", "CALLEXPORT_STATE_DIR"),
+    "log_dir": ("service", "log_dir", "CALLEXPORT_LOG_DIR"),
+    "log_level": ("service", "log_level", "CALLEXPORT_LOG_LEVEL"),
+    "max_concurrent_exports": ("service", "max_concurrent_exports", "CALLEXPORT_MAX_CONCURRENT_EXPORTS"),
+    "dsp_workers": ("service", "dsp_workers", "CALLEXPORT_DSP_WORKERS"),
+    "status_interval_s": ("service", "status_interval_seconds", "CALLEXPORT_STATUS_INTERVAL_SECONDS"),
+    "shutdown_timeout_s": ("service", "shutdown_timeout_seconds", "CALLEXPORT_SHUTDOWN_TIMEOUT_SECONDS"),
+    "wrapup_timeout_s": ("service", "wrapup_timeout_seconds", "CALLEXPORT_WRAPUP_TIMEOUT_SECONDS"),
+    "transcript_wait_s": ("service", "transcript_wait_seconds", "CALLEXPORT_TRANSCRIPT_WAIT_SECONDS"),
+    "recording_wait_s": ("service", "recording_wait_seconds", "CALLEXPORT_RECORDING_WAIT_SECONDS"),
+    "license_dir": ("license", "directory", "CALLEXPORT_LICENSE_DIR"),
+    "ntp_servers": ("license", "ntp_servers", "CALLEXPORT_NTP_SERVERS"),
+}
+
+
+class SettingsError(ValueError):
+    """The settings file or an environment variable holds a value that cannot be used."""
+
+
+def _convert(name: str, raw: Any, source: str) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        if "Path" in str(kind):
+            return Path(str(raw)) if raw not in (None, "") else None
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if "tuple" in str(kind):
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        return None if raw in (None, "") and "None" in str(kind) else str(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{source}: {name} = {raw!r} is not a valid {kind}") from exc
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings file (if it exists) and apply environment overrides."""
+    environ = dict(os.environ if environ is None else environ)
+    path = path or Path(environ.get("CALLEXPORT_SETTINGS", DEFAULT_SETTINGS_FILE))
+    values: dict[str, Any] = {}
+    document: dict[str, Any] = {}
+    if path.exists():
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"settings file {path}: {exc}") from exc
+    for name, (section, key, env) in _SOURCES.items():
+        if key in document.get(section, {}):
+            values[name] = _convert(name, document[section][key], f"{path} [{section}] {key}")
+        if env in environ:
+            values[name] = _convert(name, environ[env], f"environment {env}")
+    settings = replace(Settings(), **values, settings_file=path if path.exists() else None)
+    if settings.max_concurrent_exports < 1:
+        raise SettingsError("max_concurrent_exports must be at least 1")
+    return settings
+
+
+def dsp_worker_count(settings: Settings) -> int:
+    return settings.dsp_workers if settings.dsp_workers > 0 else max(1, os.cpu_count() or 1)
