@@ -1,0 +1,145 @@
+"""Each output format, on hand-made documents, checked by independent validators."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from transcripts_fixtures import TUTORIAL_SAMPLE_TEXT, rich_document, sample
+from transcripts_validators import check_audlab, check_csv, check_raw, check_srt, check_vtt
+
+from transcripts.formats import FORMATS, get_format
+from transcripts.formats.csv_format import COLUMNS, TABLE_SCHEMA
+from transcripts.parse import load_transcript
+from transcripts.render import render
+from transcripts.speakers import SpeakerInfo
+
+GCTXT_LINE = re.compile(r"^\[(\d{2}):([0-5]\d):([0-5]\d)\.(\d{3})\] (Agent|Customer|IVR|Unknown): .+$")
+
+
+@pytest.fixture
+def tutorial():
+    return load_transcript(TUTORIAL_SAMPLE_TEXT)
+
+
+@pytest.fixture
+def rich():
+    return load_transcript(rich_document())
+
+
+def test_registry_has_the_nine_formats_with_their_extensions():
+    assert {name: f.extension for name, f in FORMATS.items()} == {
+        "RAW": ".json",
+        "AWS": ".json",
+        "TTML": ".ttml",
+        "SRT": ".srt",
+        "VTT": ".vtt",
+        "SAMI": ".smi",
+        "CSV": ".csv",
+        "AUDLAB": ".txt",
+        "GCTXT": ".txt",
+    }
+    assert all(f.content_type for f in FORMATS.values())
+    assert get_format("srt").name == "SRT"
+    with pytest.raises(ValueError, match="unknown transcript format 'DOCX'.*RAW, AWS"):
+        get_format("DOCX")
+
+
+def test_raw_is_the_full_document_indented_and_repaired(tutorial):
+    data = render(tutorial, "RAW")
+    check_raw(data, sample())
+
+
+def test_srt_of_the_tutorial_splits_overlaps_into_stacked_cues(tutorial):
+    subs = check_srt(render(tutorial, "SRT"))
+    assert subs[0].content == "Agent: hello Jane Doe"
+    assert (subs[0].start.total_seconds(), subs[0].end.total_seconds()) == (10.9, 14.5)
+    # Agent 16.4-17.3 and Customer 16.8-18.8 overlap: the overlap is one cue showing both.
+    overlap = next(s for s in subs if s.start.total_seconds() == 16.8)
+    assert overlap.content == "Agent: how are you\nCustomer: i'm fine how about you"
+    assert overlap.end.total_seconds() == 17.3
+    # every phrase's text appears, none is lost
+    for text in ("how are you", "i'm fine how about you", "okay", "thank you goodbye"):
+        assert any(text in s.content for s in subs)
+
+
+def test_srt_text_cannot_contain_an_arrow(rich):
+    subs = check_srt(render(rich, "SRT"))
+    assert any('"Zoë" -> ici.' in s.content for s in subs)
+
+
+def test_vtt_has_voices_escapes_and_keeps_overlaps(tutorial, rich):
+    cues = check_vtt(render(tutorial, "VTT"))
+    assert [c.voice for c in cues] == ["Agent", "Agent", "Customer", "Agent", "Agent"]
+    assert (cues[1].start, cues[1].end, cues[2].start) == ("00:00:16.400", "00:00:17.300", "00:00:16.800")
+    data = render(rich, "VTT").decode()
+    assert "Acme &amp; Co &lt;inc&gt;." in data
+    assert "--&gt; ici" in data
+    check_vtt(data.encode())
+
+
+def test_vtt_voice_carries_the_name_and_the_class_the_role(tutorial):
+    speakers = SpeakerInfo(agent_name="Jane <Smith>", customer_name="Bob & Co")
+    data = render(tutorial, "VTT", speakers=speakers).decode()
+    assert "<v.agent Jane &lt;Smith&gt;>hello Jane Doe</v>" in data
+    assert "<v.customer Bob &amp; Co>" in data
+    cues = check_vtt(data.encode())
+    assert cues[2].voice == "Bob &amp; Co"
+
+
+def test_csv_rows_columns_and_quoting(tutorial, rich):
+    rows = check_csv(render(tutorial, "CSV"), TABLE_SCHEMA)
+    assert list(rows[0]) == COLUMNS
+    assert [r["text"] for r in rows][:2] == ["hello Jane Doe", "how are you"]
+    assert rows[0]["start_offset_ms"] == "10900" and rows[0]["end_offset_ms"] == "14500"
+    assert rows[0]["confidence_source"] == "words_mean" and rows[0]["min_word_confidence"] == "0.69"
+    assert rows[0]["start_time_utc"] == "2021-01-15T03:00:08.966Z"
+    rich_rows = check_csv(render(rich, "CSV"), TABLE_SCHEMA)
+    bonjour = next(r for r in rich_rows if r["text"].startswith("Bonjour"))
+    assert bonjour["text"] == 'Bonjour, "Zoë" --> ici.'
+    assert bonjour["confidence"] == "0.82" and bonjour["confidence_source"] == "phrase"
+    assert bonjour["sentiment"] == "0.6" and bonjour["language"] == "fr-CA"
+    assert b'"Bonjour, ""Zo\xc3\xab"" --> ici."' in render(rich, "CSV")
+    assert {r["transcript_id"] for r in rich_rows} == {"tr-1", "tr-2"}
+
+
+def test_audacity_labels(tutorial, rich):
+    intervals, labels = check_audlab(render(tutorial, "AUDLAB"))
+    assert labels[0] == "Agent: hello Jane Doe"
+    assert list(intervals[0]) == [10.9, 14.5]
+    assert (
+        render(tutorial, "AUDLAB").decode().splitlines()[0] == "10.900000\t14.500000\tAgent: hello Jane Doe"
+    )
+    _, rich_labels = check_audlab(render(rich, "AUDLAB"))
+    assert "Agent: tab here merci" in rich_labels
+
+
+def test_gctxt_header_and_lines(tutorial):
+    speakers = SpeakerInfo(agent_name="Jane Smith", customer_name="John Doe")
+    text = render(tutorial, "GCTXT", speakers=speakers).decode()
+    header, body = text.split("\n\n", 1)
+    assert header.splitlines()[:5] == [
+        "Conversation: 12345abc-1234-123a-5678-abc123xyz",
+        "Communication: 12345abc-1234-123a-5678-abc123xyz",
+        "Transcript: 12345abc-1234-123a-5678-abc123xyz",
+        "Language: en-US",
+        "Media start (UTC): 2021-01-15T02:59:58.066Z",
+    ]
+    assert "Agent: Jane Smith" in header and "Customer: John Doe" in header
+    lines = body.rstrip("\n").split("\n")
+    assert all(GCTXT_LINE.match(line) for line in lines), lines
+    assert lines[0] == "[00:00:10.900] Agent: hello Jane Doe"
+
+
+def test_language_override(tutorial):
+    rows = check_csv(render(tutorial, "CSV", language="en-GB"), TABLE_SCHEMA)
+    assert {r["language"] for r in rows} == {"en-GB"}
+    assert "Language: en-GB" in render(tutorial, "GCTXT", language="en-GB").decode()
+
+
+def test_empty_document_renders_valid_empty_outputs():
+    doc = load_transcript({"conversationId": "c-1", "transcripts": [], "startTime": 5})
+    assert check_srt(render(doc, "SRT")) == []
+    assert check_vtt(render(doc, "VTT")) == []
+    assert check_csv(render(doc, "CSV"), TABLE_SCHEMA) == []
+    assert render(doc, "AUDLAB") == b""

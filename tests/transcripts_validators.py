@@ -1,0 +1,261 @@
+"""Independent third-party validators for each transcript output format (shared by the tests).
+
+Each `check_<format>(data: bytes, ...)` raises AssertionError (or the validator's own exception)
+when the output is not accepted, and returns what the validator parsed so tests can compare it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+TTML_XSD = REPO.parent / "shared" / "reference" / "ttml1-xsd" / "ttml1.xsd"
+
+# Permissive schema of the STA input (and RAW output): unknown keys are allowed everywhere.
+STA_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["transcripts"],
+    "properties": {
+        "conversationId": {"type": "string"},
+        "communicationId": {"type": "string"},
+        "startTime": {"type": "number"},
+        "transcripts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["phrases"],
+                "properties": {
+                    "startTime": {"type": "number"},
+                    "language": {"type": "string"},
+                    "phrases": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["text", "startTimeMs", "duration"],
+                            "properties": {
+                                "text": {"type": "string"},
+                                "startTimeMs": {"type": "number"},
+                                "duration": {
+                                    "type": "object",
+                                    "properties": {"milliseconds": {"type": "number", "minimum": 0}},
+                                },
+                                "participantPurpose": {"type": "string"},
+                                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                                "words": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["word", "startTimeMs"],
+                                        "properties": {
+                                            "word": {"type": "string"},
+                                            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                                            "startTimeMs": {"type": "number"},
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+_TIME = {"type": "string", "pattern": r"^\d+(\.\d+)?$"}
+_CONF = {"type": "string", "pattern": r"^(0(\.\d+)?|1(\.0+)?)$"}
+_ITEM = {
+    "type": "object",
+    "required": ["type", "alternatives"],
+    "properties": {
+        "id": {"type": "integer"},
+        "type": {"enum": ["pronunciation", "punctuation"]},
+        "start_time": _TIME,
+        "end_time": _TIME,
+        "channel_label": {"type": "string", "pattern": r"^ch_[01]$"},
+        "speaker_label": {"type": "string", "pattern": r"^spk_\d+$"},
+        "alternatives": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["confidence", "content"],
+                "properties": {"confidence": _CONF, "content": {"type": "string", "minLength": 1}},
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": False,
+    "if": {"properties": {"type": {"const": "pronunciation"}}},
+    "then": {"required": ["start_time", "end_time"]},
+}
+# Amazon publishes no schema for Transcribe batch output; this one follows its documentation
+# (how-input.html, channel-id-output-batch.html) strictly: string times and confidences.
+AWS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["jobName", "accountId", "status", "results"],
+    "properties": {
+        "jobName": {"type": "string", "minLength": 1},
+        "accountId": {"type": "string", "pattern": r"^\d{12}$"},
+        "status": {"const": "COMPLETED"},
+        "results": {
+            "type": "object",
+            "required": ["transcripts", "items"],
+            "properties": {
+                "transcripts": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["transcript"],
+                        "properties": {"transcript": {"type": "string"}},
+                    },
+                },
+                "items": {"type": "array", "items": _ITEM},
+                "channel_labels": {
+                    "type": "object",
+                    "required": ["number_of_channels", "channels"],
+                    "properties": {
+                        "number_of_channels": {"type": "integer", "minimum": 1, "maximum": 2},
+                        "channels": {
+                            "type": "array",
+                            "maxItems": 2,
+                            "items": {
+                                "type": "object",
+                                "required": ["channel_label", "items"],
+                                "properties": {
+                                    "channel_label": {"type": "string", "pattern": r"^ch_[01]$"},
+                                    "items": {"type": "array", "items": _ITEM},
+                                },
+                            },
+                        },
+                    },
+                },
+                "audio_segments": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "transcript", "start_time", "end_time", "items"],
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "transcript": {"type": "string"},
+                            "start_time": _TIME,
+                            "end_time": _TIME,
+                            "items": {"type": "array", "items": {"type": "integer"}},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} in JSON")
+
+
+def strict_json(data: bytes) -> Any:
+    assert not data.startswith(b"\xef\xbb\xbf"), "JSON output must not start with a BOM"
+    return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+
+
+def check_raw(data: bytes, original: dict[str, Any]) -> Any:
+    import jsonschema
+
+    obj = strict_json(data)
+    jsonschema.validate(obj, STA_SCHEMA)
+    assert obj == original
+    assert data.endswith(b"\n") and data.startswith(b"{\n  ")
+    return obj
+
+
+def check_srt(data: bytes) -> list[Any]:
+    import pycaption
+    import srt
+
+    text = data.decode("utf-8")
+    subs = list(srt.parse(text, ignore_errors=False))
+    assert [s.index for s in subs] == list(range(1, len(subs) + 1)), "SRT indices must be 1, 2, 3..."
+    for a, b in zip(subs, subs[1:], strict=False):
+        assert a.end <= b.start, f"SRT cues {a.index} and {b.index} overlap"
+    for s in subs:
+        assert s.end > s.start, f"SRT cue {s.index} is empty"
+    if subs:
+        captions = pycaption.SRTReader().read(text)
+        assert sum(len(captions.get_captions(lang)) for lang in captions.get_languages()) == len(subs)
+    assert srt.compose(subs, reindex=False, strict=True).strip() == text.strip(), "srt round trip differs"
+    return subs
+
+
+def check_vtt(data: bytes) -> list[Any]:
+    import pycaption
+    import webvtt
+
+    text = data.decode("utf-8")
+    assert text.startswith("WEBVTT")
+    cues = list(webvtt.from_string(text))
+    if cues:
+        captions = pycaption.WebVTTReader(ignore_timing_errors=False).read(text)
+        assert sum(len(captions.get_captions(lang)) for lang in captions.get_languages()) == len(cues)
+    for a, b in zip(cues, cues[1:], strict=False):
+        assert a.start_in_seconds <= b.start_in_seconds, "WebVTT cue start times must not decrease"
+    for cue in cues:
+        assert cue.end_in_seconds > cue.start_in_seconds
+        assert cue.voice, f"cue {cue.start} has no <v> voice span"
+        assert "-->" not in cue.raw_text
+    return cues
+
+
+def check_csv(data: bytes, schema: dict[str, Any]) -> list[dict[str, str]]:
+    import frictionless
+
+    assert not data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8")
+    lines = text.split("\r\n")
+    assert lines[-1] == "", "CSV must end with CRLF"
+    rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    header, body = rows[0], rows[1:]
+    assert all(len(r) == len(header) for r in body)
+    resource = frictionless.Resource(
+        data=data, format="csv", encoding="utf-8", schema=frictionless.Schema.from_descriptor(schema)
+    )
+    report = resource.validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    return [dict(zip(header, r, strict=True)) for r in body]
+
+
+def check_audlab(data: bytes) -> tuple[Any, list[str]]:
+    import mir_eval
+
+    text = data.decode("utf-8")
+    for line in text.splitlines():
+        start, end, label = line.split("\t")
+        assert len(start.split(".")[1]) == 6 and len(end.split(".")[1]) == 6
+        assert label and not label.startswith("\\")
+    path = Path(_tmp_file(data, ".txt"))
+    try:
+        intervals, labels = mir_eval.io.load_labeled_intervals(str(path), delimiter="\t")
+    finally:
+        path.unlink()
+    if len(labels):
+        mir_eval.util.validate_intervals(intervals)
+    assert len(labels) == len(text.splitlines())
+    assert all(math.isfinite(x) for row in intervals for x in row)
+    return intervals, labels
+
+
+def _tmp_file(data: bytes, suffix: str) -> str:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("wb", suffix=suffix, delete=False) as handle:
+        handle.write(data)
+        return handle.name
