@@ -1,0 +1,661 @@
+"""`GenesysClient`: the REST calls callexport makes, with token, rate limit and retries.
+
+Requests are described through the official SDK (``PureCloudPlatformClientV2``: paths, query
+names, serialisation) wherever it serves, but every request goes out through one transport of
+ours (a `requests.Session` with timeouts), plugged into the SDK's ``ApiClient`` with
+``set_http_client``. That transport adds the bearer token, takes a slot from the shared rate
+limiter, reads the ``inin-ratelimit-*`` headers, maps error responses to `genesys.errors` and
+keeps the raw response per thread. The methods return the **raw Genesys JSON** (plain dicts and
+lists exactly as the API sent them; SDK models would drop fields they do not know and reformat
+dates). Calls the SDK does not serve well (recordings with their 202 status, the transcript URL)
+use the same transport directly.
+
+Thread-safe: one `GenesysClient` may be used from many helper threads at once. The SDK's
+``Configuration`` is a process-wide singleton (``@singleton``) but host, token and HTTP client
+live on each ``ApiClient``, so several clients for different hosts coexist in one process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import PureCloudPlatformClientV2 as sdk
+import requests
+from PureCloudPlatformClientV2.abstract_http_client import AbstractHttpClient
+from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from .auth import TokenProvider
+from .config import ClientConfig
+from .errors import (
+    AuthenticationFailed,
+    ClientClosed,
+    GenesysError,
+    GenesysUnavailable,
+    NotFound,
+    RateLimited,
+    TransientError,
+    Unauthorized,
+    error_from_response,
+)
+from .ratelimit import RateLimiter, limiter_for
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Pending:
+    """202 Accepted: Genesys is still preparing the media (transcoding)."""
+
+    estimated_ms: int | None = None
+    body: Any = None
+
+
+class _SdkResponse:
+    """What the SDK expects from an HTTP client (the shape of its ``RESTResponse``)."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self.status = response.status_code
+        self.reason = response.reason
+        self.data = response.text
+        self._headers = response.headers
+
+    def getheaders(self) -> Mapping[str, str]:
+        return self._headers
+
+    def getheader(self, name: str, default: str | None = None) -> str | None:
+        return self._headers.get(name, default)
+
+
+class _Transport(AbstractHttpClient):
+    def __init__(self, client: GenesysClient) -> None:
+        super().__init__()
+        self._client = client
+
+    def request(self, http_request_options: Any) -> _SdkResponse:  # noqa: D401 - SDK interface
+        o = http_request_options
+        body = o.body
+        if o.post_params and not body:
+            body = None
+        response = self._client._send(
+            o.method, o.url, params=o.query_params or None, headers=o.headers, body=body
+        )
+        return _SdkResponse(response)
+
+
+class _Local(threading.local):
+    endpoint: str = ""
+    response: requests.Response | None = None
+    token: str | None = None
+
+
+def _estimated_ms(body: Any) -> int | None:
+    items = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
+    values = [
+        int(item["estimatedTranscodeTimeMs"])
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("estimatedTranscodeTimeMs"), int | float)
+    ]
+    return max(values) if values else None
+
+
+class GenesysClient:
+    """REST client of one OAuth client against one Genesys Cloud region (or the simulator)."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        limiter: RateLimiter | None = None,
+        token_provider: TokenProvider | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.config = config
+        self._session = session or requests.Session()
+        self._session.headers["User-Agent"] = config.user_agent
+        self.tokens = token_provider or TokenProvider(config, session=requests.Session())
+        self.limiter = limiter or limiter_for(config.client_id, config.requests_per_minute)
+        self._local = _Local()
+        self._closed = threading.Event()
+        self.request_count = 0
+        self._count_lock = threading.Lock()
+        self.api_client = sdk.ApiClient(host=config.api_url)
+        self.api_client.set_http_client(_Transport(self))
+        self._routing = sdk.RoutingApi(self.api_client)
+        self._users = sdk.UsersApi(self.api_client)
+        self._conversations = sdk.ConversationsApi(self.api_client)
+        self._analytics = sdk.AnalyticsApi(self.api_client)
+        self._recording = sdk.RecordingApi(self.api_client)
+        self._sta = sdk.SpeechTextAnalyticsApi(self.api_client)
+        self._architect = sdk.ArchitectApi(self.api_client)
+        self._notifications = sdk.NotificationsApi(self.api_client)
+        self._utilities = sdk.UtilitiesApi(self.api_client)
+        self._organization = sdk.OrganizationApi(self.api_client)
+
+    # ----- lifecycle --------------------------------------------------------------------------
+    def close(self) -> None:
+        """Abort retry waits in other threads and release connections."""
+        self._closed.set()
+        self._session.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def __enter__(self) -> GenesysClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----- transport --------------------------------------------------------------------------
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> requests.Response:
+        endpoint = self._local.endpoint or f"{method} {url}"
+        if self._closed.is_set():
+            raise ClientClosed(endpoint, message="client closed")
+        self.limiter.acquire(self.config.rate_limit_max_wait_s, what=endpoint)
+        token = self.tokens.token()
+        self._local.token = token
+        out_headers = {
+            k: v for k, v in (headers or {}).items() if k.lower() not in ("authorization", "cookie")
+        }
+        out_headers["Authorization"] = f"Bearer {token}"
+        out_headers.setdefault("Accept", "application/json")
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            out_headers["Content-Type"] = "application/json"
+        try:
+            response = self._session.request(
+                method, url, params=params, data=data, headers=out_headers, timeout=self.config.timeout_s
+            )
+        except requests.RequestException as exc:
+            raise TransientError(endpoint, 0, message=f"{type(exc).__name__}: {_short(exc)}") from None
+        with self._count_lock:
+            self.request_count += 1
+        self._local.response = response
+        self.limiter.observe_headers(response.headers)
+        if 200 <= response.status_code < 300:
+            return response
+        err = error_from_response(endpoint, response.status_code, response.headers, response.text)
+        if isinstance(err, RateLimited):
+            self.limiter.pause(min(err.retry_after, self.config.max_retry_after_s))
+        raise err
+
+    def _sleep(self, seconds: float) -> None:
+        if self._closed.wait(seconds):
+            raise ClientClosed(self._local.endpoint or "request", message="client closed during a retry wait")
+
+    def _call(self, endpoint: str, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (one HTTP request) with the retry policy; ``endpoint`` names it in logs."""
+        auth_retry = {"used": False}
+        cfg = self.config
+        backoff = wait_random_exponential(multiplier=cfg.backoff_initial_s, max=cfg.backoff_max_s)
+
+        def attempt() -> T:
+            self._local.endpoint = endpoint
+            self._local.response = None
+            self._local.token = None
+            try:
+                return fn()
+            except Unauthorized:
+                self.tokens.invalidate(self._local.token)
+                raise
+
+        def should_retry(exc: BaseException) -> bool:
+            if isinstance(exc, RateLimited | TransientError):
+                return True
+            if (
+                isinstance(exc, Unauthorized)
+                and not isinstance(exc, AuthenticationFailed)
+                and not auth_retry["used"]
+            ):
+                auth_retry["used"] = True
+                return True
+            return False
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RateLimited):
+                return min(exc.retry_after, cfg.max_retry_after_s)
+            if isinstance(exc, Unauthorized):
+                return 0.0
+            return backoff(state)
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            logger.warning(
+                "%s: attempt %d of %d failed (%s); retrying in %.1fs",
+                endpoint,
+                state.attempt_number,
+                cfg.max_retries + 1,
+                exc,
+                delay,
+            )
+
+        retrying = Retrying(
+            retry=retry_if_exception(should_retry),
+            stop=stop_after_attempt(cfg.max_retries + 1),
+            wait=wait,
+            before_sleep=before_sleep,
+            sleep=self._sleep,
+        )
+        try:
+            return retrying(attempt)
+        except RetryError as exc:
+            last = exc.last_attempt.exception()
+            assert isinstance(last, GenesysError)
+            logger.error(
+                "%s: giving up after %d attempts: %s", endpoint, exc.last_attempt.attempt_number, last
+            )
+            raise GenesysUnavailable(endpoint, exc.last_attempt.attempt_number, last) from last
+
+    def _sdk(self, endpoint: str, fn: Callable[[], Any]) -> Any:
+        """Call an SDK method through `_call` and return the raw JSON of the response."""
+
+        def run() -> tuple[int, Any]:
+            try:
+                fn()
+            except GenesysError:
+                raise
+            except Exception as exc:  # the SDK failed to deserialise a 2xx body: we use the raw JSON anyway
+                response = self._local.response
+                if response is None or not 200 <= response.status_code < 300:
+                    raise
+                logger.debug("%s: SDK could not deserialise the response (%s); using raw JSON", endpoint, exc)
+            response = self._local.response
+            assert response is not None
+            return response.status_code, _json_or_none(response)
+
+        return self._call(endpoint, run)[1]
+
+    def _http(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> tuple[int, Any]:
+        """A plain request (no SDK) under the same policy; returns ``(status, json)``."""
+        url = self.config.api_url + path
+
+        def run() -> tuple[int, Any]:
+            response = self._send(method, url, params=params, body=body)
+            return response.status_code, _json_or_none(response)
+
+        return self._call(endpoint, run)
+
+    def _pages(self, endpoint: str, fetch: Callable[[int], Any]) -> list[dict[str, Any]]:
+        entities: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            data = self._sdk(endpoint, lambda page=page: fetch(page)) or {}
+            entities.extend(e for e in data.get("entities") or [] if isinstance(e, dict))
+            page_count = data.get("pageCount")
+            if not data.get("entities") or (isinstance(page_count, int) and page >= page_count):
+                break
+            if page_count is None and not data.get("nextUri"):
+                break
+            page += 1
+        return entities
+
+    # ----- utilities / organisation -----------------------------------------------------------
+    def get_date(self) -> dict[str, Any]:
+        """``GET /api/v2/date`` -> ``{"currentDate": ISO-8601}`` (trusted server time)."""
+        return self._sdk("GET /api/v2/date", self._utilities.get_date)
+
+    def get_organization(self) -> dict[str, Any]:
+        """``GET /api/v2/organizations/me``."""
+        return self._sdk("GET /api/v2/organizations/me", self._organization.get_organizations_me)
+
+    # ----- routing / users --------------------------------------------------------------------
+    def find_queues(self, name: str | None = None) -> list[dict[str, Any]]:
+        """All queues (every page), optionally filtered by ``name`` (``*`` wildcards allowed)."""
+        kwargs: dict[str, Any] = {"page_size": PAGE_SIZE}
+        if name:
+            kwargs["name"] = name
+        return self._pages(
+            "GET /api/v2/routing/queues",
+            lambda page: self._routing.get_routing_queues(page_number=page, **kwargs),
+        )
+
+    def get_queue(self, queue_id: str) -> dict[str, Any]:
+        return self._sdk(
+            "GET /api/v2/routing/queues/{queueId}", lambda: self._routing.get_routing_queue(queue_id)
+        )
+
+    def get_user(self, user_id: str) -> dict[str, Any]:
+        return self._sdk("GET /api/v2/users/{userId}", lambda: self._users.get_user(user_id))
+
+    def get_users(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Users by id, in bulk (``GET /api/v2/users?id=...``, 100 per request)."""
+        unique = list(dict.fromkeys(i for i in ids if i))
+        users: list[dict[str, Any]] = []
+        for start in range(0, len(unique), PAGE_SIZE):
+            chunk = unique[start : start + PAGE_SIZE]
+            data = self._sdk(
+                "GET /api/v2/users", lambda chunk=chunk: self._users.get_users(id=chunk, page_size=len(chunk))
+            )
+            users.extend(e for e in (data or {}).get("entities") or [] if isinstance(e, dict))
+        return users
+
+    # ----- conversations / analytics ----------------------------------------------------------
+    def get_conversation(self, conversation_id: str) -> dict[str, Any]:
+        return self._sdk(
+            "GET /api/v2/conversations/{conversationId}",
+            lambda: self._conversations.get_conversation(conversation_id),
+        )
+
+    def get_conversation_details(self, conversation_id: str) -> dict[str, Any]:
+        """Analytics details; raises `NotFound` while analytics has not caught up."""
+        return self._sdk(
+            "GET /api/v2/analytics/conversations/{conversationId}/details",
+            lambda: self._analytics.get_analytics_conversation_details(conversation_id),
+        )
+
+    def query_conversation_details(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._sdk(
+            "POST /api/v2/analytics/conversations/details/query",
+            lambda: self._analytics.post_analytics_conversations_details_query(body),
+        )
+
+    # ----- recordings -------------------------------------------------------------------------
+    def get_recording_metadata(self, conversation_id: str) -> list[dict[str, Any]]:
+        """``GET .../recordingmetadata``: recording ids and ``fileState`` without transcoding."""
+        data = self._sdk(
+            "GET /api/v2/conversations/{conversationId}/recordingmetadata",
+            lambda: self._recording.get_conversation_recordingmetadata(conversation_id),
+        )
+        return list(data or [])
+
+    def get_recordings(
+        self, conversation_id: str, format_id: str = "WAV", *, max_wait_ms: int = 5000
+    ) -> list[dict[str, Any]] | Pending:
+        """All recordings with media URIs in ``format_id``, or `Pending` (202) while transcoding."""
+        status, data = self._http(
+            "GET /api/v2/conversations/{conversationId}/recordings",
+            "GET",
+            f"/api/v2/conversations/{_seg(conversation_id)}/recordings",
+            params={"formatId": format_id, "maxWaitMs": int(max_wait_ms)},
+        )
+        if status == 202:
+            return Pending(_estimated_ms(data), data)
+        return list(data or [])
+
+    def get_recording(
+        self, conversation_id: str, recording_id: str, format_id: str = "WAV"
+    ) -> dict[str, Any] | Pending:
+        """One recording with media URIs, or `Pending` (202) while transcoding."""
+        status, data = self._http(
+            "GET /api/v2/conversations/{conversationId}/recordings/{recordingId}",
+            "GET",
+            f"/api/v2/conversations/{_seg(conversation_id)}/recordings/{_seg(recording_id)}",
+            params={"formatId": format_id},
+        )
+        if status == 202 or not isinstance(data, dict):
+            return Pending(_estimated_ms(data), data)
+        return data
+
+    def list_retention_policies(self) -> list[dict[str, Any]]:
+        return self._pages(
+            "GET /api/v2/recording/mediaretentionpolicies",
+            lambda page: self._recording.get_recording_mediaretentionpolicies(
+                page_number=page, page_size=PAGE_SIZE
+            ),
+        )
+
+    # ----- transcripts ------------------------------------------------------------------------
+    def get_transcript_url(self, conversation_id: str, communication_id: str) -> str:
+        """The pre-signed transcript URL (valid ~10 minutes). `NotFound` = no transcript (yet)."""
+        data = self._sdk(
+            "GET /api/v2/speechandtextanalytics/conversations/{conversationId}/communications/{communicationId}/transcripturl",
+            lambda: self._sta.get_speechandtextanalytics_conversation_communication_transcripturl(
+                conversation_id, communication_id
+            ),
+        )
+        url = (data or {}).get("url")
+        if not url:
+            raise NotFound(
+                "GET .../transcripturl",
+                200,
+                message=f"no transcript URL for conversation {conversation_id} communication {communication_id}",
+            )
+        return str(url)
+
+    # ----- write-back -------------------------------------------------------------------------
+    def patch_participant_attributes(
+        self, conversation_id: str, participant_id: str, attrs: Mapping[str, str]
+    ) -> dict[str, Any] | None:
+        body = {"attributes": {str(k): str(v) for k, v in attrs.items()}}
+        return self._sdk(
+            "PATCH /api/v2/conversations/calls/{conversationId}/participants/{participantId}/attributes",
+            lambda: self._conversations.patch_conversations_call_participant_attributes(
+                conversation_id, participant_id, body
+            ),
+        )
+
+    def get_custom_attributes(self, conversation_id: str) -> list[dict[str, Any]]:
+        """All custom-attribute records of a conversation (``results``)."""
+        data = self._sdk(
+            "GET /api/v2/conversations/{conversationId}/customattributes",
+            lambda: self._conversations.get_conversation_customattributes(conversation_id),
+        )
+        return list((data or {}).get("results") or [])
+
+    def put_custom_attributes(
+        self,
+        conversation_id: str,
+        record_id: str,
+        schema_id: str,
+        attributes: Mapping[str, Any],
+        *,
+        version: int | None = None,
+        divisions: list[str] | None = None,
+    ) -> dict[str, Any] | None:
+        body: dict[str, Any] = {
+            "id": record_id,
+            "schemaId": schema_id,
+            "divisions": list(divisions or []),
+            "customAttributes": dict(attributes),
+        }
+        if version is not None:
+            body["version"] = version
+        return self._sdk(
+            "PUT /api/v2/conversations/{conversationId}/customattributes",
+            lambda: self._conversations.put_conversation_customattributes(conversation_id, body=body),
+        )
+
+    def patch_custom_attributes(
+        self,
+        conversation_id: str,
+        record_id: str,
+        attributes: Mapping[str, Any],
+        *,
+        version: int | None = None,
+        divisions: list[str] | None = None,
+    ) -> dict[str, Any] | None:
+        body: dict[str, Any] = {
+            "id": record_id,
+            "divisions": list(divisions or []),
+            "customAttributes": dict(attributes),
+        }
+        if version is not None:
+            body["version"] = version
+        return self._sdk(
+            "PATCH /api/v2/conversations/{conversationId}/customattributes",
+            lambda: self._conversations.patch_conversation_customattributes(conversation_id, body=body),
+        )
+
+    def list_custom_attribute_schemas(self) -> list[dict[str, Any]]:
+        data = self._sdk(
+            "GET /api/v2/conversations/customattributes/schemas",
+            self._conversations.get_conversations_customattributes_schemas,
+        )
+        return list((data or {}).get("entities") or [])
+
+    def find_custom_attribute_schema(self, title: str) -> dict[str, Any] | None:
+        """The schema whose ``jsonSchema.title`` (or ``name``) equals ``title``, if any."""
+        for schema in self.list_custom_attribute_schemas():
+            js = schema.get("jsonSchema") or {}
+            if title in (js.get("title"), schema.get("name")):
+                return schema
+        return None
+
+    def create_custom_attribute_schema(
+        self,
+        title: str,
+        properties: Mapping[str, Any],
+        *,
+        description: str = "",
+        required: list[str] | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "$schema": "http://json-schema.org/draft-04/schema#",
+            "title": title,
+            "description": description or title,
+            "required": list(required or []),
+            "properties": dict(properties),
+        }
+        return self._sdk(
+            "POST /api/v2/conversations/customattributes/schemas",
+            lambda: self._conversations.post_conversations_customattributes_schemas(body),
+        )
+
+    def ensure_custom_attribute_schema(
+        self, title: str, properties: Mapping[str, Any], *, description: str = ""
+    ) -> dict[str, Any]:
+        """Find the schema by title, or create it."""
+        found = self.find_custom_attribute_schema(title)
+        if found is not None:
+            return found
+        logger.info("creating the conversation custom attributes schema %r", title)
+        return self.create_custom_attribute_schema(title, properties, description=description)
+
+    # ----- data tables ------------------------------------------------------------------------
+    def find_datatable(self, name: str) -> dict[str, Any] | None:
+        """The data table named ``name`` (case-insensitive exact match), or None."""
+        tables = self._pages(
+            "GET /api/v2/flows/datatables",
+            lambda page: self._architect.get_flows_datatables(
+                page_number=page, page_size=PAGE_SIZE, name=name
+            ),
+        )
+        for table in tables:
+            if str(table.get("name", "")).lower() == name.lower():
+                return table
+        return None
+
+    def get_datatable_row(self, table_id: str, key: str) -> dict[str, Any]:
+        """One row (a flat object with ``key``); raises `NotFound` for a missing row."""
+        return self._sdk(
+            "GET /api/v2/flows/datatables/{datatableId}/rows/{rowId}",
+            lambda: self._architect.get_flows_datatable_row(table_id, key, showbrief=False),
+        )
+
+    def put_datatable_row(self, table_id: str, key: str, row: Mapping[str, Any]) -> dict[str, Any]:
+        body = dict(row)
+        body["key"] = key
+        return self._sdk(
+            "PUT /api/v2/flows/datatables/{datatableId}/rows/{rowId}",
+            lambda: self._architect.put_flows_datatable_row(table_id, key, body=body),
+        )
+
+    def create_datatable_row(self, table_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
+        return self._sdk(
+            "POST /api/v2/flows/datatables/{datatableId}/rows",
+            lambda: self._architect.post_flows_datatable_rows(table_id, dict(row)),
+        )
+
+    # ----- notifications ----------------------------------------------------------------------
+    def create_channel(self) -> dict[str, Any]:
+        """``POST /api/v2/notifications/channels`` -> ``{"id", "connectUri", "expires"}``."""
+        return self._sdk(
+            "POST /api/v2/notifications/channels", self._notifications.post_notifications_channels
+        )
+
+    def channel_exists(self, channel_id: str) -> bool:
+        try:
+            self._sdk(
+                "HEAD /api/v2/notifications/channels/{channelId}",
+                lambda: self._notifications.head_notifications_channel(channel_id),
+            )
+        except NotFound:
+            return False
+        return True
+
+    def put_subscriptions(self, channel_id: str, topics: Iterable[str]) -> list[dict[str, Any]]:
+        """Replace the channel's topic list; returns the ``ChannelTopic`` entities."""
+        body = [{"id": t} for t in topics]
+        data = self._sdk(
+            "PUT /api/v2/notifications/channels/{channelId}/subscriptions",
+            lambda: self._notifications.put_notifications_channel_subscriptions(channel_id, body),
+        )
+        return list((data or {}).get("entities") or [])
+
+    def get_subscriptions(self, channel_id: str) -> list[dict[str, Any]]:
+        status, data = self._http(
+            "GET /api/v2/notifications/channels/{channelId}/subscriptions",
+            "GET",
+            f"/api/v2/notifications/channels/{_seg(channel_id)}/subscriptions",
+        )
+        return list((data or {}).get("entities") or [])
+
+    def create_callback(
+        self,
+        queue_id: str,
+        *,
+        callback_numbers: list[str] | None = None,
+        callback_user_name: str = "callexport configuration changed",
+        data: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Create a callback on ``queue_id``: the configuration-change signal on the system queue."""
+        body: dict[str, Any] = {
+            "queueId": queue_id,
+            "callbackNumbers": list(callback_numbers or ["+10000000000"]),
+            "callbackUserName": callback_user_name,
+        }
+        if data:
+            body["data"] = dict(data)
+        return self._sdk(
+            "POST /api/v2/conversations/callbacks",
+            lambda: self._conversations.post_conversations_callbacks(body),
+        )
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) < 200 else text[:200] + "..."
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
