@@ -259,3 +259,73 @@ def _tmp_file(data: bytes, suffix: str) -> str:
     with tempfile.NamedTemporaryFile("wb", suffix=suffix, delete=False) as handle:
         handle.write(data)
         return handle.name
+
+
+def check_aws(data: bytes) -> Any:
+    import jsonschema
+    import tscribe
+
+    path = Path(_tmp_file(data, ".json"))
+    try:
+        doc = tscribe.load_json(path)  # asserts jobName/results/status == COMPLETED
+    finally:
+        path.unlink()
+    assert doc == strict_json(data)
+    jsonschema.validate(doc, AWS_SCHEMA)
+    results = doc["results"]
+    items = results["items"]
+    assert [i["id"] for i in items] == list(range(len(items)))
+    starts = [float(i["start_time"]) for i in items]
+    assert starts == sorted(starts), "items must be in time order"
+    for item in items:
+        assert float(item["end_time"]) > float(item["start_time"])
+    # channel cross-references: every item in exactly one channel, as the very same object
+    channels = results["channel_labels"]["channels"]
+    listed = [it for ch in channels for it in ch["items"]]
+    assert sorted(listed, key=lambda i: i["id"]) == items
+    for ch in channels:
+        assert all(it["channel_label"] == ch["channel_label"] for it in ch["items"])
+    ids = {i["id"]: i for i in items}
+    for segment in results.get("audio_segments", []):
+        for item_id in segment["items"]:
+            assert ids[item_id]["channel_label"] == segment["channel_label"]
+            assert float(segment["start_time"]) <= float(ids[item_id]["start_time"])
+    if items:
+        frame = tscribe.decode_transcript(doc)
+        assert set(frame["speaker"]) <= {"ch_0", "ch_1"}
+        assert " ".join(frame["comment"]) == " ".join(i["alternatives"][0]["content"] for i in items)
+    return doc
+
+
+def check_ttml(data: bytes, caplog: Any = None) -> Any:
+    import xml.etree.ElementTree as ET
+
+    from lxml import etree
+    from ttconv.imsc.reader import to_model
+
+    assert TTML_XSD.is_file(), f"TTML1 XML Schema not found at {TTML_XSD}"
+    schema = etree.XMLSchema(etree.parse(str(TTML_XSD)))
+    root = etree.fromstring(data)
+    assert schema.validate(root), str(schema.error_log)
+    if caplog is not None:
+        caplog.clear()
+    model = to_model(ET.ElementTree(ET.fromstring(data)))
+    assert model is not None
+    if caplog is not None:
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert not errors, errors
+    return root
+
+
+def check_sami(data: bytes, language: str) -> list[Any]:
+    import pycaption
+
+    text = data.decode("utf-8")
+    captions = pycaption.SAMIReader().read(text)
+    assert captions.get_languages() == [language] or not captions.get_languages(), captions.get_languages()
+    result = captions.get_captions(language) if captions.get_languages() else []
+    for a, b in zip(result, result[1:], strict=False):
+        assert a.end <= b.start, "SAMI captions overlap"
+    for c in result:
+        assert c.end > c.start
+    return list(result)

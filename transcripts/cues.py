@@ -186,7 +186,7 @@ def _cue(
             parts.append(_MASK)
         else:
             parts.append(word.word)
-        words.append(CueWord(word.word, word_span[0], word_span[1], word.confidence))
+        words.append(CueWord(clean_text(word.word), word_span[0], word_span[1], word.confidence))
     if phrase.words and not words:
         if cut:
             result.dropped_cut += 1
