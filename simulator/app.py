@@ -1,0 +1,549 @@
+"""`Simulator`: a loopback Genesys Cloud org for tests, the demo and `python run.py simulate`.
+
+    with Simulator(seed=1, heartbeat_s=1, event_speed=50) as sim:
+        call = sim.inject_call(kind="inbound", queue_name="Sales", duration_s=40)
+        ...  # point the service at sim.api_url with sim.client_id / sim.client_secret
+        sim.wait_until_published(call.conversation_id, timeout=10)
+
+The HTTP API (and `/oauth/token`) is served on `sim.api_url`; the notification WebSocket on
+its own loopback port, announced through each channel's `connectUri`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import random
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from simulator import api_conversations, api_platform, documents, views
+from simulator.channels import ChannelRegistry
+from simulator.customattributes import CustomAttributesStore
+from simulator.datatables import CONFIG_TABLE_NAME, DataTableStore, string_schema
+from simulator.faults import Faults
+from simulator.http_api import Router
+from simulator.mediacache import MediaCache
+from simulator.model import Call
+from simulator.org import Org, Queue, default_org
+from simulator.scenarios import generate_call
+from simulator.scheduler import Scheduler
+from simulator.server import ApiServer, RecordedRequest, RequestLog
+from simulator.signing import UrlSigner
+from simulator.state import CallBook, LiveCall, SimConfig, compressed_instant_s
+from simulator.tokens import TokenStore
+from simulator.traffic import TrafficGenerator
+from simulator.websocket import NotificationSocketServer
+
+logger = logging.getLogger(__name__)
+
+CONFIG_COLUMN = "Configuration"
+CONFIG_ROW = "config"
+SHAPES = {"conversations": "", "calls": ".calls"}
+
+
+def _iso_ms(epoch_ms: int) -> str:
+    return api_platform.iso(epoch_ms / 1000.0)
+
+
+class Simulator:
+    """The simulated org with its HTTP and WebSocket servers (started by `start()` / `with`)."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        port: int = 0,
+        ws_port: int = 0,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        token_ttl_s: float = 86_400.0,
+        heartbeat_s: float = 30.0,
+        channel_ttl_s: float = 86_400.0,
+        socket_closing_grace_s: float = 60.0,
+        details_delay_s: float = 2.0,
+        recording_delay_s: float = 1.0,
+        transcode_202_count: int = 1,
+        transcript_delay_s: float = 3.0,
+        media_url_ttl_s: float = 600.0,
+        transcript_url_ttl_s: float = 600.0,
+        event_speed: float = 20.0,
+        archived_fraction: float = 0.0,
+        attribute_events: bool = True,
+        rate_limit_allowed: int = 300,
+        media_dir: Path | str | None = None,
+        config_document: dict[str, Any] | str | None = None,
+        org: Org | None = None,
+    ) -> None:
+        if event_speed < 1:
+            raise ValueError(f"event_speed must be >= 1 (compression factor), got {event_speed}")
+        self.seed = seed
+        self.config = SimConfig(
+            token_ttl_s=token_ttl_s,
+            heartbeat_s=heartbeat_s,
+            channel_ttl_s=channel_ttl_s,
+            socket_closing_grace_s=socket_closing_grace_s,
+            details_delay_s=details_delay_s,
+            recording_delay_s=recording_delay_s,
+            transcode_202_count=transcode_202_count,
+            transcript_delay_s=transcript_delay_s,
+            media_url_ttl_s=media_url_ttl_s,
+            transcript_url_ttl_s=transcript_url_ttl_s,
+            event_speed=event_speed,
+            archived_fraction=archived_fraction,
+            attribute_events=attribute_events,
+        )
+        self.org: Org = org or default_org(seed)
+        self.client_id = client_id or f"callexport-sim-{seed}"
+        self.client_secret = client_secret or hashlib.sha256(f"sim-secret-{seed}".encode()).hexdigest()[:40]
+        self._rng = random.Random(f"simulator-{seed}")
+        self._rng_lock = threading.Lock()
+        self.faults = Faults(seed)
+        self.tokens = TokenStore({self.client_id: self.client_secret}, token_ttl_s, rate_limit_allowed)
+        self.channels = ChannelRegistry(channel_ttl_s, lambda: [q.id for q in self.org.all_queues()])
+        self.book = CallBook()
+        self.custom = CustomAttributesStore()
+        self.datatables = DataTableStore(
+            {
+                "id": self.org.division_id,
+                "name": self.org.division_name,
+                "selfUri": f"/api/v2/authorization/divisions/{self.org.division_id}",
+            }
+        )
+        self.config_table_id = self.datatables.create(
+            {
+                "name": CONFIG_TABLE_NAME,
+                "description": "callexport configuration document (JSON in a row)",
+                "schema": string_schema({CONFIG_COLUMN: "string"}),
+            },
+            table_id=str(uuid.UUID(int=random.Random(f"table-{seed}").getrandbits(128), version=4)),
+        ).id
+        if config_document is not None:
+            self.set_config_document(config_document)
+        self.signer = UrlSigner()
+        self._own_media_dir = media_dir is None
+        self.media_dir = (
+            Path(media_dir) if media_dir else Path(tempfile.mkdtemp(prefix="callexport-sim-media-"))
+        )
+        self.media = MediaCache(self.media_dir)
+        self.log = RequestLog()
+        self.scheduler = Scheduler()
+        self.ws = NotificationSocketServer(
+            self.channels,
+            heartbeat_s=heartbeat_s,
+            closing_grace_s=socket_closing_grace_s,
+            heartbeats_stopped=lambda: bool(self.faults.stop_heartbeats),
+            organization_id=self.org.id,
+            port=ws_port,
+        )
+        self.channels.set_on_removed(self.ws.close_channel)
+        self.router = Router()
+        api_platform.register(self.router, self)
+        api_conversations.register(self.router, self)
+        self.http = ApiServer(self.router, self.tokens, self.faults, self.log, port=port)
+        self.faults.install_action("drop_websockets", self.ws.drop_all)
+        self.faults.install_action("send_socket_closing", self.ws.send_socket_closing)
+        self.faults.install_action("revoke_tokens", self._revoke_tokens)
+        self._callbacks: dict[str, dict[str, Any]] = {}
+        self._traffic: TrafficGenerator | None = None
+        self._started = False
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> Simulator:
+        if not self._started:
+            self.http.start()
+            self.ws.start()
+            self.scheduler.start()
+            self._started = True
+            logger.info(
+                "simulator listening on %s (WebSocket %s), org %s",
+                self.api_url,
+                self.ws.base_url,
+                self.org.name,
+            )
+        return self
+
+    def close(self) -> None:
+        self.stop_traffic()
+        if self._started:
+            self.scheduler.stop()
+            self.ws.stop()
+            self.http.stop()
+            self._started = False
+        self.media.close()
+        if self._own_media_dir:
+            shutil.rmtree(self.media_dir, ignore_errors=True)
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def api_url(self) -> str:
+        return self.http.base_url
+
+    @property
+    def login_url(self) -> str:
+        return self.http.base_url
+
+    @property
+    def ws_url(self) -> str:
+        return self.ws.base_url
+
+    # -- calls ------------------------------------------------------------------------------------
+    def _draw_seed(self) -> int:
+        with self._rng_lock:
+            return self._rng.getrandbits(63)
+
+    def generate(
+        self,
+        *,
+        end_ms: int,
+        kind: str | None = None,
+        queue_name: str | None = None,
+        duration_s: float | None = None,
+        seed: int | None = None,
+    ) -> Call:
+        """Generate one call (no scheduling): the same seed and kind give the same call."""
+        return generate_call(
+            self.org,
+            random.Random(seed if seed is not None else self._draw_seed()),
+            end_ms=end_ms,
+            kind=kind,
+            duration_s=duration_s,
+            queue_name=queue_name,
+        )
+
+    def inject_call(
+        self,
+        kind: str | None = None,
+        queue_name: str | None = None,
+        duration_s: float | None = None,
+        *,
+        ended_ago_s: float | None = None,
+        **overrides: Any,
+    ) -> Call:
+        """Create a call now and schedule its events and document availability; returns at once.
+
+        The call's events are published over `(last state change - start) / event_speed`
+        seconds of real time starting now. With `ended_ago_s` the call is history instead: it
+        ended that long ago, publishes no events and every document is available at once.
+        `overrides` replace fields of the generated `Call` (e.g. `transcript_available=False`).
+        """
+        seed = self._draw_seed()
+        now_ms = int(time.time() * 1000)
+        probe = self.generate(
+            end_ms=now_ms, kind=kind, queue_name=queue_name, duration_s=duration_s, seed=seed
+        )
+        span_ms = probe.last_event_ms() - probe.start_ms
+        tail_ms = probe.last_event_ms() - probe.end_ms
+        if ended_ago_s is not None:
+            end_ms = now_ms - int(ended_ago_s * 1000) - tail_ms
+        else:
+            end_ms = now_ms + int(span_ms / self.config.event_speed) - tail_ms
+        call = self.generate(
+            end_ms=end_ms, kind=kind, queue_name=queue_name, duration_s=duration_s, seed=seed
+        )
+        if overrides:
+            call = dataclasses.replace(call, **overrides)
+        self._schedule(call, seed, history=ended_ago_s is not None)
+        return call
+
+    def _schedule(self, call: Call, seed: int, *, history: bool) -> LiveCall:
+        cfg = self.config
+        last_ms = call.last_event_ms()
+        if history:
+            now = time.time()
+            disconnect_s = last_s = now
+        else:
+            disconnect_s = compressed_instant_s(call.end_ms, last_ms, cfg.event_speed)
+            last_s = last_ms / 1000.0
+        rng = random.Random(seed ^ 0x5EED)
+        live = LiveCall(
+            call=call,
+            seed=seed,
+            disconnect_s=disconnect_s,
+            last_event_s=last_s,
+            details_s=last_s + (0 if history else cfg.details_delay_s),
+            recordings_s=disconnect_s + (0 if history else cfg.recording_delay_s),
+            transcript_s=disconnect_s + (0 if history else cfg.recording_delay_s + cfg.transcript_delay_s),
+            archived=rng.random() < cfg.archived_fraction,
+        )
+        self.book.add(live)
+        if history or not call.queue_ids():
+            live.done.set()
+            return live
+        instants = documents.event_instants(call, rng)
+        live.events_total = len(instants)
+        when = 0.0
+        for i, at_ms in enumerate(instants):
+            when = max(when, compressed_instant_s(at_ms, last_ms, cfg.event_speed))
+            final = i == len(instants) - 1
+            self.scheduler.at(when, lambda at_ms=at_ms, final=final: self._publish(live, at_ms, final))
+        logger.info(
+            "simulator scheduled %s call %s in %s: %d events over %.1f s",
+            call.kind,
+            call.conversation_id,
+            call.queue_name,
+            len(instants),
+            max(0.0, when - time.time()),
+        )
+        return live
+
+    def queue_topics(self, call: Call) -> list[tuple[str, str]]:
+        """(topic, shape) pairs the call's snapshots are published on."""
+        return [
+            (f"v2.routing.queues.{qid}.conversations{suffix}", shape)
+            for qid in call.queue_ids()
+            for shape, suffix in SHAPES.items()
+        ]
+
+    def _publish(self, live: LiveCall, at_ms: int, final: bool) -> None:
+        try:
+            attributes = self.book.attributes(live.conversation_id)
+            bodies: dict[str, dict[str, Any]] = {}
+            for topic, shape in self.queue_topics(live.call):
+                if not self.channels.subscribers(topic):
+                    continue
+                if shape not in bodies:
+                    bodies[shape] = views.queue_event(live, self.org, at_ms, shape, attributes)
+                self.ws.publish(topic, bodies[shape])
+            live.events_published += 1
+        finally:
+            if final:
+                live.done.set()
+
+    def on_attributes_written(self, live: LiveCall) -> None:
+        """A participant attributes PATCH: publish a fresh snapshot (as the platform does)."""
+        if not self.config.attribute_events or not live.done.is_set():
+            return
+        at_ms = min(int(time.time() * 1000), live.call.last_event_ms())
+        self.scheduler.at(time.time(), lambda: self._publish(live, at_ms, False))
+
+    def start_traffic(self, calls_per_minute: float, *, queue_names: list[str] | None = None) -> None:
+        """Generate calls continuously at `calls_per_minute` into the org's queues."""
+        self.stop_traffic()
+        names = queue_names or [q.name for q in self.org.queues]
+        self._traffic = TrafficGenerator(
+            lambda: self.inject_call(queue_name=self._pick(names)), calls_per_minute, seed=self.seed
+        )
+        self._traffic.start()
+
+    def _pick(self, names: list[str]) -> str:
+        with self._rng_lock:
+            return self._rng.choice(names)
+
+    def stop_traffic(self) -> None:
+        if self._traffic is not None:
+            self._traffic.stop()
+            self._traffic = None
+
+    # -- callbacks on the system queue --------------------------------------------------------------
+    def create_callback(self, queue: Queue, body: dict[str, Any]) -> dict[str, Any]:
+        """`POST /api/v2/conversations/callbacks`: a callback conversation and its queue event."""
+        cid = str(uuid.uuid4())
+        now_ms = int(time.time() * 1000)
+        start = _iso_ms(now_ms)
+        numbers = [str(n) for n in body.get("callbackNumbers") or []]
+        user_name = str(body.get("callbackUserName") or "")
+        data = {str(k): str(v) for k, v in (body.get("data") or {}).items()}
+        cust_id, acd_id = str(uuid.uuid4()), str(uuid.uuid4())
+        cust_comm, acd_comm = str(uuid.uuid4()), str(uuid.uuid4())
+
+        def cb(comm: str, state: str) -> dict[str, Any]:
+            doc: dict[str, Any] = {
+                "id": comm,
+                "state": state,
+                "direction": "outbound",
+                "held": False,
+                "callbackNumbers": numbers,
+                "callbackUserName": user_name,
+                "externalCampaign": False,
+                "skipEnabled": True,
+                "provider": "PureCloud",
+                "connectedTime": start,
+            }
+            if body.get("scriptId"):
+                doc["scriptId"] = str(body["scriptId"])
+            return doc
+
+        event = {
+            "id": cid,
+            "maxParticipants": 2,
+            "recordingState": "none",
+            "participants": [
+                {
+                    "id": cust_id,
+                    "purpose": "customer",
+                    "name": user_name,
+                    "connectedTime": start,
+                    "attributes": data,
+                    "wrapupRequired": False,
+                    "callbacks": [cb(cust_comm, "connected")],
+                },
+                {
+                    "id": acd_id,
+                    "purpose": "acd",
+                    "name": queue.name,
+                    "queueId": queue.id,
+                    "connectedTime": start,
+                    "attributes": {},
+                    "wrapupRequired": False,
+                    "callbacks": [cb(acd_comm, "alerting")],
+                },
+            ],
+            "divisions": [{"division": {"id": self.org.division_id}, "entities": [{"id": cid}]}],
+        }
+        conversation = {
+            "id": cid,
+            "startTime": start,
+            "divisions": [
+                {
+                    "division": {
+                        "id": self.org.division_id,
+                        "selfUri": f"/api/v2/authorization/divisions/{self.org.division_id}",
+                    },
+                    "entities": [{"id": cid}],
+                }
+            ],
+            "participants": [
+                {
+                    "id": cust_id,
+                    "purpose": "customer",
+                    "name": user_name,
+                    "startTime": start,
+                    "attributes": data,
+                    "wrapupRequired": False,
+                    "callbacks": [
+                        {
+                            "id": cust_comm,
+                            "state": "connected",
+                            "direction": "outbound",
+                            "callbackNumbers": numbers,
+                            "callbackUserName": user_name,
+                        }
+                    ],
+                },
+                {
+                    "id": acd_id,
+                    "purpose": "acd",
+                    "name": queue.name,
+                    "queueId": queue.id,
+                    "startTime": start,
+                    "attributes": {},
+                    "wrapupRequired": False,
+                    "callbacks": [
+                        {
+                            "id": acd_comm,
+                            "state": "alerting",
+                            "direction": "outbound",
+                            "callbackNumbers": numbers,
+                            "callbackUserName": user_name,
+                        }
+                    ],
+                },
+            ],
+            "recordingState": "NONE",
+            "selfUri": f"/api/v2/conversations/{cid}",
+        }
+        self._callbacks[cid] = conversation
+        topic = f"v2.routing.queues.{queue.id}.conversations"
+
+        def publish() -> None:
+            self.ws.publish(topic, event)
+            self.ws.publish(topic + ".callbacks", event)
+
+        self.scheduler.at(time.time(), publish)
+        logger.info("simulator created callback conversation %s on queue %s", cid, queue.name)
+        return {
+            "conversation": {"id": cid, "selfUri": f"/api/v2/conversations/{cid}"},
+            "callbackIdentifiers": [{"type": "EXTERNAL", "id": cust_comm}],
+        }
+
+    def callback_conversation(self, conversation_id: str) -> dict[str, Any] | None:
+        return self._callbacks.get(conversation_id)
+
+    @property
+    def callbacks(self) -> dict[str, dict[str, Any]]:
+        return dict(self._callbacks)
+
+    # -- URLs ------------------------------------------------------------------------------------------
+    def media_url(self, conversation_id: str, recording_id: str, format_id: str) -> str:
+        ttl = 0.0 if self.faults.expire_media_urls else self.config.media_url_ttl_s
+        return self.signer.sign(self.api_url, f"/media/{conversation_id}/{recording_id}/{format_id}", ttl)
+
+    def transcript_url(self, conversation_id: str, communication_id: str) -> str:
+        ttl = 0.0 if self.faults.expire_media_urls else self.config.transcript_url_ttl_s
+        return self.signer.sign(self.api_url, f"/transcripts/{conversation_id}/{communication_id}", ttl)
+
+    def annotation_rng(self) -> random.Random:
+        """A generator for per-request hold annotation ids (random per request, like the real API)."""
+        return random.Random(self._draw_seed())
+
+    def _revoke_tokens(self) -> int:
+        return self.tokens.revoke_all()
+
+    # -- inspection for tests -----------------------------------------------------------------------
+    @property
+    def calls(self) -> dict[str, Call]:
+        """Conversation id → the full truth of every call generated in this run."""
+        return self.book.truth()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every HTTP request received so far (method, path, query, headers, JSON body, status)."""
+        return self.log.snapshot()
+
+    def live(self, conversation_id: str) -> LiveCall:
+        live = self.book.get(conversation_id)
+        if live is None:
+            raise KeyError(f"no call {conversation_id!r} in this simulator")
+        return live
+
+    def participant_attributes(self, conversation_id: str) -> dict[str, dict[str, str]]:
+        """Participant id → attributes written through the API for one conversation."""
+        return self.book.attributes(conversation_id)
+
+    def custom_attributes(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The custom attribute records written for one conversation (`CustomAttributes` documents)."""
+        return [r.document() for r in self.custom.records(conversation_id)]
+
+    def datatable_rows(self, table_id: str | None = None) -> list[dict[str, Any]]:
+        return self.datatables.rows(table_id or self.config_table_id)
+
+    def set_datatable_row(self, row: dict[str, Any], table_id: str | None = None) -> dict[str, Any]:
+        """Insert or replace a row (by `key`) in a data table (default: the configuration table)."""
+        return self.datatables.set_row(table_id or self.config_table_id, row)
+
+    def set_config_document(self, document: dict[str, Any] | str, row_key: str = CONFIG_ROW) -> None:
+        """Store the service's JSON configuration document in the configuration data table."""
+        text = document if isinstance(document, str) else json.dumps(document)
+        self.set_datatable_row({"key": row_key, CONFIG_COLUMN: text})
+
+    def wait_until_published(self, conversation_id: str, timeout: float = 30.0) -> bool:
+        """Block until every event of the call has been published."""
+        return self.live(conversation_id).done.wait(timeout)
+
+    def wait_until_available(
+        self, conversation_id: str, what: str = "details", timeout: float = 60.0
+    ) -> bool:
+        """Block until `details`, `recordings` or `transcript` of a call is available."""
+        live = self.live(conversation_id)
+        at = {"details": live.details_s, "recordings": live.recordings_s, "transcript": live.transcript_s}[
+            what
+        ]
+        delay = at - time.time()
+        if delay > timeout:
+            return False
+        if delay > 0:
+            time.sleep(delay)
+        return True
