@@ -19,8 +19,9 @@ import datetime as dt
 import email.utils
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from licensing.sntp import SntpError, SntpResult, sntp_query
 
@@ -32,7 +33,7 @@ DEFAULT_MAX_AGE_S = 7 * 24 * 3600.0
 DEFAULT_RESYNC_INTERVAL_S = 3600.0
 SKEW_WARNING_S = 300.0
 
-GenesysTime = Callable[[], "dt.datetime | str"]
+GenesysTime = Callable[[], "dt.datetime | str | Mapping[str, Any]"]
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,16 @@ class TrustedTime:
         return self.utc is not None
 
 
-def parse_server_date(value: dt.datetime | str) -> dt.datetime:
-    """A Genesys ``currentDate`` (ISO 8601) or an HTTP ``Date`` header → aware UTC datetime."""
+def parse_server_date(value: dt.datetime | str | Mapping[str, Any]) -> dt.datetime:
+    """A Genesys ``ServerDate`` document (``{"currentDate": ...}``, what ``GenesysClient.get_date()``
+    returns), its ISO 8601 ``currentDate``, or an HTTP ``Date`` header → aware UTC datetime."""
+    if isinstance(value, Mapping):
+        if "currentDate" not in value:
+            raise ValueError("server date document has no 'currentDate'")
+        value = value["currentDate"]
     if isinstance(value, dt.datetime):
         parsed = value
-    else:
+    elif isinstance(value, str):
         text = value.strip()
         try:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -63,6 +69,8 @@ def parse_server_date(value: dt.datetime | str) -> dt.datetime:
                 parsed = email.utils.parsedate_to_datetime(text)
             except (TypeError, ValueError):
                 raise ValueError(f"not an ISO 8601 or HTTP date: {value!r}") from None
+    else:
+        raise ValueError(f"not a server date: {type(value).__name__}")
     if parsed.tzinfo is None:
         raise ValueError(f"server date has no time zone: {value!r}")
     return parsed.astimezone(dt.UTC)
