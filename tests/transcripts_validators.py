@@ -207,12 +207,17 @@ def check_vtt(data: bytes) -> list[Any]:
         captions = pycaption.WebVTTReader(ignore_timing_errors=False).read(text)
         assert sum(len(captions.get_captions(lang)) for lang in captions.get_languages()) == len(cues)
     for a, b in zip(cues, cues[1:], strict=False):
-        assert a.start_in_seconds <= b.start_in_seconds, "WebVTT cue start times must not decrease"
+        assert vtt_ms(a.start_time) <= vtt_ms(b.start_time), "WebVTT cue start times must not decrease"
     for cue in cues:
-        assert cue.end_in_seconds > cue.start_in_seconds
+        assert vtt_ms(cue.end_time) > vtt_ms(cue.start_time), f"empty cue at {cue.start}"
         assert cue.voice, f"cue {cue.start} has no <v> voice span"
         assert "-->" not in cue.raw_text
     return cues
+
+
+def vtt_ms(stamp: Any) -> int:
+    """Milliseconds of a webvtt-py Timestamp (its *_in_seconds properties are whole seconds)."""
+    return ((stamp.hours * 60 + stamp.minutes) * 60 + stamp.seconds) * 1000 + stamp.milliseconds
 
 
 def check_csv(data: bytes, schema: dict[str, Any]) -> list[dict[str, str]]:
