@@ -128,6 +128,7 @@ class GenesysClient:
         self._local = _Local()
         self._closed = threading.Event()
         self.request_count = 0
+        self.page_size = PAGE_SIZE
         self._count_lock = threading.Lock()
         self.api_client = sdk.ApiClient(host=config.api_url)
         self.api_client.set_http_client(_Transport(self))
@@ -332,7 +333,7 @@ class GenesysClient:
     # ----- routing / users --------------------------------------------------------------------
     def find_queues(self, name: str | None = None) -> list[dict[str, Any]]:
         """All queues (every page), optionally filtered by ``name`` (``*`` wildcards allowed)."""
-        kwargs: dict[str, Any] = {"page_size": PAGE_SIZE}
+        kwargs: dict[str, Any] = {"page_size": self.page_size}
         if name:
             kwargs["name"] = name
         return self._pages(
@@ -421,7 +422,7 @@ class GenesysClient:
         return self._pages(
             "GET /api/v2/recording/mediaretentionpolicies",
             lambda page: self._recording.get_recording_mediaretentionpolicies(
-                page_number=page, page_size=PAGE_SIZE
+                page_number=page, page_size=self.page_size
             ),
         )
 
@@ -558,7 +559,7 @@ class GenesysClient:
         tables = self._pages(
             "GET /api/v2/flows/datatables",
             lambda page: self._architect.get_flows_datatables(
-                page_number=page, page_size=PAGE_SIZE, name=name
+                page_number=page, page_size=self.page_size, name=name
             ),
         )
         for table in tables:
@@ -573,13 +574,22 @@ class GenesysClient:
             lambda: self._architect.get_flows_datatable_row(table_id, key, showbrief=False),
         )
 
-    def put_datatable_row(self, table_id: str, key: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    def put_datatable_row(
+        self, table_id: str, key: str, row: Mapping[str, Any], *, create_missing: bool = True
+    ) -> dict[str, Any]:
+        """Replace the row ``key``; with ``create_missing`` a missing row (404) is created (POST)."""
         body = dict(row)
         body["key"] = key
-        return self._sdk(
-            "PUT /api/v2/flows/datatables/{datatableId}/rows/{rowId}",
-            lambda: self._architect.put_flows_datatable_row(table_id, key, body=body),
-        )
+        try:
+            return self._sdk(
+                "PUT /api/v2/flows/datatables/{datatableId}/rows/{rowId}",
+                lambda: self._architect.put_flows_datatable_row(table_id, key, body=body),
+            )
+        except NotFound:
+            if not create_missing:
+                raise
+            logger.info("data table %s has no row %r yet; creating it", table_id, key)
+            return self.create_datatable_row(table_id, body)
 
     def create_datatable_row(self, table_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
         return self._sdk(
