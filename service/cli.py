@@ -1,0 +1,72 @@
+"""`python run.py` / `python run.py service`: run the export service in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from service.settings import Settings, SettingsError, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        default=None,
+        help="settings file (default: $CALLEXPORT_SETTINGS or ./callexport.toml)",
+    )
+
+
+def load_credentials(settings: Settings) -> Any:
+    """Credentials from the environment, the credential manager, the registry or the settings file."""
+    from genesys.credentials import CredentialStore
+
+    store = CredentialStore(settings_path=settings.settings_file)
+    return store.load()
+
+
+def license_checker_for(settings: Settings, client: Any) -> Any:
+    if settings.license_dir is None:
+        return None
+    from service.license_check import LicenseChecker
+
+    return LicenseChecker(
+        settings.license_dir,
+        api_url=settings.api_url,
+        server_time=client.get_date,
+        ntp_servers=settings.ntp_servers,
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    from service.logging_setup import configure_logging
+    from service.runtime import Service, build_client, build_deps, install_signal_handlers, run_until_stopped
+
+    try:
+        settings = load_settings(args.settings)
+    except SettingsError as exc:
+        logging.basicConfig()
+        logger.error("%s", exc)
+        return 2
+    log_file = configure_logging(settings.log_dir, settings.log_level)
+    logger.info(
+        "callexport starting: API %s, state in %s, log file %s",
+        settings.api_url,
+        settings.state_dir,
+        log_file,
+    )
+    try:
+        credentials = load_credentials(settings)
+    except Exception as exc:
+        logger.error("No usable Genesys Cloud credentials: %s (see `python run.py credentials set`)", exc)
+        return 2
+    client = build_client(settings, credentials)
+    deps = build_deps(settings, client, license_checker=license_checker_for(settings, client))
+    service = Service(deps)
+    install_signal_handlers(service)
+    service.start()
+    return run_until_stopped(service, settings.status_interval_s, settings.shutdown_timeout_s)

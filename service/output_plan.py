@@ -1,0 +1,275 @@
+"""What one conversation turns into for one profile: which files, where, with what metadata.
+
+Plain functions between the ExportActor and the modules that do the work (profiles, storage,
+audio, transcripts). Blocking ones (transcript fetch) run in the actor's helper threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+from typing import Any
+
+from service.export_steps import ConversationData
+
+logger = logging.getLogger(__name__)
+
+STATUS_PREFIX = "callexport"
+"""Participant attribute keys written back start with this: `callexport.<profile>.<kind>.<field>`."""
+
+
+def applicable_profiles(snapshot: Any, data: ConversationData) -> list[Any]:
+    from profiles import scoping
+
+    return scoping.applicable_profiles(
+        snapshot.config,
+        data.details,
+        queue_names=snapshot.queue_names,
+        policy_queue_ids={name: set(ids) for name, ids in snapshot.policy_queue_ids.items()},
+    )
+
+
+def status_key(profile_name: str, kind: str, field: str) -> str:
+    return f"{STATUS_PREFIX}.{profile_name}.{kind}.{field}"
+
+
+def already_exported(data: ConversationData, ledger: Any, profiles: list[Any]) -> set[tuple[str, str]]:
+    """(profile, kind) pairs this conversation was already exported for: the local ledger, or the
+    status written back to Genesys Cloud (participant attributes), which survives a lost state dir."""
+    done: set[tuple[str, str]] = set()
+    attributes: dict[str, str] = {}
+    for participant in data.conversation.get("participants", []):
+        attributes.update(participant.get("attributes") or {})
+    for profile in profiles:
+        for kind in ("audio", "transcript"):
+            if ledger.profile_status(data.conversation_id, profile.name, kind) == "exported":
+                done.add((profile.name, kind))
+            elif attributes.get(status_key(profile.name, kind, "status")) == "exported":
+                done.add((profile.name, kind))
+    return done
+
+
+# -- recordings --------------------------------------------------------------------------------
+def recording_groups(recordings: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Recordings exported together. A mono pair (one recording per side of the same call, as some
+    trunk/station set-ups produce) is merged into one stereo file; everything else stands alone.
+
+    A pair is recognised by the simulator's and Genesys' conventions: both recordings are marked
+    mono by the audio engine's probe later; here we group by `sessionId` when two recordings share
+    it and one is `Station` (agent side) and the other `Trunk` (customer side).
+    """
+    by_session: dict[str, list[dict[str, Any]]] = {}
+    singles: list[list[dict[str, Any]]] = []
+    for rec in recordings:
+        session = rec.get("sessionId")
+        if session:
+            by_session.setdefault(session, []).append(rec)
+        else:
+            singles.append([rec])
+    groups: list[list[dict[str, Any]]] = []
+    for recs in by_session.values():
+        subtypes = sorted(r.get("mediaSubtype") or "" for r in recs)
+        if len(recs) == 2 and subtypes == ["Station", "Trunk"] and all(_is_mono(r) for r in recs):
+            groups.append(sorted(recs, key=lambda r: r.get("mediaSubtype") != "Trunk"))
+        else:
+            groups.extend([r] for r in recs)
+    return groups + singles
+
+
+def _is_mono(recording: dict[str, Any]) -> bool:
+    return str(recording.get("channels") or recording.get("audioChannels") or "") == "1" or bool(
+        recording.get("mono")
+    )
+
+
+def merge_mono_pair(parts: list[Any], work_dir: Path) -> tuple[Path, dict[str, Any]] | None:
+    """Merge a downloaded (Trunk = customer, Station = agent) pair into one stereo source."""
+    from audio.stereo import merge_mono
+
+    (ext_path, ext_rec), (int_path, int_rec) = parts
+    dest = work_dir / f"merged-{ext_rec['id']}.wav"
+    if not dest.exists():
+        merge_mono(
+            ext_path,
+            int_path,
+            external_start_ms=_epoch_ms(ext_rec["startTime"]),
+            internal_start_ms=_epoch_ms(int_rec["startTime"]),
+            dest=dest,
+        )
+    merged = dict(ext_rec)
+    merged["startTime"] = min(ext_rec["startTime"], int_rec["startTime"])
+    merged["endTime"] = max(ext_rec.get("endTime") or "", int_rec.get("endTime") or "") or None
+    return dest, merged
+
+
+def _epoch_ms(iso: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def expected_seconds(recording: dict[str, Any]) -> float:
+    try:
+        return max(0.0, (_epoch_ms(recording["endTime"]) - _epoch_ms(recording["startTime"])) / 1000)
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+
+
+def audio_options(profile: Any) -> Any:
+    from audio.options import AudioOptions
+
+    return AudioOptions(
+        format=profile.audio_format,
+        trim_silence=profile.trim_silence,
+        reduce_noise=profile.reduce_noise,
+        normalize_loudness=profile.normalize_loudness,
+        purposes=tuple(profile.participant_purposes_to_export),
+        segment_types=tuple(profile.call_segments_to_export),
+        concatenate=profile.concatenate_participant_segments,
+        chapters=profile.export_chapters_for_participant_segments,
+    )
+
+
+# -- naming ------------------------------------------------------------------------------------
+def _context(
+    deps: Any,
+    snapshot: Any,
+    data: ConversationData,
+    profile: Any,
+    *,
+    recording=None,
+    transcript=None,
+    extension: str,
+    format_name: str,
+) -> Any:
+    from storage.context import build_context
+
+    return build_context(
+        details=data.details,
+        conversation=data.conversation,
+        profile=profile,
+        recording=recording,
+        transcript=transcript,
+        queue_names=snapshot.queue_names,
+        user_names=data.user_names,
+        file_extension=extension,
+        format_name=format_name,
+        sequence=deps.sequences,
+        machine_name=socket.gethostname(),
+    )
+
+
+def segment_suffix(output: Any) -> str:
+    """File-name suffix of an individual segment file (participant, segment type, ordinal)."""
+    from storage.paths import segment_suffix as storage_suffix
+
+    segment = getattr(output, "segment", None)
+    if segment is None:
+        return ""
+    return storage_suffix(segment.participant_name or segment.purpose, segment.segment_type, segment.ordinal)
+
+
+def audio_target(
+    deps: Any, snapshot: Any, data: ConversationData, profile: Any, recording: dict[str, Any], output: Any
+) -> tuple[Path, dict[str, str]]:
+    from audio.options import EXTENSIONS
+    from storage.attributes import attribute_values
+    from storage.paths import target_path
+
+    extension = EXTENSIONS[profile.audio_format].lstrip(".")
+    context = _context(
+        deps,
+        snapshot,
+        data,
+        profile,
+        recording=recording,
+        extension=extension,
+        format_name=profile.audio_format,
+    )
+    path = target_path(profile, context, kind="audio", file_name_suffix=segment_suffix(output))
+    return path, attribute_values(context, profile.audio_metadata_attributes)
+
+
+# -- transcripts -------------------------------------------------------------------------------
+def render_transcripts(
+    deps: Any,
+    snapshot: Any,
+    data: ConversationData,
+    profile: Any,
+    documents: list[Any],
+    timelines: dict[str, list[tuple[Any, str]]],
+    recordings: dict[str, dict[str, Any]],
+) -> list[tuple[str, Path, bytes, dict[str, str]]]:
+    """Render each transcript for `profile`: one file per transcript document, or one per exported
+    audio file of its recording, mapped through that file's timeline so subtitles stay in sync.
+    Without exported audio, times are relative to the transcript's start."""
+    from storage.attributes import attribute_values
+    from storage.paths import target_path
+    from transcripts.formats import FORMATS
+    from transcripts.render import render
+    from transcripts.speakers import SpeakerInfo
+
+    fmt = FORMATS[profile.transcript_format]
+    speakers = SpeakerInfo.from_details(data.details, data.conversation)
+    results: list[tuple[str, Path, bytes, dict[str, str]]] = []
+    for doc_index, document in enumerate(documents):
+        communication = getattr(document, "communication_id", None) or str(doc_index)
+        recording = _recording_for(data, document)
+        if recording is not None:
+            recording = recordings.get(recording["id"], recording)
+        rec_outputs = timelines.get(recording["id"], []) if recording else []
+        targets: list[tuple[str, Any, Any]] = (
+            [(f"transcript:{communication}:{item}", out.timeline, out) for out, item in rec_outputs]
+            if rec_outputs
+            else [(f"transcript:{communication}", None, None)]
+        )
+        for item, timeline, output in targets:
+            body = render(document, profile.transcript_format, speakers=speakers, timeline=timeline)
+            context = _context(
+                deps,
+                snapshot,
+                data,
+                profile,
+                recording=recording,
+                transcript=_transcript_json(document),
+                extension=fmt.extension.lstrip("."),
+                format_name=profile.transcript_format,
+            )
+            path = target_path(profile, context, kind="transcript", file_name_suffix=segment_suffix(output))
+            results.append(
+                (item, path, body, attribute_values(context, profile.transcript_metadata_attributes))
+            )
+    return results
+
+
+def _transcript_json(document: Any) -> dict[str, Any]:
+    raw = getattr(document, "raw", None)
+    return raw if isinstance(raw, dict) else {}
+
+
+def _recording_for(data: ConversationData, document: Any) -> dict[str, Any] | None:
+    from service.export_steps import audio_recordings
+
+    recordings = audio_recordings(data)
+    communication = getattr(document, "communication_id", None)
+    for rec in recordings:
+        if communication and rec.get("sessionId") == communication:
+            return rec
+    trunk = [r for r in recordings if r.get("mediaSubtype") == "Trunk"]
+    return (trunk or recordings or [None])[0]
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Transient failures are retried; a permanent one (bad input, permission) is reported at once."""
+    try:
+        from genesys.errors import Forbidden, NotFound
+    except ImportError:  # pragma: no cover
+        return True
+    from audio.errors import AudioDecodeError
+
+    if isinstance(error, (Forbidden, AudioDecodeError)):
+        return False
+    if isinstance(error, NotFound):
+        return True
+    return True

@@ -1,0 +1,195 @@
+"""Build the service from its settings and run it until a signal; drain gracefully.
+
+Shutdown order (actors guide §4.8): intake stops first (no new conversations), running exports
+get `shutdown_timeout_s` to finish (whatever does not finish stays in the ledger and resumes on
+the next start), then everything stops in reverse start order. A second signal exits at once.
+The root supervisor giving up makes `run()` return a non-zero exit code for the service manager.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pykka
+
+from actors.directory import Directory
+from actors.pipeline import DspRouter
+from actors.root import Deps, RootSupervisor
+from service.ledger import Ledger
+from service.settings import Settings, dsp_worker_count
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_ESCALATED = 70
+EXIT_FORCED = 130
+
+
+@dataclass
+class Credentials:
+    client_id: str
+    client_secret: str
+    source: str = "arguments"
+
+    def __repr__(self) -> str:
+        return f"Credentials(client_id={self.client_id!r}, client_secret='***', source={self.source!r})"
+
+
+def build_client(settings: Settings, credentials: Credentials) -> Any:
+    from genesys.config import ClientConfig
+    from genesys.rest import GenesysClient
+
+    config = ClientConfig(
+        api_url=settings.api_url,
+        client_id=credentials.client_id,
+        client_secret=credentials.client_secret,
+        login_url=settings.login_url,
+        requests_per_minute=settings.requests_per_minute,
+    )
+    return GenesysClient(config)
+
+
+def build_deps(
+    settings: Settings, client: Any, *, license_checker: Any = None, on_file_written: Any = None
+) -> Deps:
+    from genesys.notifications import NotificationListener
+    from storage.sequence import SequenceStore
+
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    work_root = settings.state_dir / "work"
+    work_root.mkdir(parents=True, exist_ok=True)
+
+    def listener_factory(on_event: Any, on_state: Any) -> Any:
+        return NotificationListener(
+            client, on_event=on_event, on_state=on_state, heartbeat_s=settings.heartbeat_s
+        )
+
+    return Deps(
+        settings=settings,
+        client=client,
+        ledger=Ledger(settings.state_dir / "ledger.sqlite3"),
+        directory=Directory(),
+        dsp_router=DspRouter(dsp_worker_count(settings)),
+        work_root=work_root,
+        sequences=SequenceStore(settings.state_dir),
+        listener_factory=listener_factory,
+        license_checker=license_checker,
+        on_file_written=on_file_written,
+    )
+
+
+class Service:
+    """The running actor system plus what the main thread needs to supervise it."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.stop_requested = threading.Event()
+        self.escalated: str | None = None
+        self.root: pykka.ActorRef[Any] | None = None
+
+    def start(self) -> None:
+        self.root = RootSupervisor.start(deps=self.deps, on_escalate=self._escalate)
+
+    def _escalate(self, reason: str) -> None:
+        self.escalated = reason
+        self.stop_requested.set()
+
+    def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name in ("exports", "notification"):
+            ref = self.deps.directory.get(name)
+            if ref is None:
+                result[name] = "down"
+                continue
+            try:
+                result.update(ref.ask("status", timeout=2) or {})
+            except Exception as exc:  # status must never take the service down
+                result[name] = f"no answer ({type(exc).__name__})"
+        return result
+
+    def idle(self) -> bool:
+        """True when no export is running or waiting (used by the demo and one-shot export)."""
+        status = self.status()
+        return status.get("running") == 0 and status.get("queued") == 0
+
+    def drain(self, timeout_s: float) -> None:
+        """Stop intake, let running exports finish within `timeout_s`, then stop everything."""
+        directory = self.deps.directory
+        directory.tell("notification", "close-intake")
+        directory.tell("exports", "drain")
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            status = self.status()
+            if not status.get("running"):
+                break
+            time.sleep(0.2)
+        else:
+            logger.warning(
+                "Shutdown: exports still running after %.0f s are left to resume on the next start", timeout_s
+            )
+        if self.root is not None:
+            try:
+                self.root.stop(block=True, timeout=max(5.0, deadline - time.monotonic() + 10))
+            except pykka.Timeout:
+                logger.error("Shutdown: actors did not stop in time")
+        pykka.ActorRegistry.stop_all(block=True, timeout=10)
+        self.deps.ledger.close()
+
+
+def install_signal_handlers(service: Service) -> None:
+    count = {"n": 0}
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        count["n"] += 1
+        if count["n"] > 1:
+            logger.warning("Second signal: exiting now")
+            os._exit(EXIT_FORCED)
+        logger.info(
+            "Signal %s received: shutting down gracefully (send it again to exit at once)",
+            signal.Signals(signum).name,
+        )
+        service.stop_requested.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    if hasattr(signal, "SIGBREAK"):  # Windows: CTRL_BREAK_EVENT (NSSM's console stop)
+        signal.signal(signal.SIGBREAK, on_signal)
+
+
+def run_until_stopped(service: Service, status_interval_s: float, shutdown_timeout_s: float) -> int:
+    """The main thread idles here (signals only reach the main thread) and logs a periodic status."""
+    next_status = time.monotonic() + status_interval_s
+    while not service.stop_requested.wait(0.5):
+        if time.monotonic() >= next_status:
+            log_status(service)
+            next_status = time.monotonic() + status_interval_s
+    service.drain(shutdown_timeout_s)
+    if service.escalated:
+        logger.critical("Service stopped because a supervisor gave up: %s", service.escalated)
+        return EXIT_ESCALATED
+    logger.info("Service stopped")
+    return EXIT_OK
+
+
+def log_status(service: Service) -> None:
+    s = service.status()
+    age = s.get("last_event_age_s")
+    logger.info(
+        "Status: %s active export(s), %s waiting, last event %s, WebSocket %s, %s",
+        s.get("running", "?"),
+        s.get("queued", "?"),
+        "never" if age is None else f"{age:.0f} s ago",
+        s.get("websocket", "?"),
+        "licensed" if s.get("licensed") else f"NOT licensed ({s.get('license_reason')})",
+    )
+
+
+def default_state_dir() -> Path:
+    return Path("state")
