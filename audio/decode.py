@@ -1,0 +1,169 @@
+"""Open whatever Genesys Cloud serves as a block-readable, seekable PCM source.
+
+WAV (PCM and u-law), OGG Vorbis, OGG Opus and MP3 are read directly by soundfile (libsndfile), block
+by block. Anything soundfile cannot open (WEBM/Opus, MP4/AAC) is decoded once by PyAV (FFmpeg's
+libraries inside the wheel) into a compact 16-bit WAV intermediate in the work directory, so that the
+rest of the engine can seek and re-read it in blocks with bounded memory. Opus always decodes at
+48 kHz; the intermediate goes back to the encoder's input rate recorded in the Opus header (8 kHz for
+telephone audio), so a WEBM recording exports at the rate it was captured at.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from audio.errors import AudioDecodeError
+from audio.parameters import BLOCK_FRAMES
+
+logger = logging.getLogger(__name__)
+
+_SOUNDFILE_FORMATS = {"WAV", "WAVEX", "OGG", "MP3", "FLAC", "AIFF", "AU", "RF64", "W64"}
+_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A decoded recording, readable in blocks by soundfile at `path`."""
+
+    original: Path
+    path: Path
+    samplerate: int
+    channels: int
+    frames: int
+    bitrate: int
+    """Bits per second of the original file (container's figure, else size / duration)."""
+    codec: str
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.samplerate if self.samplerate else 0.0
+
+
+def open_source(path: Path, work_dir: Path) -> Source:
+    """Probe `path` and, if soundfile cannot read it, decode it into `work_dir`.
+
+    Raises AudioDecodeError naming the file and the cause when neither soundfile nor PyAV can decode it,
+    or when it holds no audio.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioDecodeError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise AudioDecodeError(path, "file is empty")
+    sf_cause = ""
+    try:
+        info = sf.info(str(path))
+        if info.format in _SOUNDFILE_FORMATS and info.frames > 0 and info.channels > 0:
+            frames = _verified_frames(path, info.frames)
+            bitrate = _bitrate(path, frames / info.samplerate)
+            return Source(path, path, info.samplerate, info.channels, frames, bitrate, info.subtype)
+        sf_cause = f"soundfile sees {info.format}/{info.subtype} with {info.frames} frames"
+    except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
+        sf_cause = str(exc)
+    return _decode_with_pyav(path, work_dir, sf_cause)
+
+
+def read_blocks(source: Source, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
+    """float32 blocks of shape (frames, channels) covering frames [start, end) of the source."""
+    end = source.frames if end is None else min(end, source.frames)
+    if end <= start:
+        return
+    try:
+        with sf.SoundFile(str(source.path)) as f:
+            f.seek(start)
+            remaining = end - start
+            while remaining > 0:
+                block = f.read(min(BLOCK_FRAMES, remaining), dtype="float32", always_2d=True)
+                if len(block) == 0:
+                    break
+                remaining -= len(block)
+                yield block
+            if remaining > 0:
+                # Fewer frames than the header announced (truncated upload): pad with silence.
+                logger.warning("%s ended %d frames early; padding with silence", source.original, remaining)
+                while remaining > 0:
+                    n = min(BLOCK_FRAMES, remaining)
+                    remaining -= n
+                    yield np.zeros((n, source.channels), dtype=np.float32)
+    except sf.LibsndfileError as exc:
+        raise AudioDecodeError(source.original, f"read failed: {exc}") from exc
+
+
+def _verified_frames(path: Path, frames: int) -> int:
+    """Frames really present: read the last block so a truncated file is caught before exporting."""
+    try:
+        with sf.SoundFile(str(path)) as f:
+            f.seek(max(0, frames - 1024))
+            tail = f.read(1024, dtype="int16")
+            return max(0, frames - 1024) + len(tail) if len(tail) < min(1024, frames) else frames
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise AudioDecodeError(path, f"unreadable audio data: {exc}") from exc
+
+
+def _bitrate(path: Path, duration: float) -> int:
+    return int(path.stat().st_size * 8 / duration) if duration > 0 else 0
+
+
+def _opus_input_rate(extradata: bytes | None) -> int | None:
+    """Input sample rate recorded in an OpusHead (RFC 7845 §5.1), if it is one Opus can run at."""
+    if extradata and len(extradata) >= 16 and extradata[:8] == b"OpusHead":
+        rate = struct.unpack_from("<I", extradata, 12)[0]
+        if rate in _OPUS_RATES:
+            return rate
+        return min(_OPUS_RATES, key=lambda r: abs(r - rate)) if rate else None
+    return None
+
+
+def _decode_with_pyav(path: Path, work_dir: Path, sf_cause: str) -> Source:
+    import av
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    dest = work_dir / f"{path.stem}.decoded.wav"
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise AudioDecodeError(
+            path, f"not a recognised audio file (soundfile: {sf_cause}; PyAV: {exc})"
+        ) from exc
+    frames = 0
+    try:
+        with container:
+            if not container.streams.audio:
+                raise AudioDecodeError(path, "the file has no audio stream")
+            stream = container.streams.audio[0]
+            codec = stream.codec_context.name
+            channels = stream.codec_context.channels or 1
+            rate = stream.codec_context.sample_rate or 8000
+            if codec in ("opus", "libopus"):
+                rate = _opus_input_rate(stream.codec_context.extradata) or rate
+            layout = "mono" if channels == 1 else "stereo"
+            channels = min(channels, 2)
+            resampler = av.AudioResampler(format="s16", layout=layout, rate=rate)
+            bitrate = int(stream.bit_rate or container.bit_rate or 0)
+            with sf.SoundFile(str(dest), "w", samplerate=rate, channels=channels, subtype="PCM_16") as out:
+                for frame in container.decode(stream):
+                    for res in resampler.resample(frame):
+                        data = res.to_ndarray().reshape(-1, channels)
+                        out.write(data)
+                        frames += len(data)
+                for res in resampler.resample(None):
+                    data = res.to_ndarray().reshape(-1, channels)
+                    out.write(data)
+                    frames += len(data)
+    except AudioDecodeError:
+        raise
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        raise AudioDecodeError(path, f"decoding failed after {frames} frames: {exc}") from exc
+    if frames == 0:
+        raise AudioDecodeError(path, "no audio frames could be decoded")
+    if not bitrate:
+        bitrate = _bitrate(path, frames / rate)
+    logger.debug("decoded %s (%s) to %s: %d frames at %d Hz", path, codec, dest, frames, rate)
+    return Source(path, dest, rate, channels, frames, bitrate, codec)

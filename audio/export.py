@@ -1,0 +1,241 @@
+"""One recording -> the finished audio files a profile asks for (the entry point of the DSP workers).
+
+`export_recording` is a plain function of picklable arguments (paths, dicts, a frozen dataclass), keeps
+no global state and starts no threads, so the service runs it in a process pool. Modes:
+
+* whole recording (no filter);
+* one file per matching participant segment (a purpose or segment-type filter, not concatenating);
+* one concatenated file of the matching segments (`concatenate`; overlaps resolved, longest wins);
+* the whole recording with one chapter per participant segment (`chapters`; MP3 and M4B).
+
+Every output carries its `ExportTimeline` (wall clock -> seconds in that file) for the transcripts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audio.chain import ChainResult, ChainSettings, run_chain
+from audio.decode import Source, open_source
+from audio.encoders import open_encoder, output_samplerate
+from audio.errors import AudioEncodeError
+from audio.options import CHAPTER_FORMATS, AudioOptions
+from audio.segments import (
+    PlannedSegment,
+    SegmentPlan,
+    chapter_spans,
+    media_clock,
+    plan_segments,
+    resolve_overlaps,
+)
+from audio.timemap import ExportTimeline, MediaClock, TimeMap
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AudioOutput:
+    """A finished file in the work directory."""
+
+    path: Path
+    format: str
+    duration_s: float
+    timeline: ExportTimeline
+    segment: PlannedSegment | None = None
+    chapters: tuple[tuple[str, float, float], ...] = ()
+    samplerate: int = 0
+    channels: int = 0
+    stats: dict = field(default_factory=dict)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text).strip("_") or "unknown"
+
+
+def _clock_of(recording: dict | None) -> MediaClock:
+    if recording and recording.get("startTime"):
+        return media_clock(recording)
+    return MediaClock(0)
+
+
+def export_recording(
+    source: Path,
+    recording: dict,
+    details: dict | None,
+    options: AudioOptions,
+    work_dir: Path,
+    *,
+    plan: SegmentPlan | None = None,
+) -> list[AudioOutput]:
+    """Decode `source`, cut, process and encode it as `options` ask; write the files into `work_dir`.
+
+    `plan` overrides the plan computed from `details` (the CLI's --segments file). Raises
+    AudioDecodeError (naming the file and the cause) for input that cannot be decoded.
+    """
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    recording = recording or {}
+    conversation = recording.get("conversationId") or (details or {}).get("conversationId") or "?"
+    label = f"conversation {conversation} recording {recording.get('id', Path(source).stem)}"
+    scratch = Path(tempfile.mkdtemp(prefix=".audio-", dir=work_dir))
+    try:
+        src = open_source(Path(source), scratch)
+        if plan is None and (options.filtered or options.chapters):
+            if details is not None and recording.get("startTime"):
+                plan = plan_segments(
+                    details, recording, purposes=options.purposes, segment_types=options.segment_types
+                )
+            else:
+                logger.warning("%s: no conversation details or recording start; no segment plan", label)
+                plan = SegmentPlan(
+                    str(conversation), str(recording.get("id", "")), _clock_of(recording), 0.0, ()
+                )
+        clock = plan.clock if plan is not None else _clock_of(recording)
+        stem = _safe(str(recording.get("id") or Path(source).stem))
+        return _export(src, clock, plan, options, work_dir, scratch, stem, label)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _export(
+    src: Source,
+    clock: MediaClock,
+    plan: SegmentPlan | None,
+    options: AudioOptions,
+    work_dir: Path,
+    scratch: Path,
+    stem: str,
+    label: str,
+) -> list[AudioOutput]:
+    duration = src.duration
+    ext = options.extension
+    settings = ChainSettings(
+        options.format, options.trim_silence, options.reduce_noise, options.normalize_loudness
+    )
+
+    if options.chapters:
+        segments = plan.segments if plan else ()
+        if options.trim_silence:
+            logger.warning(
+                "%s: chapter export keeps the whole recording; silence trimming is not applied", label
+            )
+            settings = ChainSettings(options.format, False, options.reduce_noise, options.normalize_loudness)
+        chapters = [(t, a, b) for t, a, b, _ in chapter_spans(segments, duration)]
+        if options.format not in CHAPTER_FORMATS:
+            logger.warning("%s: %s cannot carry chapters; exporting without them", label, options.format)
+            chapters = []
+        if not chapters:
+            logger.info("%s: no participant segment lies in the recording; no chapters", label)
+        out = _render(
+            src,
+            TimeMap.identity(duration),
+            clock,
+            settings,
+            work_dir / f"{stem}{ext}",
+            scratch,
+            label,
+            chapters,
+        )
+        logger.info(
+            "%s: exported %s with %d chapters (%.1f s)", label, out.path.name, len(chapters), out.duration_s
+        )
+        return [out]
+
+    if not options.filtered:
+        if options.concatenate:
+            logger.info(
+                "%s: concatenation needs a purpose or segment filter; exporting the whole recording", label
+            )
+        out = _render(
+            src, TimeMap.identity(duration), clock, settings, work_dir / f"{stem}{ext}", scratch, label
+        )
+        logger.info("%s: exported %s (%.1f s)", label, out.path.name, out.duration_s)
+        return [out]
+
+    segments = [s for s in (plan.segments if plan else ()) if s.media_start < duration]
+    if not segments:
+        logger.info(
+            "%s: no participant segment matches purposes=%s segment types=%s; nothing to export",
+            label,
+            list(options.purposes) or "all",
+            list(options.segment_types) or "all",
+        )
+        return []
+
+    if options.concatenate:
+        pieces = resolve_overlaps(segments)
+        timemap = TimeMap.concatenation([(a, min(b, duration)) for _, a, b in pieces])
+        out = _render(src, timemap, clock, settings, work_dir / f"{stem}_segments{ext}", scratch, label)
+        logger.info(
+            "%s: exported %d segments concatenated into %s (%.1f s)",
+            label,
+            len(pieces),
+            out.path.name,
+            out.duration_s,
+        )
+        return [out]
+
+    outputs = []
+    for seg in segments:
+        name = (
+            f"{stem}_{seg.ordinal:03d}_{_safe(seg.participant_name or seg.purpose)}_{seg.segment_type}{ext}"
+        )
+        timemap = TimeMap.concatenation([(seg.media_start, min(seg.media_end, duration))])
+        outputs.append(_render(src, timemap, clock, settings, work_dir / name, scratch, label, segment=seg))
+    logger.info("%s: exported %d segment files", label, len(outputs))
+    return outputs
+
+
+def _render(
+    src: Source,
+    timemap: TimeMap,
+    clock: MediaClock,
+    settings: ChainSettings,
+    dest: Path,
+    scratch: Path,
+    label: str,
+    chapters: list[tuple[str, float, float]] | None = None,
+    segment: PlannedSegment | None = None,
+) -> AudioOutput:
+    fmt = settings.fmt
+    out_rate = output_samplerate(fmt, src.samplerate)
+    if fmt == "MP3" and out_rate != src.samplerate:
+        raise AudioEncodeError(f"{label}: MP3 cannot carry {src.samplerate} Hz audio")
+
+    def open_output():
+        enc = open_encoder(
+            fmt, dest, out_rate, src.channels, source_bitrate=src.bitrate, chapters=chapters or None,
+            input_rate=src.samplerate,
+        )  # fmt: skip
+        enc.chapters = chapters or None
+        return enc
+
+    result: ChainResult = run_chain(src, timemap, settings, open_output, scratch, label)
+    duration = result.frames / src.samplerate
+    kept = tuple(
+        (t, max(0.0, a), min(b, duration)) for t, a, b in (chapters or []) if min(b, duration) > max(0.0, a)
+    )
+    return AudioOutput(
+        path=dest,
+        format=fmt,
+        duration_s=duration,
+        timeline=ExportTimeline(clock, result.timemap),
+        segment=segment,
+        chapters=kept,
+        samplerate=out_rate,
+        channels=src.channels,
+        stats={
+            "trimmed_head_s": result.trimmed_head,
+            "trimmed_tail_s": result.trimmed_tail,
+            "input_lufs": result.input_lufs,
+            "output_lufs": result.output_lufs,
+            "gain_db": result.gain_db,
+            "limited_samples": result.limited_samples,
+            "noise_profile_s": result.noise_profile_s,
+        },
+    )
