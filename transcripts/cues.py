@@ -174,8 +174,14 @@ def _cue(
         result.dropped_cut += 1
         return None
     words, parts, low, cut = [], [], 0, 0
+    # A phrase kept whole (not cut) moves as one piece: its words shift by the same offset.
+    shift = mapped[0] - phrase.start_ms if mapped[1] - mapped[0] == end_ms - phrase.start_ms else None
     for word in phrase.words:
-        word_span = span(word.start_ms, max(word.end_ms, word.start_ms + 1))
+        word_end = max(word.end_ms, word.start_ms + 1)
+        if shift is not None and phrase.start_ms <= word.start_ms and word_end <= end_ms:
+            word_span: tuple[int, int] | None = (word.start_ms + shift, word_end + shift)
+        else:
+            word_span = span(word.start_ms, word_end)
         if word_span is None:
             cut += 1
             continue

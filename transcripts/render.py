@@ -2,16 +2,18 @@
 
 The service calls it once per (communication, exported audio file) with that file's
 `ExportTimeline`, or once per document without a timeline when the audio was not cut.
+`render_many` does several formats of the same document and timeline while building the cues once.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 
 from audio.timemap import ExportTimeline
 from transcripts.confidence import DEFAULT_POLICY, FilterPolicy
-from transcripts.cues import build_cues
+from transcripts.cues import CueSet, build_cues
 from transcripts.formats import get_format
 from transcripts.model import TranscriptDocument
 from transcripts.speakers import SpeakerInfo
@@ -33,19 +35,59 @@ def render(
     `speakers` supplies names and IVR spans (default: IVR spans from the document's participants).
     With `timeline`, phrase times are mapped into that exported file (cut phrases dropped, partly
     cut ones clipped); without it they are relative to the document's start. `language` overrides
-    the document's language tag. ValueError for an unknown format name.
+    the document's language tag. RAW is the whole document as it is (no filtering, absolute times).
+    ValueError for an unknown format name.
     """
-    fmt = get_format(format_name)
+    return render_many(
+        doc, [format_name], speakers=speakers, timeline=timeline, language=language, policy=policy
+    )[get_format(format_name).name]
+
+
+def render_many(
+    doc: TranscriptDocument,
+    format_names: Iterable[str],
+    *,
+    speakers: SpeakerInfo | None = None,
+    timeline: ExportTimeline | None = None,
+    language: str | None = None,
+    policy: FilterPolicy = DEFAULT_POLICY,
+) -> dict[str, bytes]:
+    """Several formats of one document (format name -> bytes), sharing the filtering and timing."""
+    formats = [get_format(name) for name in format_names]
     began = time.perf_counter()
-    cue_set = build_cues(doc, speakers=speakers, timeline=timeline, language=language, policy=policy)
-    data = fmt.writer(cue_set)
-    logger.debug(
-        "conversation %s: %s transcript of %d phrase(s) (%d low-confidence, %d cut) in %.1f ms",
-        doc.conversation_id or "?",
-        fmt.name,
-        len(cue_set.cues),
-        cue_set.dropped_low_confidence,
-        cue_set.dropped_cut,
-        (time.perf_counter() - began) * 1000,
+    cue_set: CueSet | None = None
+    out: dict[str, bytes] = {}
+    for fmt in formats:
+        if fmt.filtered and cue_set is None:
+            cue_set = build_cues(doc, speakers=speakers, timeline=timeline, language=language, policy=policy)
+        out[fmt.name] = fmt.writer(
+            cue_set if fmt.filtered else _unfiltered(doc, speakers, timeline, language, policy)
+        )
+    if cue_set is not None:
+        logger.debug(
+            "conversation %s: %s of %d phrase(s) (%d low-confidence, %d cut) in %.1f ms",
+            doc.conversation_id or "?",
+            "/".join(out),
+            len(cue_set.cues),
+            cue_set.dropped_low_confidence,
+            cue_set.dropped_cut,
+            (time.perf_counter() - began) * 1000,
+        )
+    return out
+
+
+def _unfiltered(
+    doc: TranscriptDocument,
+    speakers: SpeakerInfo | None,
+    timeline: ExportTimeline | None,
+    language: str | None,
+    policy: FilterPolicy,
+) -> CueSet:
+    return CueSet(
+        doc=doc,
+        cues=[],
+        speakers=speakers or SpeakerInfo(),
+        language=language or doc.language or "und",
+        policy=policy,
+        timeline=timeline,
     )
-    return data

@@ -23,6 +23,8 @@ class TranscriptFormat:
     content_type: str
     description: str
     module: str
+    filtered: bool = True
+    """False for RAW, which writes the document as it is (no cues are built for it)."""
 
     @property
     def writer(self) -> Callable[[CueSet], bytes]:
@@ -33,7 +35,7 @@ FORMATS: dict[str, TranscriptFormat] = {
     f.name: f
     for f in (
         TranscriptFormat(
-            "RAW", ".json", "application/json", "full Genesys Cloud transcript (indented JSON)", "raw"
+            "RAW", ".json", "application/json", "full Genesys Cloud transcript (indented JSON)", "raw", False
         ),
         TranscriptFormat("AWS", ".json", "application/json", "Amazon Transcribe-compatible JSON", "aws"),
         TranscriptFormat("TTML", ".ttml", "application/ttml+xml", "W3C Timed Text", "ttml"),
