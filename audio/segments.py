@@ -261,7 +261,10 @@ def chapter_spans(
             continue
         active = [s for s in segs if s.media_start <= a and s.media_end >= b]
         if active:
-            seg = max(active, key=lambda s: (s.media_start, -s.media_end, s.ordinal))
+            # innermost first; on a tie the internal party (agent, IVR, queue) names the chapter
+            seg = max(
+                active, key=lambda s: (s.media_start, -s.media_end, s.purpose != "customer", -s.ordinal)
+            )
         elif chapters:
             seg = chapters[-1][3]
         else:
