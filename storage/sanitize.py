@@ -4,7 +4,8 @@ Rules (documented in docs/storage.md):
 
 * values substituted into a template never contain folder separators: ``/`` and ``\\`` become ``_``
   together with the other characters Windows forbids (``< > : " | ? *``) and control characters
-  (U+0000..U+001F, U+007F..U+009F);
+  (U+0000..U+001F, U+007F..U+009F) and bidirectional overrides (U+200E/F, U+202A..E, U+2066..9) that
+  make a name display differently from what it is;
 * a value is cut to ``MAX_VALUE_CHARS`` characters (the cut keeps the first characters and appends ``~``
   and 8 hex digits of the SHA-1 of the whole value, so different long values stay different);
 * every path component then gets: leading and trailing spaces and trailing dots removed, ``.``/``..``
@@ -28,7 +29,7 @@ MAX_COMPONENT_CHARS = 150
 MAX_COMPONENT_BYTES = 240
 REPLACEMENT = "_"
 
-_ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f]')
+_ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]')
 _RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])$", re.IGNORECASE)
 
 

@@ -76,7 +76,7 @@ def _write_temp(folder: pathlib.Path, name: str, source: bytes | pathlib.Path) -
                 out.write(source)
                 written = len(source)
             else:
-                with open(source, "rb") as src:
+                with open(source, "rb", buffering=0) as src:  # one read() per syscall: pipes stream too
                     while chunk := src.read(CHUNK):
                         out.write(chunk)
                         written += len(chunk)
