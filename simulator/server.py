@@ -159,6 +159,7 @@ def _finish(resp: Response, correlation: str) -> Response:
 class _Handler(BaseHTTPRequestHandler):
     api: ApiServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     server_version = "GenesysCloudSimulator/1.0"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature

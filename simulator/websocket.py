@@ -88,6 +88,7 @@ class NotificationSocketServer:
             process_request=self._process_request,
             compression=None,
             ping_interval=None,
+            close_timeout=1.0,
             max_size=2**20,
         )
         self.port: int = self._server.socket.getsockname()[1]

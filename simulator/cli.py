@@ -1,0 +1,90 @@
+"""`python run.py simulate`: run the Genesys Cloud simulator on loopback until Ctrl+C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=0, help="HTTP API port on 127.0.0.1 (0: any free port)")
+    parser.add_argument(
+        "--ws-port", type=int, default=0, help="notification WebSocket port (0: any free port)"
+    )
+    parser.add_argument(
+        "--calls-per-minute",
+        type=float,
+        default=6.0,
+        help="calls generated per minute into the named queues (0: none)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the org and the calls (default 0)")
+    parser.add_argument(
+        "--event-speed",
+        type=float,
+        default=20.0,
+        help="how much faster than real time a call's events are published (default 20)",
+    )
+    parser.add_argument("--heartbeat", type=float, default=30.0, help="WebSocket heartbeat period in seconds")
+    parser.add_argument("--token-ttl", type=float, default=86_400.0, help="access token lifetime in seconds")
+    parser.add_argument(
+        "--queues", default="", help="comma-separated queue names for the traffic (default: all)"
+    )
+    parser.add_argument("--log-level", default="WARNING", help="log level on stderr (default WARNING)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from simulator.app import Simulator
+
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with Simulator(
+            seed=args.seed,
+            port=args.port,
+            ws_port=args.ws_port,
+            event_speed=args.event_speed,
+            heartbeat_s=args.heartbeat,
+            token_ttl_s=args.token_ttl,
+        ) as sim:
+            print(f"API_URL={sim.api_url}", flush=True)
+            print(f"LOGIN_URL={sim.login_url}", flush=True)
+            print(f"CLIENT_ID={sim.client_id}", flush=True)
+            print(f"CLIENT_SECRET={sim.client_secret}", flush=True)
+            queues = [q.strip() for q in args.queues.split(",") if q.strip()] or None
+            unknown = [q for q in queues or [] if q not in {x.name for x in sim.org.all_queues()}]
+            if unknown:
+                print(
+                    f"simulate: unknown queue(s) {', '.join(unknown)}; the org has: "
+                    f"{', '.join(q.name for q in sim.org.queues)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return 2
+            if args.calls_per_minute > 0:
+                sim.start_traffic(args.calls_per_minute, queue_names=queues)
+            logger.warning(
+                "simulator running on %s with %s calls per minute; Ctrl+C stops it",
+                sim.api_url,
+                args.calls_per_minute,
+            )
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    print("simulator stopped", file=sys.stderr, flush=True)
+    return 0
