@@ -13,7 +13,7 @@ from simulator.analytics_query import run_query
 from simulator.customattributes import LIMITS
 from simulator.errors import ApiError, bad_request, not_found
 from simulator.http_api import Request, Response, Router
-from simulator.mediacache import CONTENT_TYPES
+from simulator.media import content_type
 from simulator.state import FORMAT_IDS, LiveCall
 
 if TYPE_CHECKING:
@@ -297,7 +297,7 @@ def register(router: Router, sim: Simulator) -> None:
         rec = live.call.recording(rid)
         path = sim.media.request(live.call, rec, fmt).result(timeout=MEDIA_WAIT_S)
         return Response(
-            200, None, content_type=CONTENT_TYPES[fmt], file=path, corrupt=bool(sim.faults.corrupt_media)
+            200, None, content_type=content_type(fmt), file=path, corrupt=bool(sim.faults.corrupt_media)
         )
 
     router.add("GET", "/media/{conversationId}/{recordingId}/{formatId}", download_media, auth=False)

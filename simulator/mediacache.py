@@ -11,23 +11,6 @@ from simulator.model import Call, Recording
 
 logger = logging.getLogger(__name__)
 
-CONTENT_TYPES = {
-    "WAV": "audio/wav",
-    "WAV_ULAW": "audio/wav",
-    "WEBM": "audio/webm",
-    "OGG_VORBIS": "audio/ogg",
-    "OGG_OPUS": "audio/ogg",
-    "MP3": "audio/mpeg",
-}
-EXTENSIONS = {
-    "WAV": "wav",
-    "WAV_ULAW": "wav",
-    "WEBM": "webm",
-    "OGG_VORBIS": "ogg",
-    "OGG_OPUS": "opus",
-    "MP3": "mp3",
-}
-
 
 class MediaCache:
     def __init__(self, directory: Path, workers: int = 2) -> None:
@@ -55,10 +38,7 @@ class MediaCache:
     def _encode(self, call: Call, rec: Recording, format_id: str) -> Path:
         from simulator.media import encode_recording
 
-        dest = self.directory / f"{rec.recording_id}.{EXTENSIONS.get(format_id, 'bin')}"
-        if format_id == "WAV_ULAW":
-            dest = self.directory / f"{rec.recording_id}.ulaw.wav"
-        path = Path(encode_recording(call, rec, format_id, dest))
+        path = Path(encode_recording(call, rec, format_id, self.directory))
         logger.info(
             "simulator encoded conversation %s recording %s as %s (%d bytes)",
             call.conversation_id,
