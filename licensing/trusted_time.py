@@ -27,7 +27,7 @@ from licensing.sntp import SntpError, SntpResult, sntp_query
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_NTP_SERVERS: tuple[str, ...] = ("time.windows.com", "pool.ntp.org", "time.google.com")
+DEFAULT_NTP_SERVERS: tuple[str, ...] = ("pool.ntp.org", "time.windows.com")  # as service.settings
 DEFAULT_STARTUP_GRACE_S = 15 * 60.0
 DEFAULT_MAX_AGE_S = 7 * 24 * 3600.0
 DEFAULT_RESYNC_INTERVAL_S = 3600.0
