@@ -224,9 +224,10 @@ class ChannelWorker:
             ) from None
         rejected = [e.get("id") for e in entities if isinstance(e, dict) and e.get("state") == "Rejected"]
         if rejected:
-            logger.error(
-                "notification topics rejected (missing permissions?): %s", ", ".join(map(str, rejected))
+            shown = ", ".join(map(str, rejected[:10])) + (
+                f" and {len(rejected) - 10} more" if len(rejected) > 10 else ""
             )
+            logger.error("%d notification topic(s) rejected (missing permissions?): %s", len(rejected), shown)
         if channel is self.channel:
             self._applied = version
         logger.info("channel %s subscribed to %d topic(s)", channel["id"], len(topics))

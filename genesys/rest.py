@@ -614,12 +614,20 @@ class GenesysClient:
             return False
         return True
 
-    def put_subscriptions(self, channel_id: str, topics: Iterable[str]) -> list[dict[str, Any]]:
-        """Replace the channel's topic list; returns the ``ChannelTopic`` entities."""
+    def put_subscriptions(
+        self, channel_id: str, topics: Iterable[str], *, ignore_errors: bool = True
+    ) -> list[dict[str, Any]]:
+        """Replace the channel's topic list; returns the ``ChannelTopic`` entities.
+
+        With ``ignore_errors`` (default) a topic the client may not read comes back with
+        ``state: "Rejected"`` instead of failing the whole request (403) and subscribing nothing.
+        """
         body = [{"id": t} for t in topics]
         data = self._sdk(
             "PUT /api/v2/notifications/channels/{channelId}/subscriptions",
-            lambda: self._notifications.put_notifications_channel_subscriptions(channel_id, body),
+            lambda: self._notifications.put_notifications_channel_subscriptions(
+                channel_id, body, ignore_errors=ignore_errors
+            ),
         )
         return list((data or {}).get("entities") or [])
 
