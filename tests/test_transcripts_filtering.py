@@ -258,3 +258,16 @@ def test_cue_dataclass_is_frozen():
     cue = build_cues(load_transcript(sample())).cues[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
         cue.text = "x"  # type: ignore[misc]
+
+
+def test_gctxt_names_the_wall_clock_start_of_the_exported_file():
+    doc = load_transcript(sample())
+    # 5 s of wall clock absent from the media at +1 s; the file starts at media 10 s -> wall +15 s
+    timeline = _timeline([(10.0, 60.0)], gaps=[Gap(SAMPLE_START + 1000, 5000)])
+    text = render(doc, "GCTXT", timeline=timeline).decode()
+    assert "Media start (UTC): 2021-01-15T03:00:13.066Z (exported audio file)" in text
+    # 'hello Jane Doe' (wall 10.9-14.5 s = media 5.9-9.5 s) is before the file; 'how are you' at
+    # wall 16.4 s = media 11.4 s is 1.4 s into it
+    assert "hello Jane Doe" not in text
+    assert "[00:00:01.400] Agent: how are you" in text
+    assert "Phrases: 4 (1 outside the exported audio)" in text

@@ -20,11 +20,23 @@ from __future__ import annotations
 
 import logging
 
+from audio.timemap import ExportTimeline
 from transcripts.cues import CueSet
 from transcripts.formats._common import clock
 from transcripts.formats.csv_format import utc_iso
 
 logger = logging.getLogger(__name__)
+
+
+def _export_start_ms(timeline: ExportTimeline) -> int:
+    """Wall-clock instant heard at second 0 of the exported file."""
+    pieces = sorted(timeline.timemap.pieces, key=lambda p: p.out_start)
+    media_ms = pieces[0].media_start * 1000 if pieces else 0.0
+    wall = timeline.clock.start_epoch_ms + media_ms
+    for gap in sorted(timeline.clock.gaps, key=lambda g: g.wall_start_ms):
+        if gap.wall_start_ms <= wall:
+            wall += gap.duration_ms
+    return round(wall)
 
 
 def render(cue_set: CueSet) -> bytes:
@@ -38,7 +50,9 @@ def render(cue_set: CueSet) -> bytes:
     if cue_set.timeline is None:
         header.append(f"Media start (UTC): {utc_iso(doc.start_ms)}")
     else:
-        header.append(f"Media start (UTC): {utc_iso(cue_set.timeline.clock.start_epoch_ms)} (exported audio)")
+        header.append(
+            f"Media start (UTC): {utc_iso(_export_start_ms(cue_set.timeline))} (exported audio file)"
+        )
     for role, name in cue_set.speakers.roles().items():
         if name:
             header.append(f"{'IVR' if role == 'ivr' else role.capitalize()}: {name}")
