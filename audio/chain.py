@@ -181,7 +181,7 @@ def run_chain(
         if limiter:
             result.frames += _emit(encoder, limiter.flush())
             result.limited_samples = limiter.reduced_samples
-        result_encoder_close(encoder)
+        result.frames += result_encoder_close(encoder)
         return result
 
     # Normalisation: measure while writing the processed audio to a compact intermediate.
@@ -218,7 +218,7 @@ def run_chain(
             out = limiter.flush()
             check.add(out)
             result.frames += _emit(encoder, out)
-            result_encoder_close(encoder)
+            result.frames += result_encoder_close(encoder)
             result.gain_db = gain_db
             result.limited_samples = limiter.reduced_samples
             achieved = check.integrated()
@@ -237,8 +237,8 @@ def run_chain(
     return result
 
 
-def result_encoder_close(encoder: Encoder) -> None:
-    encoder.close(getattr(encoder, "chapters", None))
+def result_encoder_close(encoder: Encoder) -> int:
+    return encoder.close(getattr(encoder, "chapters", None))
 
 
 def _processed(blocks: Iterator[np.ndarray], pipeline: _Pipeline) -> Iterator[np.ndarray]:

@@ -26,7 +26,7 @@ import soundfile as sf
 from audio.errors import AudioEncodeError
 from audio.mp3 import MP3_RATES, Mp3Writer
 from audio.parameters import (
-    AAC_MAX_BITS_PER_FRAME_PER_CHANNEL,
+    AAC_MAX_BITS_PER_SAMPLE_PER_CHANNEL,
     AAC_MIN_BPS_PER_CHANNEL,
     OPUS_BITRATE_BPS,
     VORBIS_QUALITY,
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 Chapters = list[tuple[str, float, float]]
 _OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 _VORBIS_WRITE_FRAMES = 32768
+_AAC_FRAME = 1024
 
 
 class Encoder(Protocol):
@@ -44,7 +45,9 @@ class Encoder(Protocol):
 
     def write(self, block: np.ndarray) -> None: ...
 
-    def close(self, chapters: Chapters | None = None) -> None: ...
+    def close(self, chapters: Chapters | None = None) -> int:
+        """Finish the file; returns the frames of silence it appended (whole codec frames), usually 0."""
+        ...
 
 
 def output_samplerate(fmt: str, samplerate: int) -> int:
@@ -58,7 +61,7 @@ def output_samplerate(fmt: str, samplerate: int) -> int:
 
 def aac_bitrate(source_bitrate: int, samplerate: int, channels: int) -> int:
     """The source's bitrate, within what AAC allows at this sample rate and channel count."""
-    high = AAC_MAX_BITS_PER_FRAME_PER_CHANNEL * samplerate // 1024 * channels
+    high = int(AAC_MAX_BITS_PER_SAMPLE_PER_CHANNEL * samplerate) * channels
     low = AAC_MIN_BPS_PER_CHANNEL * channels
     return int(min(max(source_bitrate or low, low), high))
 
@@ -132,10 +135,11 @@ class SoundfileEncoder:
         else:
             self._file.write(block)
 
-    def close(self, chapters: Chapters | None = None) -> None:
+    def close(self, chapters: Chapters | None = None) -> int:
         if chapters:
             logger.warning("%s cannot carry chapters; %d chapters dropped", self.subtype, len(chapters))
         self._file.close()
+        return 0
 
 
 class _Mp3Encoder:
@@ -146,8 +150,9 @@ class _Mp3Encoder:
     def write(self, block: np.ndarray) -> None:
         self._writer.write(block)
 
-    def close(self, chapters: Chapters | None = None) -> None:
+    def close(self, chapters: Chapters | None = None) -> int:
         self._writer.close(chapters)
+        return 0
 
 
 class PyAVEncoder:
@@ -217,7 +222,13 @@ class PyAVEncoder:
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
 
-    def close(self, chapters: Chapters | None = None) -> None:
+    def close(self, chapters: Chapters | None = None) -> int:
+        pad = 0
+        if self._format == "fltp" and self._pts % _AAC_FRAME:
+            # Decoders drop AAC's priming but not the padding of the last frame: end on a whole frame
+            # (of silence) so every decoder sees exactly the length reported for this file.
+            pad = _AAC_FRAME - self._pts % _AAC_FRAME
+            self.write(np.zeros((pad, self.channels), dtype=np.float32))
         try:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
@@ -225,3 +236,4 @@ class PyAVEncoder:
                 self._set_chapters(chapters)
         finally:
             self._container.close()
+        return pad
