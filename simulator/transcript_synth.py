@@ -30,14 +30,13 @@ def transcribed_recording(call: Call) -> Recording | None:
 
 
 def _kept_words(u: Utterance, rec: Recording) -> list[Word]:
-    out = []
-    for w in u.words:
-        mid = (w.start_ms + w.end_ms) // 2
-        if rec.wall_to_media_ms(w.start_ms) is not None and rec.wall_to_media_ms(w.end_ms) is not None:
-            out.append(w)
-        elif rec.wall_to_media_ms(mid) is not None:
-            out.append(w)
-    return out
+    """Words wholly inside the recording's media (a word touching a gap was not heard)."""
+    return [w for w in u.words if rec.wall_span_to_media(w.start_ms, w.end_ms) == [_media_span(rec, w)]]
+
+
+def _media_span(rec: Recording, w: Word) -> tuple[int, int]:
+    a = rec.wall_to_media_ms(w.start_ms)
+    return (-1, -1) if a is None else (a, a + w.end_ms - w.start_ms)
 
 
 def _decorate(text: str, rng: random.Random) -> str:
