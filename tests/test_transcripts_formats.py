@@ -143,3 +143,17 @@ def test_empty_document_renders_valid_empty_outputs():
     assert check_vtt(render(doc, "VTT")) == []
     assert check_csv(render(doc, "CSV"), TABLE_SCHEMA) == []
     assert render(doc, "AUDLAB") == b""
+
+
+def test_node_validators_accept_srt_and_vtt_and_catch_overlaps(tutorial):
+    from transcripts_validators import node_errors, node_modules
+
+    if node_modules() is None:
+        pytest.skip("node srt-validator/webvtt-parser not installed (set CALLEXPORT_NODE_MODULES)")
+    assert node_errors("srt", render(tutorial, "SRT")) == []
+    assert node_errors("vtt", render(tutorial, "VTT")) == []
+    # the validators are strict: overlapping SRT cues and decreasing WebVTT starts are errors
+    overlapping = b"1\n00:00:01,000 --> 00:00:02,000\na\n\n2\n00:00:01,500 --> 00:00:03,000\nb\n"
+    assert node_errors("srt", overlapping)
+    decreasing = b"WEBVTT\n\n00:00:02.000 --> 00:00:03.000\na\n\n00:00:01.000 --> 00:00:03.000\nb\n"
+    assert node_errors("vtt", decreasing)

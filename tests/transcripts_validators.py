@@ -193,6 +193,8 @@ def check_srt(data: bytes) -> list[Any]:
         captions = pycaption.SRTReader().read(text)
         assert sum(len(captions.get_captions(lang)) for lang in captions.get_languages()) == len(subs)
     assert srt.compose(subs, reindex=False, strict=True).strip() == text.strip(), "srt round trip differs"
+    if subs:
+        assert not node_errors("srt", data), node_errors("srt", data)
     return subs
 
 
@@ -212,6 +214,7 @@ def check_vtt(data: bytes) -> list[Any]:
         assert vtt_ms(cue.end_time) > vtt_ms(cue.start_time), f"empty cue at {cue.start}"
         assert cue.voice, f"cue {cue.start} has no <v> voice span"
         assert "-->" not in cue.raw_text
+    assert not node_errors("vtt", data), node_errors("vtt", data)
     return cues
 
 
@@ -334,3 +337,54 @@ def check_sami(data: bytes, language: str) -> list[Any]:
     for c in result:
         assert c.end > c.start
     return list(result)
+
+
+# Node validators (reference §11): srt-validator (strictest for SRT) and webvtt-parser (the W3C
+# WebVTT parser, spec-exact). Used when node and the modules are installed: in the folder named by
+# CALLEXPORT_NODE_MODULES, or REPO/node_modules (`npm install --no-save srt-validator@6 webvtt-parser@2`).
+_NODE_SCRIPT = r"""
+const [dir, kind] = process.argv.slice(1);
+const text = require('fs').readFileSync(0, 'utf8');
+let errors;
+if (kind === 'srt') {
+  const m = require(dir + '/srt-validator');
+  errors = (m.default || m)(text);
+} else {
+  const { WebVTTParser } = require(dir + '/webvtt-parser');
+  errors = new WebVTTParser().parse(text, 'metadata').errors;
+}
+process.stdout.write(JSON.stringify(errors));
+"""
+
+
+def node_modules() -> Path | None:
+    import os
+    import shutil
+
+    if shutil.which("node") is None:
+        return None
+    for candidate in (os.environ.get("CALLEXPORT_NODE_MODULES"), REPO / "node_modules"):
+        if (
+            candidate
+            and (Path(candidate) / "srt-validator").is_dir()
+            and (Path(candidate) / "webvtt-parser").is_dir()
+        ):
+            return Path(candidate)
+    return None
+
+
+def node_errors(kind: str, data: bytes) -> list[Any] | None:
+    """Errors the node validator reports for this SRT ('srt') or WebVTT ('vtt'); None if unavailable."""
+    import subprocess
+
+    modules = node_modules()
+    if modules is None:
+        return None
+    result = subprocess.run(
+        ["node", "-e", _NODE_SCRIPT, str(modules), kind],
+        input=data,
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
