@@ -10,7 +10,13 @@ from pathlib import Path
 
 from licensing import default_license_path
 from licensing.evaluate import LicenseStatus, evaluate
-from licensing.hwid import HardwareIdUnavailable, InvalidHardwareId, hardware_id, parse_hwid, source_names
+from licensing.hwid import (
+    HardwareIdUnavailable,
+    InvalidHardwareId,
+    hardware_id,
+    hardware_id_with_sources,
+    parse_hwid,
+)
 from licensing.trusted_time import DEFAULT_NTP_SERVERS, TrustedClock, TrustedTime, http_date_source
 
 logger = logging.getLogger(__name__)
@@ -74,12 +80,12 @@ def main(args: argparse.Namespace) -> int:
 
 def _hwid(args: argparse.Namespace) -> int:
     try:
-        value = hardware_id()
+        value, names = hardware_id_with_sources()
     except HardwareIdUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(value)
-    print(f"(from: {', '.join(source_names())})", file=sys.stderr)
+    print(f"(from: {', '.join(names)})", file=sys.stderr)
     return 0
 
 

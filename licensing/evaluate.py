@@ -226,6 +226,7 @@ class LicenseEvaluator:
         public_keys: Mapping[str, Ed25519PublicKey] | None = None,
         demo_keys: Mapping[str, Ed25519PublicKey] | None = None,
         recheck_interval_s: float = 60.0,
+        expiry_warning_days: float = 14.0,
     ) -> None:
         self.license_path = Path(license_path)
         self.clock = clock
@@ -234,7 +235,9 @@ class LicenseEvaluator:
         self.public_keys = license_keys.production_public_keys() if public_keys is None else public_keys
         self.demo_keys = license_keys.demo_public_keys() if demo_keys is None else demo_keys
         self.recheck_interval_s = recheck_interval_s
+        self.expiry_warning_days = expiry_warning_days
         self.status: LicenseStatus | None = None
+        self._last_expiry_warning: float | None = None
 
     def check(self, *, sync: bool = True) -> tuple[LicenseStatus, bool]:
         if sync and self.clock.needs_sync():
@@ -259,7 +262,24 @@ class LicenseEvaluator:
                     status.state,
                     f" (reason={status.reason})" if status.reason else "",
                 )
+        self._warn_if_expiring(status, changed)
         return status, changed
+
+    def _warn_if_expiring(self, status: LicenseStatus, changed: bool) -> None:
+        """A WARNING when the license runs out within ``expiry_warning_days``: at once, then daily."""
+        left = status.seconds_until_expiry() if status.licensed else None
+        if left is None or left > self.expiry_warning_days * 86400:
+            self._last_expiry_warning = None
+            return
+        mono = self.clock.monotonic()
+        if changed or self._last_expiry_warning is None or mono - self._last_expiry_warning >= 86400:
+            self._last_expiry_warning = mono
+            logger.warning(
+                "license for %r expires at the end of %s (UTC): %.1f days left; ask the vendor for a renewal",
+                status.licensee,
+                status.expiry,
+                left / 86400,
+            )
 
     def next_check_delay_s(self) -> float:
         delay = self.recheck_interval_s

@@ -241,6 +241,14 @@ def hardware_id(platform: str | None = None, *, winreg_module: ModuleType | None
     return hwid
 
 
+def hardware_id_with_sources(
+    platform: str | None = None, *, winreg_module: ModuleType | None = None
+) -> tuple[str, list[str]]:
+    """The hardware id and the names of the sources it was built from (for ``license hwid``)."""
+    sources = collect_sources(platform, winreg_module=winreg_module)
+    return hwid_from_sources(sources), [s.name for s in sources]
+
+
 def source_names(platform: str | None = None, *, winreg_module: ModuleType | None = None) -> list[str]:
-    """Which sources the hardware id is built from here (for ``license hwid``)."""
+    """Which sources the hardware id is built from here."""
     return [s.name for s in collect_sources(platform, winreg_module=winreg_module)]

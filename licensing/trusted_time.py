@@ -186,6 +186,10 @@ class TrustedClock:
         within = (mono - self._created) <= self.startup_grace_s
         return TrustedTime(None, "none", None, within, None)
 
+    def monotonic(self) -> float:
+        """The clock's (injectable) monotonic reading, for callers that schedule against it."""
+        return self._monotonic()
+
     def needs_sync(self) -> bool:
         """True before the first sync and when the anchor is older than ``resync_interval_s``."""
         return self._anchor_unix is None or self._monotonic() - self._anchor_mono >= self.resync_interval_s

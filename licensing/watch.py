@@ -57,6 +57,7 @@ class LicenseFileWatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._missing_logged = False
+        self._digests: dict[str, tuple[tuple[int, int, int], str]] = {}
         self.reports = 0
 
     # ------------------------------------------------------------ lifecycle
@@ -97,8 +98,13 @@ class LicenseFileWatcher:
     def _matches(self, name: str) -> bool:
         return fnmatch.fnmatchcase(name.lower(), self.filename_pattern.lower())
 
-    def scan(self) -> Snapshot | None:
-        """The current signatures of the matching files; None while any of them cannot be read."""
+    def scan(self, *, rehash: bool = True) -> Snapshot | None:
+        """The current signatures of the matching files; None while any of them cannot be read.
+
+        With ``rehash=False`` a file whose size, mtime and inode are unchanged keeps its previous
+        digest without being opened: in the steady state the watcher opens nothing, so it can never
+        hold a file open while an editor on Windows renames a new version over it.
+        """
         snapshot: Snapshot = {}
         try:
             entries = list(os.scandir(self.directory))
@@ -118,10 +124,16 @@ class LicenseFileWatcher:
                 if not entry.is_file():
                     continue
                 st = os.stat(entry.path)
-                digest = ""
-                if st.st_size <= MAX_HASHED_BYTES:
-                    with open(entry.path, "rb") as handle:  # fails on Windows while a copy holds it
-                        digest = hashlib.sha256(handle.read()).hexdigest()
+                stat_key = (st.st_size, st.st_mtime_ns, st.st_ino)
+                cached = self._digests.get(entry.name)
+                if not rehash and cached is not None and cached[0] == stat_key:
+                    digest = cached[1]
+                else:
+                    digest = ""
+                    if st.st_size <= MAX_HASHED_BYTES:
+                        with open(entry.path, "rb") as handle:  # fails on Windows while a copy holds it
+                            digest = hashlib.sha256(handle.read()).hexdigest()
+                    self._digests[entry.name] = (stat_key, digest)
             except FileNotFoundError:
                 continue  # renamed or deleted between listing and reading: the next poll sees it
             except OSError:
@@ -137,7 +149,8 @@ class LicenseFileWatcher:
         candidate_since = 0.0
         while not self._stop.wait(self.poll_interval_s):
             try:
-                current = self.scan()
+                # re-read contents only while a change is settling; otherwise stat alone decides
+                current = self.scan(rehash=candidate is not None)
             except Exception:  # a watcher must not die on a surprise from the file system
                 logger.exception("license watcher: scanning %s failed", self.directory)
                 continue

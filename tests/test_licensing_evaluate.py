@@ -180,6 +180,7 @@ def test_evaluator_logs_changes_only_and_schedules_the_expiry_check(tmp_path, ve
     assert evaluator.check()[1] is True
     assert evaluator.check()[1] is False
     assert caplog.text.count("licensed to") == 1
+    assert caplog.text.count("0.0 days left; ask the vendor for a renewal") == 1  # once, not per check
     assert evaluator.next_check_delay_s() == pytest.approx(60.5)  # expiry in 60 s, re-check just after
     fake.advance(evaluator.next_check_delay_s())
     status, changed = evaluator.check()

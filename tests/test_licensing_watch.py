@@ -145,3 +145,31 @@ def test_a_failing_callback_does_not_kill_the_watcher(tmp_path):
         watcher.stop()
         assert time.monotonic() - started < 1
         assert not watcher.alive
+
+
+def test_steady_state_opens_no_file(tmp_path, monkeypatch):
+    """Windows: a file held open blocks an editor's rename-over; the watcher only opens while settling."""
+    import builtins
+
+    from licensing import watch
+
+    (tmp_path / "callexport.lic").write_text("license")
+    opened: list[str] = []
+
+    def counting_open(path, *args, **kwargs):
+        opened.append(str(path))
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr(watch, "open", counting_open, raising=False)
+    recorder = Recorder()
+    with LicenseFileWatcher(tmp_path, "callexport.lic", recorder, debounce_s=0.2, poll_interval_s=0.05):
+        baseline = len(opened)
+        time.sleep(0.5)  # ~10 polls
+        assert len(opened) == baseline
+        (tmp_path / "callexport.lic").write_text("new license")
+        assert recorder.wait(5)
+        time.sleep(0.3)
+        after_change = len(opened)
+        assert after_change > baseline  # contents were read while the change settled
+        time.sleep(0.5)
+        assert len(opened) == after_change
