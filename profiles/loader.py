@@ -37,7 +37,9 @@ def _reason_of(error: Any) -> str:
 def _document(document: str | bytes | dict[str, Any]) -> dict[str, Any]:
     if isinstance(document, dict):
         return document
-    if isinstance(document, bytes):
+    if not isinstance(document, str | bytes | bytearray):
+        raise ConfigError(f"the configuration must be a JSON object, not {type(document).__name__}")
+    if isinstance(document, bytes | bytearray):
         try:
             document = document.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -126,7 +128,6 @@ def load_config(document: str | bytes | dict[str, Any]) -> ConfigLoadResult:
         if isinstance(raw, dict) and raw.get("Active", True) is not False and isinstance(raw.get("Name"), str)
     ]
     duplicated = {name for name, count in Counter(names).items() if count > 1}
-    reported: set[str] = set()
     for index, raw in enumerate(profiles_raw):
         label = _label(index, raw)
         if label.casefold() in duplicated and isinstance(raw, dict) and raw.get("Active", True) is not False:
@@ -139,7 +140,6 @@ def load_config(document: str | bytes | dict[str, Any]) -> ConfigLoadResult:
                     f"{label!r}, ignoring case); all of them are rejected",
                 )
             )
-            reported.add(label)
     valid = tuple(_to_profile(doc_) for label, doc_ in candidates if label.casefold() not in duplicated)
     for error in errors:
         logger.warning("configuration: %s", error)

@@ -139,5 +139,14 @@ def display_path(
 
 
 def segment_suffix(participant_name: str, segment_type: str, ordinal: int) -> str:
-    """The file-name suffix of an individual segment file: ``<participant>_<segmentType>_<NN>``."""
-    return f"{participant_name}_{segment_type}_{ordinal:02d}"
+    """The file-name suffix of an individual segment file: ``<NNN>_<participant>_<segmentType>``
+    (the ordinal first, zero-padded, so the files sort in time order)."""
+    return f"{ordinal:03d}_{participant_name}_{segment_type}"
+
+
+def segment_file_suffix(segment: object) -> str:
+    """``segment_suffix`` of an ``audio.segments.PlannedSegment`` (participant name, else purpose)."""
+    name = getattr(segment, "participant_name", "") or getattr(segment, "purpose", "")
+    return segment_suffix(
+        str(name), str(getattr(segment, "segment_type", "")), int(getattr(segment, "ordinal", 0))
+    )

@@ -157,7 +157,7 @@ def test_segment_suffix_goes_before_the_extension() -> None:
     profile = _profile(directory_structure_mode="NoSubdirectory")
     suffix = segment_suffix("Jane Smith", "interact", 2)
     name = relative_parts(profile, _context(profile), kind="audio", file_name_suffix=suffix)[-1]
-    assert name == f"20260324_143022_Jane Smith_{fx.CONVERSATION_ID}_Jane Smith_interact_02.wav"
+    assert name == f"20260324_143022_Jane Smith_{fx.CONVERSATION_ID}_002_Jane Smith_interact.wav"
     profile = _profile(audio_file_template="{Conversation.Id}", directory_structure_mode="NoSubdirectory")
     assert (
         relative_parts(profile, _context(profile), kind="audio", file_name_suffix="x/y")[-1]
