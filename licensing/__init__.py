@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_LICENSE_FILENAME = "callexport.lic"
+DEFAULT_LICENSE_FILENAME = "callexport.license"
 INSTALL_DIR = Path(__file__).resolve().parent.parent
 
 
 def default_license_path(license_dir: Path | None = None) -> Path:
-    """``<license_dir>/callexport.lic``; without a directory, the install directory (next to run.py)."""
+    """``<license_dir>/callexport.license``; without a directory, the install directory (next to run.py)."""
     return (license_dir or INSTALL_DIR) / DEFAULT_LICENSE_FILENAME

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     status = sub.add_parser("status", help="licensee, hardware id match, expiry, trusted time source, state")
     status.add_argument(
-        "--file", type=Path, help="license file (default: [license] directory/callexport.lic)"
+        "--file", type=Path, help="license file (default: [license] directory/callexport.license)"
     )
     status.add_argument("--api-url", help="Genesys Cloud API host for trusted time (default: from settings)")
     status.add_argument("--settings", type=Path, help="service settings file (default: callexport.toml)")

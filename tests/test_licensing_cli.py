@@ -85,7 +85,7 @@ def test_only_the_cli_imports_the_vendor_tool():
 
 def test_demo_license_and_status_against_the_simulator(tmp_path, capsys):
     simulator = pytest.importorskip("simulator.app")
-    lic = tmp_path / "callexport.lic"
+    lic = tmp_path / "callexport.license"
     assert run.main(["license", "demo", "-o", str(lic), "--days", "10"]) == 0
     with simulator.Simulator(seed=3) as sim:
         rc = run.main(
@@ -102,7 +102,7 @@ def test_demo_license_and_status_against_the_simulator(tmp_path, capsys):
 def test_status_falls_back_to_ntp_and_reports_wrong_hardware(tmp_path, capsys):
     from licensing.demo import write_demo_license
 
-    lic = tmp_path / "callexport.lic"
+    lic = tmp_path / "callexport.license"
     write_demo_license(lic, hwid="00000-00000-00000-00000-0")
     with SntpResponder(lambda: dt.datetime.now(dt.UTC).timestamp()) as ntp:
         rc = run.main(

@@ -33,7 +33,7 @@ def _eval(path, public, *, now=NOW, hwid=HWID, api_url=SIM, demo_keys=None):
 
 def test_valid_license(tmp_path, vendor, caplog):
     private, public = vendor
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     write_license(path, private, hwid=HWID, expires=dt.date(2027, 12, 31), limits={"max_active_profiles": 3})
     caplog.set_level(logging.INFO)
     status = _eval(path, public, api_url="https://api.mypurecloud.de")
@@ -45,14 +45,14 @@ def test_valid_license(tmp_path, vendor, caplog):
 
 
 def test_missing_file(tmp_path, vendor, caplog):
-    status = _eval(tmp_path / "callexport.lic", vendor[1])
+    status = _eval(tmp_path / "callexport.license", vendor[1])
     assert (status.state, status.reason) == ("unlicensed", "missing")
     assert "UNLICENSED (reason=missing)" in caplog.text
 
 
 def test_tampered_and_malformed_and_unknown_key(tmp_path, vendor):
     private, public = vendor
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     data = write_license(path, private, hwid=HWID)
     path.write_bytes(data.replace(b"Example Ltd", b"Example Inc"))
     assert _eval(path, public).reason == "tampered"
@@ -64,7 +64,7 @@ def test_tampered_and_malformed_and_unknown_key(tmp_path, vendor):
 
 def test_wrong_hardware(tmp_path, vendor):
     private, public = vendor
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     write_license(path, private, hwid=OTHER)
     status = _eval(path, public)
     assert (status.reason, status.hwid_match) == ("wrong_hardware", False)
@@ -73,7 +73,7 @@ def test_wrong_hardware(tmp_path, vendor):
 
 def test_expired_by_trusted_time_while_the_local_clock_says_otherwise(tmp_path, vendor):
     private, public = vendor
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     write_license(path, private, hwid=HWID, expires=dt.date(2027, 6, 30))
     # the local clock says 2027-06-01 (valid), Genesys Cloud says 2027-07-15 (expired)
     fake = FakeClock(wall=NOW.timestamp())
@@ -93,7 +93,7 @@ def test_expired_by_trusted_time_while_the_local_clock_says_otherwise(tmp_path, 
 
 def test_clock_set_back_does_not_extend_the_license(tmp_path, vendor):
     private, public = vendor
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     write_license(path, private, hwid=HWID, expires=dt.date(2027, 6, 1))
     fake = FakeClock(wall=dt.datetime(2027, 6, 1, 23, 0, tzinfo=dt.UTC).timestamp())
     start_mono = fake.monotonic()
@@ -123,7 +123,7 @@ def test_clock_set_back_does_not_extend_the_license(tmp_path, vendor):
 
 def test_time_unknown_after_grace(tmp_path, vendor):
     private, public = vendor
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     write_license(path, private, hwid=HWID)
     assert _eval(path, public, now=TrustedTime(None, "none", within_grace=True)).licensed
     status = _eval(path, public, now=TrustedTime(None, "none", within_grace=False))
@@ -146,7 +146,7 @@ def test_time_unknown_after_grace(tmp_path, vendor):
     ],
 )
 def test_demo_key_only_for_loopback(tmp_path, api_url, allowed):
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     write_license(path, keys.load_demo_private_key(), hwid=HWID)
     status = evaluate(path, hwid=HWID, trusted_now=NOW, api_url=api_url)  # the built-in keys
     if allowed:
@@ -157,14 +157,14 @@ def test_demo_key_only_for_loopback(tmp_path, api_url, allowed):
 
 def test_production_key_license_is_not_accepted_with_an_unrelated_key(tmp_path):
     # a license signed by some other key is never accepted by the built-in key set
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     write_license(path, new_keys()[0], hwid=HWID)
     assert evaluate(path, hwid=HWID, trusted_now=NOW, api_url=SIM).reason == "unknown_key"
 
 
 def test_evaluator_logs_changes_only_and_schedules_the_expiry_check(tmp_path, vendor, caplog):
     private, public = vendor
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     write_license(path, private, hwid=HWID, expires=dt.date(2027, 6, 1))
     fake = FakeClock(wall=0)
     clock = TrustedClock(

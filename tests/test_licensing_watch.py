@@ -39,7 +39,7 @@ class Recorder:
 
 def test_hot_replace_valid_invalid_valid(tmp_path):
     private, public = new_keys()
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     clock = TrustedClock(genesys_time=lambda: dt.datetime(2027, 1, 1, tzinfo=dt.UTC), ntp_servers=[])
     evaluator = LicenseEvaluator(
         path, clock=clock, hwid=HWID, api_url="https://api.mypurecloud.com", public_keys=public, demo_keys={}
@@ -53,7 +53,7 @@ def test_hot_replace_valid_invalid_valid(tmp_path):
         changed.set()
 
     assert evaluator.check()[0].reason == "missing"
-    with LicenseFileWatcher(tmp_path, "callexport.lic", on_change, debounce_s=0.3, poll_interval_s=0.05):
+    with LicenseFileWatcher(tmp_path, "callexport.license", on_change, debounce_s=0.3, poll_interval_s=0.05):
         for expected in [("licensed", None), ("unlicensed", "wrong_hardware"), ("licensed", None)]:
             started = time.monotonic()
             hwid = HWID if expected[0] == "licensed" else format_hwid(b"\x44" * 32)
@@ -69,10 +69,10 @@ def test_hot_replace_valid_invalid_valid(tmp_path):
 
 
 def test_partial_writes_are_read_once_and_whole(tmp_path):
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     recorder = Recorder(path)
     content = b"".join(bytes([65 + i]) * 400 for i in range(5))
-    with LicenseFileWatcher(tmp_path, "callexport.lic", recorder, debounce_s=0.6, poll_interval_s=0.05):
+    with LicenseFileWatcher(tmp_path, "callexport.license", recorder, debounce_s=0.6, poll_interval_s=0.05):
         with open(path, "wb") as handle:
             for i in range(5):  # an editor or a slow copy: five chunks with pauses
                 handle.write(content[i * 400 : (i + 1) * 400])
@@ -86,11 +86,11 @@ def test_partial_writes_are_read_once_and_whole(tmp_path):
 
 
 def test_rename_into_place_is_reported_once(tmp_path):
-    path = tmp_path / "callexport.lic"
+    path = tmp_path / "callexport.license"
     path.write_bytes(b"old license")
     recorder = Recorder(path)
-    with LicenseFileWatcher(tmp_path, "callexport.lic", recorder, debounce_s=0.3, poll_interval_s=0.05):
-        staging = tmp_path / "callexport.lic.part"  # does not match the pattern
+    with LicenseFileWatcher(tmp_path, "callexport.license", recorder, debounce_s=0.3, poll_interval_s=0.05):
+        staging = tmp_path / "callexport.license.part"  # does not match the pattern
         with open(staging, "wb") as handle:
             handle.write(b"new ")
             handle.flush()
@@ -116,10 +116,10 @@ def test_pattern_is_case_insensitive_and_other_files_are_ignored(tmp_path):
 def test_missing_directory_then_created(tmp_path):
     directory = tmp_path / "install"
     recorder = Recorder()
-    with LicenseFileWatcher(directory, "callexport.lic", recorder, debounce_s=0.2, poll_interval_s=0.05):
+    with LicenseFileWatcher(directory, "callexport.license", recorder, debounce_s=0.2, poll_interval_s=0.05):
         time.sleep(0.2)
         directory.mkdir()
-        (directory / "callexport.lic").write_text("x")
+        (directory / "callexport.license").write_text("x")
         assert recorder.wait(5)
 
 
@@ -153,7 +153,7 @@ def test_steady_state_opens_no_file(tmp_path, monkeypatch):
 
     from licensing import watch
 
-    (tmp_path / "callexport.lic").write_text("license")
+    (tmp_path / "callexport.license").write_text("license")
     opened: list[str] = []
 
     def counting_open(path, *args, **kwargs):
@@ -162,11 +162,11 @@ def test_steady_state_opens_no_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(watch, "open", counting_open, raising=False)
     recorder = Recorder()
-    with LicenseFileWatcher(tmp_path, "callexport.lic", recorder, debounce_s=0.2, poll_interval_s=0.05):
+    with LicenseFileWatcher(tmp_path, "callexport.license", recorder, debounce_s=0.2, poll_interval_s=0.05):
         baseline = len(opened)
         time.sleep(0.5)  # ~10 polls
         assert len(opened) == baseline
-        (tmp_path / "callexport.lic").write_text("new license")
+        (tmp_path / "callexport.license").write_text("new license")
         assert recorder.wait(5)
         time.sleep(0.3)
         after_change = len(opened)
