@@ -232,3 +232,39 @@ def test_write_back_and_data_tables_and_callbacks(sim) -> None:
 
     created = client.create_callback(sim.org.system_queue.id)
     assert created["conversation"]["id"] in sim.callbacks
+
+
+def test_short_lived_tokens_are_refreshed_ahead_of_expiry() -> None:
+    with running_sim(seed=14, token_ttl_s=2.0) as short:
+        client = make_client(short)
+        start = time.monotonic()
+        while time.monotonic() - start < 3.5:
+            client.get_date()
+            time.sleep(0.05)
+        assert client.tokens.fetch_count >= 3
+        assert all(r.status == 200 for r in requests_to(short, "/api/v2/date"))  # never a 401
+
+
+def test_concurrent_callers_share_one_token_and_one_refresh(sim) -> None:
+    client = make_client(sim)
+    errors: list[BaseException] = []
+
+    def burst() -> None:
+        try:
+            for _ in range(3):
+                client.get_date()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    def run_threads() -> None:
+        threads = [threading.Thread(target=burst) for _ in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(20)
+
+    run_threads()
+    assert not errors and client.tokens.fetch_count == 1
+    sim.faults.revoke_tokens()
+    run_threads()
+    assert not errors and client.tokens.fetch_count == 2  # one refresh for all threads
