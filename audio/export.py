@@ -203,6 +203,8 @@ def _render(
     segment: PlannedSegment | None = None,
 ) -> AudioOutput:
     fmt = settings.fmt
+    if dest.resolve() == src.original.resolve():
+        dest = dest.with_name(f"{dest.stem}.export{dest.suffix}")  # never overwrite the input being read
     out_rate = output_samplerate(fmt, src.samplerate)
     if fmt == "MP3" and out_rate != src.samplerate:
         raise AudioEncodeError(f"{label}: MP3 cannot carry {src.samplerate} Hz audio")

@@ -125,8 +125,9 @@ LOUDNESS_MAX_GAIN_DB = 40.0
 LOUDNESS_MIN_MEASURABLE_LUFS = -70.0
 """EBU R128 absolute gate: below this everything is silence and the gain is left at 0 dB."""
 
-TRUE_PEAK_OVERSAMPLE = 4
-"""Oversampling of the limiter's and meter's true-peak detectors (BS.1770-4 Annex 2)."""
+TRUE_PEAK_OVERSAMPLE = 8
+"""Oversampling of the limiter's true-peak detector. BS.1770-4 asks for at least 4x at 48 kHz; at 8 kHz
+telephone audio reaches close to Nyquist, where 4x under-reads inter-sample peaks by up to ~0.3 dB."""
 
 TRUE_PEAK_CEILING_DBTP = {
     "WAV": -1.5,
