@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import sys
 import uuid
 from dataclasses import dataclass
@@ -35,8 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common.add_argument(
         "--settings",
         type=Path,
-        default=DEFAULT_SETTINGS,
-        help="service settings file (last-resort store, and the API host for `test`; default callexport.toml)",
+        default=None,
+        help="service settings file (last-resort store, and the API host for `test`; "
+        "default $CALLEXPORT_SETTINGS or ./callexport.toml)",
     )
     sub = parser.add_subparsers(dest="credentials_command", metavar="SUBCOMMAND", required=True)
     set_ = sub.add_parser(
@@ -64,8 +66,13 @@ def main(args: argparse.Namespace) -> int:
     return handlers[args.credentials_command](args)
 
 
+def settings_path(args: argparse.Namespace) -> Path:
+    """``--settings``, else ``$CALLEXPORT_SETTINGS``, else ``callexport.toml`` (as the service does)."""
+    return args.settings or Path(os.environ.get("CALLEXPORT_SETTINGS") or DEFAULT_SETTINGS)
+
+
 def _store(args: argparse.Namespace) -> CredentialStore:
-    return CredentialStore(args.settings)
+    return CredentialStore(settings_path(args))
 
 
 def _set(args: argparse.Namespace) -> int:
@@ -202,7 +209,7 @@ def _api_url(args: argparse.Namespace) -> tuple[str, str | None]:
     try:
         from service.settings import load_settings  # noqa: PLC0415
 
-        settings = load_settings(args.settings)
+        settings = load_settings(settings_path(args))
         return settings.api_url, args.login_url or settings.login_url
     except (ImportError, ValueError) as exc:
         logger.debug("settings not read: %s", exc)

@@ -121,3 +121,13 @@ def test_credentials_test_against_the_simulator(chosen_keyring, tmp_path, monkey
         everything = out + caplog.text
         assert sim.client_secret not in everything
         assert "wrong-secret-value" not in everything
+
+
+def test_settings_file_from_the_environment_like_the_service(chosen_keyring, tmp_path, monkeypatch, capsys):
+    settings = tmp_path / "elsewhere.toml"
+    monkeypatch.setenv("CALLEXPORT_SETTINGS", str(settings))
+    _prompts(monkeypatch, "unused", SECRET)
+    assert run.main(["credentials", "set", "--client-id", "cid", "--store", "settings-file"]) == 0
+    assert "cid" in settings.read_text()
+    assert run.main(["credentials", "show"]) == 0
+    assert "elsewhere.toml" in capsys.readouterr().out
