@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -157,3 +158,63 @@ def test_node_validators_accept_srt_and_vtt_and_catch_overlaps(tutorial):
     assert node_errors("srt", overlapping)
     decreasing = b"WEBVTT\n\n00:00:02.000 --> 00:00:03.000\na\n\n00:00:01.000 --> 00:00:03.000\nb\n"
     assert node_errors("vtt", decreasing)
+
+
+def test_srt_drops_slivers_only_when_their_text_is_shown_next_to_them():
+    def phrase(text, start, ms, purpose):
+        return {
+            "text": text,
+            "startTimeMs": start,
+            "duration": {"milliseconds": ms},
+            "participantPurpose": purpose,
+        }
+
+    doc = load_transcript(
+        {
+            "transcripts": [
+                {
+                    "startTime": 0,
+                    "phrases": [
+                        phrase("first", 1000, 2010, "internal"),  # ends 10 ms after 'second' starts
+                        phrase("second", 3000, 2000, "external"),
+                        phrase("blip", 6000, 20, "internal"),  # a 20 ms phrase of its own is kept
+                    ],
+                }
+            ]
+        }
+    )
+    subs = check_srt(render(doc, "SRT"))
+    assert [(s.start.total_seconds(), s.end.total_seconds(), s.content) for s in subs] == [
+        (1.0, 3.0, "Agent: first"),
+        (3.01, 5.0, "Customer: second"),
+        (6.0, 6.02, "Agent: blip"),
+    ]
+
+
+HOSTILE = '\ud800bad\x07 \ufffe<b>&\t--> "q"\nnew line'
+
+
+def test_hostile_characters_never_break_any_format(caplog):
+    from transcripts_validators import check_aws, check_sami, check_ttml
+
+    raw = sample()
+    raw["conversationId"] = "conv\n-->1"
+    raw["transcripts"][0]["language"] = "english please"
+    raw["transcripts"][0]["phrases"][0]["text"] = HOSTILE
+    raw["transcripts"][0]["phrases"][0]["words"][0]["word"] = HOSTILE
+    doc = load_transcript(raw)
+    speakers = SpeakerInfo(agent_name=HOSTILE, customer_name="x\x00y")
+    out = {name: render(doc, name, speakers=speakers) for name in FORMATS}
+    for name, data in out.items():
+        data.decode("utf-8")  # always valid UTF-8
+        assert "\ud800" not in data.decode("utf-8"), name
+    assert json.loads(out["RAW"])["transcripts"][0]["phrases"][0]["text"] == HOSTILE  # kept, escaped
+    check_srt(out["SRT"])
+    check_vtt(out["VTT"])
+    check_ttml(out["TTML"], caplog)
+    check_sami(out["SAMI"], "und")
+    check_aws(out["AWS"])
+    check_csv(out["CSV"], TABLE_SCHEMA)
+    check_audlab(out["AUDLAB"])
+    assert all(GCTXT_LINE.match(line) for line in out["GCTXT"].decode().split("\n\n", 1)[1].splitlines())
+    assert "Conversation: conv -->1" in out["GCTXT"].decode()

@@ -11,7 +11,6 @@ single-transcript document).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,14 +27,11 @@ from transcripts.confidence import (
 from transcripts.confidence import LOW_WORD_MASK as _MASK
 from transcripts.model import Phrase, Transcript, TranscriptDocument
 from transcripts.speakers import Speaker, SpeakerInfo
+from transcripts.text import UNDETERMINED_LANGUAGE, clean_text, language_tag
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LANGUAGE = "und"
-"""BCP 47 'undetermined', used when neither the caller nor the document names a language."""
-
-_SPACES = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+DEFAULT_LANGUAGE = UNDETERMINED_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -106,7 +102,7 @@ def build_cues(
         doc=doc,
         cues=[],
         speakers=speakers,
-        language=(language or doc.language or DEFAULT_LANGUAGE).strip(),
+        language=_language(doc, language),
         policy=policy,
         timeline=timeline,
     )
@@ -128,12 +124,23 @@ def build_cues(
     return result
 
 
-def clean_text(text: str) -> str:
-    """One line of printable text: control characters removed, whitespace runs collapsed."""
-    return _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
-
-
 SpanMapper = Callable[[float, float], "tuple[int, int] | None"]
+
+
+def _language(doc: TranscriptDocument, requested: str | None) -> str:
+    for value in (requested, doc.language):
+        tag = language_tag(value)
+        if tag:
+            return tag
+        if value:
+            logger.warning(
+                "conversation %s: %r is not a language tag; using %r",
+                doc.conversation_id or "?",
+                value,
+                DEFAULT_LANGUAGE,
+            )
+            return DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
 
 
 def _span_mapper(doc: TranscriptDocument, timeline: ExportTimeline | None) -> SpanMapper:

@@ -20,6 +20,7 @@ from typing import Any
 
 from transcripts.errors import TranscriptError
 from transcripts.model import Phrase, Transcript, TranscriptDocument, Word
+from transcripts.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def load_transcript(
             f"the document is a JSON {_json_type(obj)}, expected an object with 'transcripts'",
             conversation_id=conversation_id,
         )
-    doc_conversation = obj.get("conversationId") if isinstance(obj.get("conversationId"), str) else None
+    doc_conversation = _id(obj.get("conversationId"))
     if conversation_id and doc_conversation and doc_conversation != conversation_id:
         warnings.add(f"document says conversationId {doc_conversation!r}, expected {conversation_id!r}")
     conversation_id = conversation_id or doc_conversation
@@ -176,6 +177,13 @@ def _remove_trailing_commas(text: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(out), positions
 
 
+def _id(value: Any) -> str | None:
+    """An id as printable text (ids are written into headers and file metadata)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return clean_text(str(value)) or None
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -218,8 +226,8 @@ def _build(obj: dict[str, Any], conversation_id: str | None, warnings: _Warnings
     conv_start = _number(obj.get("conversationStartTime"))
     return TranscriptDocument(
         conversation_id=conversation_id,
-        communication_id=obj.get("communicationId") if isinstance(obj.get("communicationId"), str) else None,
-        organization_id=obj.get("organizationId") if isinstance(obj.get("organizationId"), str) else None,
+        communication_id=_id(obj.get("communicationId")),
+        organization_id=_id(obj.get("organizationId")),
         start_ms=start_ms,
         transcripts=transcripts,
         participants=[p for p in participants if isinstance(p, dict)]
@@ -255,10 +263,10 @@ def _transcript(
         warnings.add(f"{where} has no numeric 'startTime'; using {round(fallback)}")
         start = fallback
     duration = _duration_ms(raw.get("duration"))
-    transcript_id = raw.get("transcriptId")
+    transcript_id = _id(raw.get("transcriptId"))
     language = raw.get("language")
     return Transcript(
-        transcript_id=str(transcript_id) if transcript_id is not None else f"transcript-{where}",
+        transcript_id=transcript_id or f"transcript-{where}",
         language=language if isinstance(language, str) and language.strip() else None,
         start_ms=round(start),
         duration_ms=round(duration) if duration is not None else None,

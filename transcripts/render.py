@@ -17,6 +17,7 @@ from transcripts.cues import CueSet, build_cues
 from transcripts.formats import get_format
 from transcripts.model import TranscriptDocument
 from transcripts.speakers import SpeakerInfo
+from transcripts.text import UNDETERMINED_LANGUAGE
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def _unfiltered(
         doc=doc,
         cues=[],
         speakers=speakers or SpeakerInfo(),
-        language=language or doc.language or "und",
+        language=language or doc.language or UNDETERMINED_LANGUAGE,
         policy=policy,
         timeline=timeline,
     )

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from transcripts.text import clean_text
+
 logger = logging.getLogger(__name__)
 
 AGENT, CUSTOMER, IVR, UNKNOWN = "agent", "customer", "ivr", "unknown"
@@ -29,6 +31,9 @@ class Speaker:
     """'agent', 'customer', 'ivr' or 'unknown'."""
     name: str | None = None
     """Display name when known (agent's name, customer's name, IVR flow name)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", _text(self.name))
 
     @property
     def label(self) -> str:
@@ -59,6 +64,10 @@ class SpeakerInfo:
     ivr_name: str | None = None
     ivr_spans: tuple[Span, ...] = ()
     agent_spans: tuple[Span, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("agent_name", "customer_name", "ivr_name"):
+            object.__setattr__(self, name, _text(getattr(self, name)))
 
     @classmethod
     def from_details(
@@ -157,7 +166,8 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 
 
 def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    cleaned = clean_text(value) if isinstance(value, str) else ""
+    return cleaned or None
 
 
 def _epoch_ms(value: Any) -> int | None:

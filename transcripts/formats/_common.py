@@ -28,6 +28,11 @@ class Block:
     cues: tuple[Cue, ...]
 
 
+MIN_BLOCK_MS = 40
+"""Blocks shorter than this (about one video frame) are dropped when the phrases they show are also
+shown by the block right before or after them: they are slivers where two phrases almost touch."""
+
+
 def stacked_blocks(cues: list[Cue]) -> list[Block]:
     """Split overlapping cues into non-overlapping blocks, each showing every phrase spoken in it.
 
@@ -58,4 +63,18 @@ def stacked_blocks(cues: list[Cue]) -> list[Block]:
                 active.pop(i, None)
             k += 1
         last_t = t
-    return blocks
+    return _without_slivers(blocks)
+
+
+def _without_slivers(blocks: list[Block]) -> list[Block]:
+    kept: list[Block] = []
+    for k, block in enumerate(blocks):
+        if block.end_ms - block.start_ms < MIN_BLOCK_MS:
+            shown = {id(c) for c in block.cues}
+            before = kept[-1] if kept and kept[-1].end_ms == block.start_ms else None
+            after = blocks[k + 1] if k + 1 < len(blocks) and blocks[k + 1].start_ms == block.end_ms else None
+            elsewhere = {id(c) for b in (before, after) if b is not None for c in b.cues}
+            if shown <= elsewhere:
+                continue
+        kept.append(block)
+    return kept

@@ -22,6 +22,7 @@ from typing import Any
 
 from audio.channels import INTERNAL_CHANNEL
 from transcripts.cues import Cue, CueSet, CueWord
+from transcripts.text import UNDETERMINED_LANGUAGE
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def render(cue_set: CueSet) -> bytes:
             "audio_segments": segments,
         },
     }
-    if cue_set.language and cue_set.language != "und":
+    if cue_set.language and cue_set.language != UNDETERMINED_LANGUAGE:
         document["results"]["language_code"] = cue_set.language
     # Compact like Transcribe's own output files (and fast: 2-hour calls give ~10 MB).
     return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")

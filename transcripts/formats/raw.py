@@ -15,4 +15,11 @@ logger = logging.getLogger(__name__)
 
 
 def render(cue_set: CueSet) -> bytes:
-    return (json.dumps(cue_set.doc.raw, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    try:
+        text = json.dumps(cue_set.doc.raw, indent=2, ensure_ascii=False, allow_nan=False)
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (sent as a \ud800 escape) cannot be UTF-8: keep it as a JSON escape.
+        return (json.dumps(cue_set.doc.raw, indent=2, ensure_ascii=True, allow_nan=False) + "\n").encode(
+            "utf-8"
+        )
