@@ -131,6 +131,30 @@ def media_clock(recording: dict) -> MediaClock:
     return MediaClock(start, tuple(gaps))
 
 
+def wall_span_to_media(clock: MediaClock, start_ms: float, end_ms: float) -> tuple[float, float] | None:
+    """Media span (seconds) of what the recording kept of a wall-clock span; None if nothing.
+
+    Like `MediaClock.span_to_media`, but an end that falls exactly on the start of a gap maps to that
+    point of the media (MediaClock treats the gap's first millisecond as inside it and gives None, which
+    would drop a segment that ends where a suppressed IVR stretch begins).
+    """
+    gaps = sorted(clock.gaps, key=lambda g: g.wall_start_ms)
+    for gap in gaps:
+        if gap.wall_start_ms <= start_ms < gap.wall_start_ms + gap.duration_ms:
+            start_ms = gap.wall_start_ms + gap.duration_ms
+    for gap in reversed(gaps):
+        if gap.wall_start_ms < end_ms <= gap.wall_start_ms + gap.duration_ms:
+            end_ms = gap.wall_start_ms
+    if end_ms <= start_ms:
+        return None
+
+    def media(t: float) -> float:
+        removed = sum(g.duration_ms for g in gaps if g.wall_start_ms + g.duration_ms <= t)
+        return (t - clock.start_epoch_ms - removed) / 1000.0
+
+    return max(media(start_ms), 0.0), media(end_ms)
+
+
 def recording_media_duration(recording: dict, clock: MediaClock) -> float:
     """Media length implied by the recording's start, end and cuts (seconds)."""
     end = recording.get("endTime")
@@ -171,7 +195,7 @@ def plan_segments(
                 if "segmentStart" not in seg or "segmentEnd" not in seg:
                     continue
                 wall0, wall1 = epoch_ms(seg["segmentStart"]), epoch_ms(seg["segmentEnd"])
-                span = clock.span_to_media(wall0, wall1)
+                span = wall_span_to_media(clock, wall0, wall1)
                 if span is None:
                     continue
                 start, end = max(0.0, span[0]), span[1]
