@@ -122,7 +122,11 @@ def validate_hwid(text: str) -> bool:
 def hwid_from_sources(sources: list[HwidSource]) -> str:
     """Combine named sources (order-independent) into the printed hardware id."""
     if not sources:
-        raise HardwareIdUnavailable("no machine identity source is readable")
+        raise HardwareIdUnavailable(
+            "no machine identity source is readable (Linux: /etc/machine-id is missing or empty; create it "
+            "with `systemd-machine-id-setup` or `dbus-uuidgen --ensure=/etc/machine-id`, and in a container "
+            "bind-mount the host's /etc/machine-id read-only)"
+        )
     material = "\n".join(f"{s.name}={s.value}" for s in sorted(sources, key=lambda s: s.name))
     return format_hwid(hashlib.sha256(HASH_CONTEXT + material.encode("utf-8")).digest())
 
