@@ -81,7 +81,7 @@ def _print_validation(path: Path, result: ConfigLoadResult, raw: Any) -> None:
         f"{path}: {len(valid)} active profile(s) valid, {len(result.inactive)} inactive, "
         f"{len(result.errors)} error(s); reload every {result.config.reload_interval_seconds} s"
     )
-    for error in result.errors_for(None):  # type: ignore[arg-type]
+    for error in result.errors_for(None):
         print(f"  [DOCUMENT] {error.field}: {error.reason}")
     seen: set[str] = set()
     for index, raw_profile in enumerate(profiles_raw):

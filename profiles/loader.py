@@ -123,24 +123,30 @@ def load_config(document: str | bytes | dict[str, Any]) -> ConfigLoadResult:
 
     # Duplicate names (case-insensitive) among the active profiles: every holder of the name is rejected.
     names = [
-        _label(i, raw).casefold()
+        _label(i, raw).strip().casefold()
         for i, raw in enumerate(profiles_raw)
         if isinstance(raw, dict) and raw.get("Active", True) is not False and isinstance(raw.get("Name"), str)
     ]
     duplicated = {name for name, count in Counter(names).items() if count > 1}
     for index, raw in enumerate(profiles_raw):
         label = _label(index, raw)
-        if label.casefold() in duplicated and isinstance(raw, dict) and raw.get("Active", True) is not False:
-            count = Counter(names)[label.casefold()]
+        if (
+            label.strip().casefold() in duplicated
+            and isinstance(raw, dict)
+            and raw.get("Active", True) is not False
+        ):
+            count = Counter(names)[label.strip().casefold()]
             errors.append(
                 ProfileError(
                     label,
                     "Name",
                     f"duplicate profile name ({count} active profiles are named "
-                    f"{label!r}, ignoring case); all of them are rejected",
+                    f"{label!r}, ignoring case and surrounding spaces); all of them are rejected",
                 )
             )
-    valid = tuple(_to_profile(doc_) for label, doc_ in candidates if label.casefold() not in duplicated)
+    valid = tuple(
+        _to_profile(doc_) for label, doc_ in candidates if label.strip().casefold() not in duplicated
+    )
     for error in errors:
         logger.warning("configuration: %s", error)
     if inactive:

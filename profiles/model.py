@@ -92,7 +92,7 @@ class ConfigLoadResult:
     errors: list[ProfileError] = field(default_factory=list)
     inactive: tuple[str, ...] = ()  # names of the profiles skipped because Active is false
 
-    def errors_for(self, profile_name: str) -> list[ProfileError]:
+    def errors_for(self, profile_name: str | None) -> list[ProfileError]:
         return [e for e in self.errors if e.profile_name == profile_name]
 
 

@@ -95,8 +95,6 @@ def write_metadata(path: os.PathLike[str] | str, attrs: dict[str, str]) -> str:
         else:
             _write_xattrs(target, attrs)
     except OSError as exc:
-        if chosen == XATTR and exc.errno not in _UNSUPPORTED:
-            raise
         logger.warning(
             "%s: the file system does not accept %s (%s); metadata (%s) not written, the file "
             "itself is complete",

@@ -118,7 +118,8 @@ def _copy_times(source_stat: os.stat_result, target: pathlib.Path) -> None:
     if sys.platform == "win32":  # pragma: no cover - Windows only
         from storage.win_times import set_creation_time
 
-        set_creation_time(target, source_stat.st_birthtime_ns)
+        # Python 3.12+ has st_birthtime_ns; before that st_ctime_ns is the creation time on Windows
+        set_creation_time(target, getattr(source_stat, "st_birthtime_ns", source_stat.st_ctime_ns))
 
 
 def write_file(
