@@ -56,6 +56,10 @@ class WriteResult:
     metadata: str  # "ads" | "xattr" | "none" | "not requested"
     requested_path: pathlib.Path | None = None
 
+    @property
+    def bytes(self) -> int:  # noqa: A003 - the name the service uses
+        return self.bytes_written
+
 
 def _fsync_dir(folder: pathlib.Path) -> None:
     if sys.platform == "win32":

@@ -85,13 +85,18 @@ def test_slashes_also_separate_folders_in_path_templates() -> None:
 INTERVAL_CASES = [
     ("1m", ["2026", "03", "24", "14", "37"], "202603241437"),
     ("2m", ["2026", "03", "24", "14", "36"], "202603241436"),
+    ("3m", ["2026", "03", "24", "14", "36"], "202603241436"),
+    ("4m", ["2026", "03", "24", "14", "36"], "202603241436"),
     ("5m", ["2026", "03", "24", "14", "35"], "202603241435"),
+    ("6m", ["2026", "03", "24", "14", "36"], "202603241436"),
     ("10m", ["2026", "03", "24", "14", "30"], "202603241430"),
+    ("12m", ["2026", "03", "24", "14", "36"], "202603241436"),
     ("15m", ["2026", "03", "24", "14", "30"], "202603241430"),
     ("20m", ["2026", "03", "24", "14", "20"], "202603241420"),
     ("30m", ["2026", "03", "24", "14", "30"], "202603241430"),
     ("60m", ["2026", "03", "24", "14"], "2026032414"),
     ("1h", ["2026", "03", "24", "14"], "2026032414"),
+    ("2h", ["2026", "03", "24", "14"], "2026032414"),
     ("3h", ["2026", "03", "24", "12"], "2026032412"),
     ("4h", ["2026", "03", "24", "12"], "2026032412"),
     ("6h", ["2026", "03", "24", "12"], "2026032412"),
@@ -276,3 +281,10 @@ def test_symlink_escape_is_caught_by_the_containment_check(tmp_path: pathlib.Pat
 def test_display_path_of_a_posix_root() -> None:
     profile = _profile(destination_root="/srv/export", directory_structure_mode="NoSubdirectory")
     assert display_path(profile, _context(profile), kind="audio") == "/srv/export/" + SEED_NAME
+
+
+def test_every_supported_interval_is_covered_above() -> None:
+    from storage.intervals import ALLOWED_COUNTS
+
+    covered = {str(parse_interval(text)) for text, _, _ in INTERVAL_CASES}
+    assert covered == {f"{count}{unit}" for unit, counts in ALLOWED_COUNTS.items() for count in counts}

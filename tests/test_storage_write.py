@@ -32,7 +32,7 @@ def _leftovers(folder: pathlib.Path) -> list[str]:
 def test_new_file_creates_folders(tmp_path: pathlib.Path) -> None:
     target = tmp_path / "a" / "b" / "c.wav"
     result = write_file(target, b"data", "Error")
-    assert (result.path, result.action, result.bytes_written) == (target, "written", 4)
+    assert (result.path, result.action, result.bytes_written, result.bytes) == (target, "written", 4, 4)
     assert target.read_bytes() == b"data"
     assert _leftovers(target.parent) == []
 
