@@ -127,9 +127,7 @@ def test_cli_plan_then_convert_runs_the_service_code(tmp_path):
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
     plan = json.loads(plan_path.read_text())
-    assert plan["segments"] and all(
-        s["segmentType" if "segmentType" in s else "segment_type"] == "interact" for s in plan["segments"]
-    )
+    assert plan["segments"] and all(s["segment_type"] == "interact" for s in plan["segments"])
     out = tmp_path / "agent.mp3"
     res = _run(
         "convert",
