@@ -9,12 +9,23 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from licensing.document import build_fields, sign_license
+from licensing.hwid import HardwareIdUnavailable, hardware_id
 from licensing.keys import key_id
 
 NTP_UNIX_OFFSET = 2_208_988_800
+
+
+def machine_hwid() -> str:
+    """This machine's hardware id; skips (with the reason) where the OS offers no identity at all,
+    e.g. a container image without /etc/machine-id."""
+    try:
+        return hardware_id()
+    except HardwareIdUnavailable as exc:
+        pytest.skip(f"no machine identity here: {exc}")
 
 
 def new_keys() -> tuple[Ed25519PrivateKey, dict]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from credentials_fixtures import FakeWinreg
+from licensing_fixtures import machine_hwid
 
 from licensing import hwid
 from licensing.hwid import (
@@ -80,9 +81,9 @@ def test_sources_combine_order_independently():
 
 
 def test_this_machine_is_stable_and_valid():
-    first = hwid.hardware_id()
+    first = machine_hwid()
     assert validate_hwid(first)
-    assert hwid.hardware_id() == first
+    assert machine_hwid() == first
     assert "machine-id" in hwid.source_names()
 
 
@@ -144,4 +145,4 @@ def test_windows_hardware_id_through_collect_sources(monkeypatch):
     )
     text = hwid.hardware_id("win32", winreg_module=reg)
     assert validate_hwid(text)
-    assert text != hwid.hardware_id()  # not the Linux id of this machine
+    assert text != machine_hwid()  # not the Linux id of this machine
