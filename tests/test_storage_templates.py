@@ -364,3 +364,26 @@ def test_placeholder_table_in_docs_matches_code() -> None:
     )
     documented = set(re.findall(r"^\| `\{([A-Za-z.]+)\}` \|", text, re.MULTILINE))
     assert documented == set(PLACEHOLDERS)
+
+
+def test_sparse_and_odd_documents_never_break_rendering() -> None:
+    details = {
+        "conversationId": "c-1",
+        "conversationStart": "2026-03-24T13:29:40Z",
+        "participants": [
+            {"purpose": "customer", "sessions": None},
+            {"purpose": "agent", "userId": "u1", "sessions": [{"segments": [{"segmentStart": "not a time"}]}]},
+        ],
+    }
+    ctx = build_context(
+        details=details,
+        profile=_profile(),
+        recording={"id": "r", "users": None, "startTime": None},
+        transcript={"transcripts": [None]},
+        now=NOW,
+        machine_name="M",
+    )
+    template = "_".join(f"{{{name}}}" for name in PLACEHOLDERS)
+    assert validate(template) == []
+    (rendered,) = render(template, ctx)
+    assert rendered.startswith("c-1_2026-03-24_14-29-40_")
