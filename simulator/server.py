@@ -8,6 +8,7 @@ streaming media files with `sendfile`.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import threading
@@ -43,8 +44,10 @@ class RecordedRequest:
 
 
 class RequestLog:
-    def __init__(self) -> None:
-        self._items: list[RecordedRequest] = []
+    """Every request received (the oldest are dropped beyond `limit`, for long CLI runs)."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._items: collections.deque[RecordedRequest] = collections.deque(maxlen=limit)
         self._lock = threading.Lock()
 
     def add(self, item: RecordedRequest) -> None:

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.model import Call
 
@@ -61,6 +62,7 @@ class LiveCall:
     done: threading.Event = field(default_factory=threading.Event)
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # participant id -> written
     transcode_requests: dict[tuple[str, str], int] = field(default_factory=dict)
+    details_cache: dict[str, Any] | None = None  # the final analytics document, rendered once
 
     @property
     def conversation_id(self) -> str:

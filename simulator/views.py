@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
@@ -40,4 +41,7 @@ def queue_event(
 
 
 def details(live: LiveCall, org: Org) -> dict[str, Any]:
-    return documents.analytics_details(live.call, org)
+    """The final analytics details document (rendered once per call, then served from cache)."""
+    if live.details_cache is None:
+        live.details_cache = documents.analytics_details(live.call, org)
+    return copy.deepcopy(live.details_cache)
