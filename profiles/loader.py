@@ -24,7 +24,16 @@ def _field_of(error: Any) -> str:
     return ".".join(path[:1]) + "".join(f"[{p}]" for p in path[1:])
 
 
+_FORM_HINTS = {
+    "Interval": "is not a count and a unit (m, h, d, mo, y), for example '15m', '1h', '1d', '1mo', '1y'",
+    "Name": "must contain a non-space character",
+}
+
+
 def _reason_of(error: Any) -> str:
+    if error.validator == "pattern":
+        key = str(error.absolute_path[0]) if error.absolute_path else ""
+        return f"{error.instance!r} {_FORM_HINTS.get(key, 'does not have the expected form')}"
     if error.validator == "additionalProperties":
         return "unknown key (check the spelling; keys are case-sensitive)"
     if error.validator == "enum":

@@ -151,7 +151,7 @@ def test_schema_is_valid_draft_2020_12() -> None:
             "TranscriptMetadataAttributes[0]",
             "'Agent.Name' is not one of",
         ),
-        ({"Interval": "fortnight"}, "Interval", "does not match"),
+        ({"Interval": "fortnight"}, "Interval", "'fortnight' is not a count and a unit (m, h, d, mo, y)"),
         ({"DestinationRoot": ""}, "DestinationRoot", "should be non-empty"),
     ],
 )
@@ -168,6 +168,11 @@ def test_missing_name() -> None:
     result = _load(doc)
     assert result.errors == [ProfileError("#1", "Name", "required")]
     assert str(result.errors[0]) == "profile '#1': Name: required"
+
+
+def test_blank_name() -> None:
+    result = _load(fx.profile_doc(Name="   "))
+    assert result.errors == [ProfileError("#1", "Name", "'   ' must contain a non-space character")]
 
 
 def test_a_profile_that_is_not_an_object() -> None:
