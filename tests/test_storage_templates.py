@@ -372,7 +372,11 @@ def test_sparse_and_odd_documents_never_break_rendering() -> None:
         "conversationStart": "2026-03-24T13:29:40Z",
         "participants": [
             {"purpose": "customer", "sessions": None},
-            {"purpose": "agent", "userId": "u1", "sessions": [{"segments": [{"segmentStart": "not a time"}]}]},
+            {
+                "purpose": "agent",
+                "userId": "u1",
+                "sessions": [{"segments": [{"segmentStart": "not a time"}]}],
+            },
         ],
     }
     ctx = build_context(
