@@ -85,6 +85,7 @@ class ChannelWorker:
         self.channel: dict[str, Any] | None = None
         self.events = 0
         self.heartbeats = 0
+        self.pongs = 0
         self.reconnects = 0
         self.channels_created = 0
         self.last_heartbeat: float | None = None
@@ -366,11 +367,13 @@ class ChannelWorker:
         body = message.get("eventBody")
         if topic == HEARTBEAT_TOPIC:
             text = body.get("message") if isinstance(body, dict) else None
-            if text == "WebSocket Heartbeat" or text == "pong":
+            if text == "WebSocket Heartbeat":
                 self.last_heartbeat = time.monotonic()
-                if text == "WebSocket Heartbeat":
-                    self.heartbeats += 1
-                    return "heartbeat"
+                self.heartbeats += 1
+                return "heartbeat"
+            if text == "pong":
+                self.pongs += 1
+                logger.debug("notification channel %s: pong", self.index)
                 return "pong"
             return "metadata"
         if topic == SOCKET_CLOSING_TOPIC:

@@ -114,6 +114,7 @@ def test_missed_heartbeats_reconnect(sim) -> None:
         assert wait_for(lambda: worker.reconnects >= 1, 5)
         assert time.monotonic() - start >= 2 * HB * 0.9
         assert any("no heartbeat" in d for _, d in sink.states)
+        assert worker.pongs >= 1  # the ping health check was sent and answered
         sim.faults.stop_heartbeats = False
         assert wait_for(lambda: worker.state == CONNECTED, 5)
         _call_events(sim, sink)

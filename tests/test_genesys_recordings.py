@@ -149,6 +149,7 @@ def test_transcripts_pending_then_ready(sim) -> None:
     assert isinstance(result, TranscriptsReady)
     doc = result.documents[call.customer().communication_id]
     assert doc["conversationId"] == call.conversation_id and doc["transcripts"]
+    assert sim.wait_until_available(call.conversation_id, "details", 20)
     details = client.get_conversation_details(call.conversation_id)
     assert call.customer().communication_id in communication_ids(details)
 
