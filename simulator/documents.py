@@ -618,6 +618,8 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
                 part["connectedTime"] = iso(connected)
             if p.queue_id:
                 part["queueId"] = p.queue_id
+            if submitted:
+                part["wrapup"] = _event_wrapup(p)
         else:
             part = {
                 "id": p.participant_id,
