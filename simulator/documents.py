@@ -381,7 +381,8 @@ def _hold_start(seg: Segment | None) -> int | None:
 def _addresses(call: Call, p: Participant) -> tuple[dict, dict]:
     cust = call.customer()
     mine = p.address
-    other = cust.address if p is not cust else _tel(call.dnis)
+    org_number = call.dnis if call.direction == "inbound" else call.ani
+    other = cust.address if p is not cust else _tel(org_number)
     return (
         {
             "name": p.name,

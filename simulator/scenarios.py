@@ -398,7 +398,7 @@ class _Builder:
                 dnis=p.dnis,
                 consult_participant_id=p.consult_pid,
             )
-            for p in self.parts
+            for p in sorted(self.parts, key=lambda p: min(s.start_ms for s in p.segs))
         )
         utterances = tuple(
             Utterance(
@@ -469,8 +469,8 @@ class _Builder:
             sounds=sounds,
             transcript_available=available,
             customer_attributes=dict(self.attributes),
-            ani=self.ani,
-            dnis=ORG_NUMBER,
+            ani=self.ani if self.direction == "inbound" else ORG_NUMBER,
+            dnis=ORG_NUMBER if self.direction == "inbound" else self.ani,
             queue_name=self.queue.name if self.kind != "ivr_only" else None,
             division_id=self.org.division_id,
             audio_seed=self.rng.getrandbits(32),
@@ -754,5 +754,7 @@ def _outbound(b: _Builder, total: int) -> int:
     agent.segs[-1] = Segment(last.segment_type, last.start_ms, last.end_ms, last.queue_id, agent_disc)
     b.customer_segments(cust, answer, end, holds, cust_disc)
     b.wrapup(agent, end, queue)
+    for p in (agent, cust):  # the org calls out: ANI is the org's number, DNIS the customer's
+        p.ani, p.dnis = ORG_NUMBER, b.ani
     b.record("Trunk", dial, end, layout="dual", users=[user.id], session=cust.comm)
     return end
