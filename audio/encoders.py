@@ -38,6 +38,7 @@ Chapters = list[tuple[str, float, float]]
 _OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 _VORBIS_WRITE_FRAMES = 32768
 _AAC_FRAME = 1024
+_SFC_SET_CLIPPING = 0x10C0  # libsndfile sf_command: saturate on float -> int conversion
 
 
 class Encoder(Protocol):
@@ -124,11 +125,15 @@ class SoundfileEncoder:
             str(path), "w", samplerate=samplerate, channels=channels, format=container, subtype=subtype,
             compression_level=compression,
         )  # fmt: skip
+        # Saturate out-of-range floats in libsndfile (cheaper than clipping in numpy; without it
+        # libsndfile wraps +1.01 around to a full-scale negative sample).
+        sf._snd.sf_command(self._file._file, _SFC_SET_CLIPPING, sf._ffi.NULL, 1)
 
     def write(self, block: np.ndarray) -> None:
         if not len(block):
             return
-        block = np.clip(block, -1.0, 32767 / 32768)
+        if self.subtype == "ULAW":  # libsndfile's u-law path ignores the clipping setting
+            block = np.clip(block, -1.0, 1.0)
         if self.subtype == "VORBIS":
             for i in range(0, len(block), _VORBIS_WRITE_FRAMES):
                 self._file.write(block[i : i + _VORBIS_WRITE_FRAMES])

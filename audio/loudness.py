@@ -99,7 +99,7 @@ def true_peak(block: np.ndarray, oversample: int = 4) -> np.ndarray:
     x = np.abs(block)
     if oversample <= 1 or len(block) < 2:
         return x
-    up = signal.resample_poly(block, oversample, 1, axis=0)
+    up = signal.resample_poly(block.astype(np.float32, copy=False), oversample, 1, axis=0)
     n = len(block)
     up = np.abs(up[: n * oversample]).reshape(n, oversample, -1).max(axis=1)
     return np.maximum(x, up.reshape(block.shape))
