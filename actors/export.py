@@ -482,6 +482,13 @@ class ExportActor(Supervised):
         if self.transcripts is not None or self.transcript_fetch_running:
             return
         assert self.data is not None
+        if steps.expects_recordings(self.data) is False:
+            # speech analytics transcribes recordings: an unrecorded call never gets a transcript
+            self.transcripts, self.transcripts_reason = (
+                [],
+                "the call was not recorded, so it has no transcript",
+            )
+            return
         if self.transcript_fetcher is None:
             self.transcript_fetcher = steps.transcript_fetcher(
                 self.deps.client, self.data, self.deps.settings.transcript_wait_s
@@ -609,9 +616,12 @@ class ExportActor(Supervised):
             root=str(state.profile.destination_root),
             files=tuple(files or ()),
             detail=detail,
+            participant_id=output_plan.customer_participant_id(self.data) if self.data else None,
         )
         self.deps.ledger.set_profile_status(self.conversation_id, state.profile.name, kind, status, detail)
         state.writebacks_pending += 1
+        if kind == "audio":  # the audio is settled: the transcript no longer waits for its timelines
+            self._maybe_render_transcripts(state)
         self.requests[request_id] = ("writeback", (state.profile.name,))
         if not self.deps.directory.tell("writeback", request):
             self.requests.pop(request_id)

@@ -44,6 +44,7 @@ class NotificationActor(Supervised):
         self.last_event_at: float | None = None
         self.events = 0
         self.intake_open = True
+        self.listener_started = False
 
     def setup(self) -> None:
         from genesys.wrapup import ConversationTracker
@@ -60,7 +61,7 @@ class NotificationActor(Supervised):
         schedule(ref, POLL_S, Tick("poll"))
 
     def teardown(self) -> None:
-        if self.listener is not None:
+        if self.listener is not None and self.listener_started:
             self.listener.stop()
 
     def handle(self, message: Any) -> Any:
@@ -82,8 +83,9 @@ class NotificationActor(Supervised):
             schedule(self.actor_ref, POLL_S, Tick("poll"))
         elif message == "close-intake":
             self.intake_open = False
-            if self.listener is not None:
+            if self.listener is not None and self.listener_started:
                 self.listener.stop()
+                self.listener_started = False
             logger.info("Notifications: intake closed")
         elif message == "status":
             return self.status()
@@ -115,7 +117,14 @@ class NotificationActor(Supervised):
             len(topics),
             f" ({len(added)} new)" if added and len(added) != len(topics) else "",
         )
-        self.run_in_background(self.listener.set_topics, topics, tag=("subscribe",))
+        try:  # non-blocking: the listener's threads create channels and subscribe
+            if self.listener_started:
+                self.listener.set_topics(topics)
+            else:
+                self.listener.start(topics)
+                self.listener_started = True
+        except (RuntimeError, ValueError) as exc:
+            logger.error("Notifications: cannot subscribe to %d topic(s): %s", len(topics), exc)
 
     def _event(self, message: NotificationReceived) -> None:
         from genesys.wrapup import ConfigSignal, Finished

@@ -219,7 +219,7 @@ def _write(request: WriteRequest) -> tuple[WriteResult, float]:
         request.item,
         outcome.path,
         outcome.action,
-        size=outcome.bytes,
+        size=outcome.bytes_written,
         metadata_mechanism=str(getattr(outcome, "metadata", "") or ""),
     )
     return result, time.perf_counter() - started

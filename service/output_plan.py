@@ -50,6 +50,15 @@ def already_exported(data: ConversationData, ledger: Any, profiles: list[Any]) -
     return done
 
 
+def customer_participant_id(data: ConversationData) -> str | None:
+    """The participant that persists across transfers: status is written to its attributes."""
+    for source in (data.conversation.get("participants", []), data.details.get("participants", [])):
+        for participant in source:
+            if participant.get("purpose") in ("customer", "external"):
+                return participant.get("id") or participant.get("participantId")
+    return None
+
+
 # -- recordings --------------------------------------------------------------------------------
 def recording_groups(recordings: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Recordings exported together. A mono pair (one recording per side of the same call, as some
@@ -155,29 +164,27 @@ def _context(
         user_names=data.user_names,
         file_extension=extension,
         format_name=format_name,
-        sequence=deps.sequences,
+        sequence=deps.sequences.source(profile.name),
         machine_name=socket.gethostname(),
     )
 
 
 def segment_suffix(output: Any) -> str:
     """File-name suffix of an individual segment file (participant, segment type, ordinal)."""
-    from storage.paths import segment_suffix as storage_suffix
+    from storage.paths import segment_file_suffix
 
     segment = getattr(output, "segment", None)
-    if segment is None:
-        return ""
-    return storage_suffix(segment.participant_name or segment.purpose, segment.segment_type, segment.ordinal)
+    return "" if segment is None else segment_file_suffix(segment)
 
 
 def audio_target(
     deps: Any, snapshot: Any, data: ConversationData, profile: Any, recording: dict[str, Any], output: Any
 ) -> tuple[Path, dict[str, str]]:
-    from audio.options import EXTENSIONS
     from storage.attributes import attribute_values
+    from storage.formats import extension_for
     from storage.paths import target_path
 
-    extension = EXTENSIONS[profile.audio_format].lstrip(".")
+    extension = extension_for("audio", profile.audio_format)
     context = _context(
         deps,
         snapshot,
@@ -205,12 +212,12 @@ def render_transcripts(
     audio file of its recording, mapped through that file's timeline so subtitles stay in sync.
     Without exported audio, times are relative to the transcript's start."""
     from storage.attributes import attribute_values
+    from storage.formats import extension_for
     from storage.paths import target_path
-    from transcripts.formats import FORMATS
     from transcripts.render import render
     from transcripts.speakers import SpeakerInfo
 
-    fmt = FORMATS[profile.transcript_format]
+    extension = extension_for("transcript", profile.transcript_format)
     speakers = SpeakerInfo.from_details(data.details, data.conversation)
     results: list[tuple[str, Path, bytes, dict[str, str]]] = []
     for doc_index, document in enumerate(documents):
@@ -233,7 +240,7 @@ def render_transcripts(
                 profile,
                 recording=recording,
                 transcript=_transcript_json(document),
-                extension=fmt.extension.lstrip("."),
+                extension=extension,
                 format_name=profile.transcript_format,
             )
             path = target_path(profile, context, kind="transcript", file_name_suffix=segment_suffix(output))

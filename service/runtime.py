@@ -68,7 +68,7 @@ def build_deps(
 
     def listener_factory(on_event: Any, on_state: Any) -> Any:
         return NotificationListener(
-            client, on_event=on_event, on_state=on_state, heartbeat_s=settings.heartbeat_s
+            client, on_event=on_event, on_state=on_state, heartbeat_period_s=settings.heartbeat_s
         )
 
     return Deps(
