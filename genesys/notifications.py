@@ -147,7 +147,7 @@ class ChannelWorker:
                     self.channel = None
                 self._set_state(DISCONNECTED, exc.reason)
                 if not exc.backoff:
-                    continue
+                    backoff = cfg.backoff_initial_s  # retry soon, but still through one short wait
             except (GenesysError, websocket.WebSocketException, OSError) as exc:
                 self._close_ws()
                 if self._stop.is_set():
@@ -294,15 +294,23 @@ class ChannelWorker:
         listener = self.listener
         period = listener.heartbeat_period_s
         ping_sent = False
+        resubscribe_at = 0.0
         while not self._stop.is_set():
-            if self._applied != self._desired:
+            if self._applied != self._desired and time.monotonic() >= resubscribe_at:
                 try:
                     self._subscribe()
+                    # frames waited in the socket while the PUT ran: do not count that as silence
+                    self.last_heartbeat = max(self.last_heartbeat or 0.0, time.monotonic() - period)
                 except _Reconnect:
                     raise
                 except GenesysError as exc:
-                    logger.warning("re-subscribing channel %s failed (%s); will retry", self.index, exc)
-                    self._stop.wait(listener.recv_poll_s)
+                    resubscribe_at = time.monotonic() + listener.backoff_max_s
+                    logger.warning(
+                        "re-subscribing channel %s failed (%s); retrying in %.0fs",
+                        self.index,
+                        exc,
+                        listener.backoff_max_s,
+                    )
             now = time.monotonic()
             if self._expiry_at is not None and now >= self._expiry_at:
                 logger.info(

@@ -87,6 +87,21 @@ def media_uri(recording: dict[str, Any]) -> str | None:
     return None
 
 
+def recording_expected(details: dict[str, Any]) -> bool | None:
+    """From analytics details: True if any voice session was recorded, False if every voice
+    session says ``recording: false``, None when the details do not say."""
+    seen = False
+    for participant in details.get("participants") or []:
+        for session in (participant or {}).get("sessions") or []:
+            if not isinstance(session, dict) or str(session.get("mediaType", "voice")) != "voice":
+                continue
+            if session.get("recording") is True:
+                return True
+            if "recording" in session:
+                seen = True
+    return False if seen else None
+
+
 def _is_audio(meta: dict[str, Any]) -> bool:
     return str(meta.get("media") or "audio").lower() == "audio"
 

@@ -132,6 +132,9 @@ class GenesysClient:
         self._count_lock = threading.Lock()
         self.api_client = sdk.ApiClient(host=config.api_url)
         self.api_client.set_http_client(_Transport(self))
+        # We return the raw JSON of each response; building SDK models from it would only cost CPU
+        # (~2 ms for a conference call's analytics details) and fail on fields the SDK does not know.
+        self.api_client.deserialize = _skip_deserialize
         self._routing = sdk.RoutingApi(self.api_client)
         self._users = sdk.UsersApi(self.api_client)
         self._conversations = sdk.ConversationsApi(self.api_client)
@@ -344,6 +347,12 @@ class GenesysClient:
     def get_queue(self, queue_id: str) -> dict[str, Any]:
         return self._sdk(
             "GET /api/v2/routing/queues/{queueId}", lambda: self._routing.get_routing_queue(queue_id)
+        )
+
+    def get_wrapup_code(self, code_id: str) -> dict[str, Any]:
+        """``GET /api/v2/routing/wrapupcodes/{codeId}`` (analytics carries wrap-up code ids)."""
+        return self._sdk(
+            "GET /api/v2/routing/wrapupcodes/{codeId}", lambda: self._routing.get_routing_wrapupcode(code_id)
         )
 
     def get_user(self, user_id: str) -> dict[str, Any]:
@@ -659,6 +668,10 @@ class GenesysClient:
             "POST /api/v2/conversations/callbacks",
             lambda: self._conversations.post_conversations_callbacks(body),
         )
+
+
+def _skip_deserialize(response: Any, response_type: Any) -> None:
+    return None
 
 
 def _seg(value: str) -> str:

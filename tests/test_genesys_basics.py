@@ -173,3 +173,53 @@ def test_shared_limiter_per_client_and_threads() -> None:
     assert len(done) == 40
     done.sort()
     assert done[20] >= 0.49  # the 21st had to wait for the window to slide
+
+
+def test_frame_handling_skips_malformed_frames(caplog) -> None:
+    from genesys.notifications import ChannelWorker, NotificationListener
+
+    got: list[tuple[str, dict]] = []
+    listener = NotificationListener(None, lambda t, b: got.append((t, b)))  # type: ignore[arg-type]
+    worker = ChannelWorker(listener, 0)
+    assert worker._handle_frame("{not json") == "malformed"
+    assert worker._handle_frame("[1, 2]") == "malformed"
+    assert worker._handle_frame(json.dumps({"topicName": "v2.x", "eventBody": "text"})) == "malformed"
+    assert worker._handle_frame(json.dumps({"result": "200", "status": "subscribed"})) == "control"
+    hb = {"topicName": "channel.metadata", "eventBody": {"message": "WebSocket Heartbeat"}}
+    assert worker._handle_frame(json.dumps(hb)) == "heartbeat" and worker.heartbeats == 1
+    pong = {"topicName": "channel.metadata", "eventBody": {"message": "pong"}}
+    assert worker._handle_frame(json.dumps(pong)) == "pong" and worker.heartbeats == 1
+    closing = {"topicName": "v2.system.socket_closing", "eventBody": {"message": "closing"}}
+    assert worker._handle_frame(json.dumps(closing)) == "closing"
+    event = {
+        "topicName": "v2.routing.queues.q.conversations",
+        "version": "2",
+        "eventBody": {"id": "c1"},
+        "metadata": {"CorrelationId": "x"},
+    }
+    assert worker._handle_frame(json.dumps(event)) == "event"
+    assert got == [("v2.routing.queues.q.conversations", {"id": "c1"})]
+    assert any("malformed frame" in r.getMessage() for r in caplog.records)
+
+    def broken(topic: str, body: dict) -> None:
+        raise RuntimeError("bug in the callback")
+
+    listener.on_event = broken
+    assert worker._handle_frame(json.dumps(event)) == "event"  # logged, not raised
+
+
+def test_recording_expected_from_details() -> None:
+    from genesys.recordings import recording_expected
+
+    def details(*flags):
+        return {
+            "participants": [
+                {"sessions": [{"mediaType": "voice", **({"recording": f} if f is not None else {})}]}
+                for f in flags
+            ]
+        }
+
+    assert recording_expected(details(False, True)) is True
+    assert recording_expected(details(False, False)) is False
+    assert recording_expected(details(None)) is None
+    assert recording_expected({}) is None
