@@ -377,12 +377,16 @@ class GenesysClient:
             lambda: self._conversations.get_conversation(conversation_id),
         )
 
-    def get_conversation_details(self, conversation_id: str) -> dict[str, Any]:
-        """Analytics details; raises `NotFound` while analytics has not caught up."""
-        return self._sdk(
-            "GET /api/v2/analytics/conversations/{conversationId}/details",
-            lambda: self._analytics.get_analytics_conversation_details(conversation_id),
+    def get_conversation_details(self, conversation_id: str, *, require_end: bool = False) -> dict[str, Any]:
+        """Analytics details; raises `NotFound` while analytics has not caught up (and, with
+        ``require_end``, while the details have no ``conversationEnd`` yet)."""
+        endpoint = "GET /api/v2/analytics/conversations/{conversationId}/details"
+        details = self._sdk(
+            endpoint, lambda: self._analytics.get_analytics_conversation_details(conversation_id)
         )
+        if require_end and not (details or {}).get("conversationEnd"):
+            raise NotFound(endpoint, 200, message=f"details of {conversation_id} have no conversationEnd yet")
+        return details
 
     def query_conversation_details(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._sdk(

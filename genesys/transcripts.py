@@ -28,9 +28,9 @@ CUSTOMER_PURPOSES = ("customer", "external")
 def communication_ids(document: dict[str, Any]) -> list[str]:
     """Call communication ids of a conversation, customer first.
 
-    Accepts a REST conversation (``participants[].calls[].id``), a queue event snapshot (same, or
-    the flat ``.calls`` shape where ``participant.id`` is the only id) or analytics details
-    (``participants[].sessions[].sessionId`` of ``mediaType == "voice"``).
+    Accepts a REST conversation or a ``...conversations`` queue event (``participants[].calls[].id``)
+    or analytics details (``participants[].sessions[].sessionId`` of ``mediaType == "voice"``). The
+    flat ``.calls`` event shape carries no communication ids: use the REST conversation then.
     """
     ranked: list[tuple[int, int, str]] = []
     for index, participant in enumerate(document.get("participants") or []):

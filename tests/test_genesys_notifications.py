@@ -222,3 +222,19 @@ def test_both_topic_shapes(sim) -> None:
         )
     finally:
         listener.stop()
+
+
+def test_revoked_token_and_drop_recover(sim) -> None:
+    sink = EventSink()
+    listener = _listener(sim, sink)
+    listener.start(_topics(sim))
+    try:
+        assert listener.wait_connected(5)
+        worker = listener.workers[0]
+        sim.faults.revoke_tokens()
+        sim.faults.drop_websockets()
+        assert wait_for(lambda: worker.reconnects >= 1 and worker.state == CONNECTED, 5)
+        assert listener.client.tokens.fetch_count == 2  # the HEAD check got 401, refreshed, retried
+        _call_events(sim, sink)
+    finally:
+        listener.stop()

@@ -268,3 +268,15 @@ def test_concurrent_callers_share_one_token_and_one_refresh(sim) -> None:
     sim.faults.revoke_tokens()
     run_threads()
     assert not errors and client.tokens.fetch_count == 2  # one refresh for all threads
+
+
+def test_slow_responses_time_out_as_transient(sim) -> None:
+    sim.faults.fault_paths = ["/api/v2/date"]
+    sim.faults.slow_ms = 1500
+    client = make_client(sim, timeout_s=0.3, max_retries=1)
+    start = time.monotonic()
+    with pytest.raises(GenesysUnavailable) as info:
+        client.get_date()
+    assert info.value.attempts == 2 and info.value.last.status == 0
+    assert "Timeout" in str(info.value)
+    assert time.monotonic() - start < 3
