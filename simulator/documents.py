@@ -213,12 +213,16 @@ def _metrics(p: Participant, end_ms: int) -> list[dict]:
             out.append({"name": name, "value": int(value), "emitDate": iso(at)})
 
     spans = {t: sum(b - a for a, b in p.spans(t)) for t in ("alert", "interact", "hold", "wrapup", "ivr")}
-    if p.purpose == "agent":
+    if p.purpose in ("customer", "external"):
+        add("nConnected", 1, p.connected_ms or p.start_ms)
+        add("tConnected", p.end_ms - (p.connected_ms or p.start_ms), p.end_ms)
+    elif p.purpose == "agent":
         alert = p.spans("alert")
         if alert:
             add("tAlert", spans["alert"], alert[-1][1])
             add("tAnswered", spans["alert"], alert[-1][1])
         add("tTalk", spans["interact"], p.end_ms)
+        add("tTalkComplete", spans["interact"], p.end_ms)
         add("tHeld", spans["hold"], p.end_ms)
         add("tAcw", spans["wrapup"], p.wrapup_submitted_ms or p.end_ms)
         add("tHandle", spans["interact"] + spans["hold"] + spans["wrapup"], p.wrapup_submitted_ms or p.end_ms)
@@ -226,12 +230,16 @@ def _metrics(p: Participant, end_ms: int) -> list[dict]:
         add("nOffered", 1, p.start_ms)
         add("tAcd", p.end_ms - p.start_ms, p.end_ms)
     elif p.purpose == "ivr":
+        add("nFlow", 1, p.start_ms)
         add("tIvr", spans["ivr"], p.end_ms)
+        add("tFlow", spans["ivr"], p.end_ms)
+        add("tFlowExit", spans["ivr"], p.end_ms)
     return out
 
 
 def _analytics_segment(s: Segment) -> dict:
     doc: dict[str, Any] = {
+        "conference": s.conference,
         "segmentStart": iso(s.start_ms),
         "segmentEnd": iso(s.end_ms),
         "segmentType": s.segment_type,
@@ -242,16 +250,17 @@ def _analytics_segment(s: Segment) -> dict:
         doc["disconnectType"] = s.disconnect_type
     if s.wrap_up_code:
         doc["wrapUpCode"] = s.wrap_up_code
-    if s.conference:
-        doc["conference"] = True
+    if s.disconnect_type in ("endpoint", "peer", "client") and s.segment_type != "alert":
+        doc["q850ResponseCodes"] = [16]  # normal call clearing
     return doc
 
 
 def analytics_details(call: Call, org: Org, at_ms: int | None = None) -> dict:
     """`AnalyticsConversationWithoutAttributes` (GET /api/v2/analytics/conversations/{id}/details).
 
-    With `at_ms`, what analytics knows at that instant: no `conversationEnd` before the call
-    ended, open segments without `segmentEnd`, wrap-up segments only once submitted.
+    With `at_ms`, what analytics knows at that instant: open segments without `segmentEnd`,
+    wrap-up segments only once submitted, and `conversationEnd` only once the last segment
+    (after-call work included, as in real data) has ended.
     """
     at = call.last_event_ms() if at_ms is None else at_ms
     participants = []
@@ -265,6 +274,8 @@ def analytics_details(call: Call, org: Org, at_ms: int | None = None) -> dict:
             if s.segment_type == "wrapup" and s.end_ms > at:
                 continue  # the wrap-up segment is written when ACW ends
             seg = _analytics_segment(s)
+            if s.segment_type == "wrapup" and p.disconnect_type:
+                seg["disconnectType"] = p.disconnect_type  # analytics repeats how the agent left
             if s.end_ms > at:
                 del seg["segmentEnd"]
                 seg.pop("disconnectType", None)
@@ -278,16 +289,51 @@ def analytics_details(call: Call, org: Org, at_ms: int | None = None) -> dict:
             "provider": "Edge",
             "edgeId": _uuid_from("edge", org.id),
             "protocolCallId": _uuid_from("sip", p.communication_id),
-            "remoteNameDisplayable": call.customer().name if p.purpose != "customer" else None,
+            "sessionDnis": _tel(p.dnis or call.dnis),
         }
+        customer = call.customer()
+        if p is customer:
+            session["remoteNameDisplayable"] = customer.ani.lstrip("+") if p.purpose == "customer" else p.name
+        elif p.purpose == "acd" and p.queue_id:
+            session["remoteNameDisplayable"] = org.queue_by_id(p.queue_id).name
+        if p is not customer:
+            session["remote"] = customer.ani.lstrip("+")
         peer = _peer_session(call, p)
         if peer:
             session["peerId"] = peer
         if p.purpose in ("customer", "external", "agent") and call.recordings:
             session["recording"] = True
-        if p.purpose == "agent":
+        first_agent = next((a for a in call.agents() if a.start_ms <= at), None)
+        if (
+            p.purpose in ("customer", "acd", "agent")
+            and first_agent is not None
+            and call.direction == "inbound"
+        ):
             session["requestedRoutings"] = ["Standard"]
             session["usedRouting"] = "Standard"
+            session["selectedAgentId"] = first_agent.user_id
+        if p.purpose == "acd":
+            session["flowInType"] = "ivr"
+            inqueue = next((f for f in org.flows if f.type == "INQUEUECALL"), None)
+            if inqueue is not None:
+                session["flow"] = {
+                    "flowId": inqueue.id,
+                    "flowName": inqueue.name,
+                    "flowType": inqueue.type,
+                    "flowVersion": "3.0",
+                    "startingLanguage": "en-us",
+                }
+        if p.purpose in ("customer", "external", "agent", "ivr", "acd") and p.end_ms <= at:
+            session["mediaEndpointStats"] = [
+                {
+                    "codecs": ["audio/opus"],
+                    "eventTime": iso(p.end_ms),
+                    "maxLatencyMs": 30 + (p.start_ms % 40),
+                    "minMos": 4.87,
+                    "minRFactor": 92.45,
+                    "receivedPackets": max(1, (p.end_ms - p.start_ms) // 20),
+                }
+            ]
         if p.purpose == "ivr" and p.flow_id:
             f = org.flow_by_id(p.flow_id)
             session["flow"] = {
@@ -322,12 +368,14 @@ def analytics_details(call: Call, org: Org, at_ms: int | None = None) -> dict:
         "conversationStart": iso(call.start_ms),
         "originatingDirection": call.direction,
         "divisionIds": [call.division_id],
-        "mediaStatsMinConversationMos": 4.87,
-        "mediaStatsMinConversationRFactor": 92.68,
         "participants": participants,
     }
     if at >= call.end_ms:
-        doc["conversationEnd"] = iso(call.end_ms)
+        doc["mediaStatsMinConversationMos"] = 4.87
+        doc["mediaStatsMinConversationRFactor"] = 92.45
+    if at >= call.last_event_ms():
+        # Analytics ends the conversation when the last segment ends: after-call work included.
+        doc["conversationEnd"] = iso(call.last_event_ms())
     return doc
 
 

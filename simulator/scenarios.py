@@ -258,19 +258,27 @@ class _Builder:
         end: int,
         speakers: list[tuple[_P, str, tuple[str, ...]]],
         scope: str = "main",
+        opening: str | None = None,
     ) -> None:
-        """Alternating turns in [start, end): short pauses, some overlaps, some longer silences."""
+        """Alternating turns in [start, end): short pauses, some overlaps, some longer silences.
+
+        The first speaker starts, with `opening` if given (an agent's greeting)."""
         rng = self.rng
         t = start + rng.randint(200, 900)
         turn = 0
+
+        def fits(text: str) -> bool:
+            return t + int(len(text.split()) / 2.4 * 1000 * 1.25) + 200 <= end - 300
+
         while True:
             p, side, lines = speakers[turn % len(speakers)]
-            if len(speakers) > 2 and rng.random() < 0.3:
+            if turn and len(speakers) > 2 and rng.random() < 0.3:
                 p, side, lines = rng.choice(speakers)
-            text = rng.choice(lines)
-            approx = int(len(text.split()) / 2.4 * 1000 * 1.25) + 200
-            if t + approx > end - 300:
-                break
+            text = opening if (turn == 0 and opening) else rng.choice(lines)
+            if not fits(text):
+                text = min(lines, key=lambda line: len(line.split()))  # a short reply still fits?
+                if not fits(text):
+                    break
             u_end = self.say(p, side, t, text, scope, low=rng.random() < 0.04)
             turn += 1
             r = rng.random()
@@ -312,9 +320,17 @@ class _Builder:
         agent.seg("interact", t, end, queue_id=queue.id)
         t = start
         cust = others[0]
+        opening = (
+            _AGENT_LINES[0] if agent.direction == "inbound" else "hello this is " + agent.name.split()[0]
+        )
         for h0, h1 in [*holds, (end, end)]:
-            self.dialogue(t, h0, [(cust, "external", _CUSTOMER_LINES), (agent, "internal", _AGENT_LINES)])
-            t = h1
+            self.dialogue(
+                t,
+                h0,
+                [(agent, "internal", _AGENT_LINES), (cust, "external", _CUSTOMER_LINES)],
+                opening=opening,
+            )
+            t, opening = h1, "thank you for holding"
 
     def customer_segments(
         self, cust: _P, start: int, end: int, holds: list[tuple[int, int]], disc: str
@@ -327,14 +343,26 @@ class _Builder:
         cust.seg("interact", t, end, disconnect_type=disc)
 
     def secure_pause(self, start: int, end: int, holds: list[tuple[int, int]]) -> None:
+        """Sometimes a secure pause: its edges fall in silences, so every utterance is either
+        wholly recorded or wholly cut (the customer reads a card number while it is paused)."""
         rng = self.rng
         if end - start < 60_000 or rng.random() > 0.12:
             return
-        for _ in range(5):
-            length = rng.randint(8_000, 30_000)
-            g0 = rng.randint(start + 5_000, end - length - 5_000)
-            if all(g0 + length <= h0 or g0 >= h1 for h0, h1 in holds):
-                self.gaps.append(RecordingGap(g0, length, "SecurePause"))
+        spoken = sorted(
+            (u.start_ms, u.end_ms) for u in self.utterances if u.scope == "main" and start <= u.start_ms < end
+        )
+        if len(spoken) < 4:
+            return
+        for _ in range(8):
+            i = rng.randrange(1, len(spoken) - 2)
+            g0 = spoken[i][1] + 150
+            later = [a for a, _b in spoken[i + 1 :] if 8_000 <= a - 150 - g0 <= 40_000]
+            if not later:
+                continue
+            g1 = rng.choice(later) - 150
+            clean = all(b <= g0 or a >= g1 or (g0 <= a and b <= g1) for a, b in spoken)
+            if clean and all(g1 <= h0 or g0 >= h1 for h0, h1 in holds):
+                self.gaps.append(RecordingGap(g0, g1 - g0, "SecurePause"))
                 return
 
     def record(
@@ -364,6 +392,16 @@ class _Builder:
     # -- finish -------------------------------------------------------------------------------
     def build(self, end_ms: int, call_end_rel: int, transcribe: bool) -> Call:
         base = end_ms - call_end_rel
+        if any(p.purpose == "acd" for p in self.parts):
+            # Analytics puts the (first) queue on the customer's segments once it was queued.
+            for p in self.parts:
+                if p.purpose == "customer":
+                    p.segs = [
+                        Segment(s.segment_type, s.start_ms, s.end_ms, self.queue.id, s.disconnect_type)
+                        if s.segment_type in ("interact", "hold") and s.queue_id is None
+                        else s
+                        for s in p.segs
+                    ]
 
         def sh(seg: Segment) -> Segment:
             return Segment(
@@ -532,6 +570,7 @@ def _front(b: _Builder, total: int, answered: bool) -> tuple[_P, _P, int, int]:
         "ivr", flow.name, f"tel:{ORG_NUMBER}", "inbound", flow_id=flow.id, ani=b.ani, dnis=ORG_NUMBER
     )
     ivr_end = sys_end + ivr_len
+    ivr.seg("system", max(0, sys_end - rng.randint(30, 120)), sys_end)
     ivr.seg("ivr", sys_end, ivr_end, disconnect_type="transfer" if answered else "peer")
     # Prompts: a short beep and spoken prompts with pauses between them.
     t = sys_end + 300
@@ -602,7 +641,10 @@ def _inbound(b: _Builder, total: int) -> int:
         if kind == "blind_transfer":
             agent1.seg("interact", answer, split, queue_id=queue.id, disconnect_type="transfer")
             b.dialogue(
-                answer, split, [(cust, "external", _CUSTOMER_LINES), (agent1, "internal", _AGENT_LINES)]
+                answer,
+                split,
+                [(agent1, "internal", _AGENT_LINES), (cust, "external", _CUSTOMER_LINES)],
+                opening=_AGENT_LINES[0],
             )
             acd2 = b.new_part(
                 "acd",
@@ -623,7 +665,8 @@ def _inbound(b: _Builder, total: int) -> int:
             b.dialogue(
                 split + wait2,
                 end,
-                [(cust, "external", _CUSTOMER_LINES), (agent2_part, "internal", _AGENT_LINES)],
+                [(agent2_part, "internal", _AGENT_LINES), (cust, "external", _CUSTOMER_LINES)],
+                opening=_AGENT_LINES[0],
             )
             b.wrapup(agent1, split, queue)
             b.wrapup(agent2_part, end, queue2)
@@ -634,7 +677,10 @@ def _inbound(b: _Builder, total: int) -> int:
             agent1.seg("hold", split, c1, queue_id=queue.id, disconnect_type="consultTransfer")
             agent1.consult_pid = agent2_part.pid
             b.dialogue(
-                answer, split, [(cust, "external", _CUSTOMER_LINES), (agent1, "internal", _AGENT_LINES)]
+                answer,
+                split,
+                [(agent1, "internal", _AGENT_LINES), (cust, "external", _CUSTOMER_LINES)],
+                opening=_AGENT_LINES[0],
             )
             b.sounds.append(Sound("hold_music", split, c1))
             agent2_part.seg("alert", split, split + a2_alert, queue_id=queue.id)
@@ -648,7 +694,10 @@ def _inbound(b: _Builder, total: int) -> int:
                 scope="consult",
             )
             b.dialogue(
-                c1, end, [(cust, "external", _CUSTOMER_LINES), (agent2_part, "internal", _AGENT_LINES)]
+                c1,
+                end,
+                [(agent2_part, "internal", _AGENT_LINES), (cust, "external", _CUSTOMER_LINES)],
+                opening=_AGENT_LINES[0],
             )
             b.wrapup(agent1, c1, queue)
             b.wrapup(agent2_part, end, queue)
@@ -684,7 +733,8 @@ def _inbound(b: _Builder, total: int) -> int:
             b.dialogue(
                 answer,
                 split + a2_alert,
-                [(cust, "external", _CUSTOMER_LINES), (agent1, "internal", _AGENT_LINES)],
+                [(agent1, "internal", _AGENT_LINES), (cust, "external", _CUSTOMER_LINES)],
+                opening=_AGENT_LINES[0],
             )
             b.dialogue(
                 split + a2_alert,

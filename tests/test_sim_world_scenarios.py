@@ -63,7 +63,8 @@ def test_kinds_have_their_defining_features() -> None:
     c = call_of_kind("inbound_simple")
     assert [p.purpose for p in c.participants] == ["customer", "ivr", "acd", "agent"]
     assert [s.segment_type for s in c.customer().segments][:2] == ["system", "interact"]
-    assert [s.segment_type for s in c.participants[1].segments] == ["ivr"]
+    assert [s.segment_type for s in c.participants[1].segments] == ["system", "ivr"]
+    assert all(s.queue_id == c.queue_ids()[0] for s in c.customer().segments if s.segment_type == "interact")
     assert [s.segment_type for s in c.participants[2].segments] == ["delay", "interact"]
     assert c.queue_ids() == [o.queue_by_name(c.queue_name).id]
     assert any(s.kind == "ivr_prompt" for s in c.sounds) and any(s.kind == "queue_music" for s in c.sounds)
