@@ -196,3 +196,21 @@ def test_block_rendering_equals_whole_rendering_and_is_deterministic() -> None:
     assert np.array_equal(render_recording(again, again.recordings[0], SR), whole)
     other = call_of_kind("inbound_simple")
     assert not np.array_equal(render_block(other, other.recordings[0], 0, 8000, SR), whole[:8000])
+
+
+def test_a_speech_denoiser_keeps_the_voices_and_removes_the_floor() -> None:
+    import noisereduce
+
+    call, rec, x = _rendered("inbound_simple")
+    ch = EXTERNAL_CHANNEL
+    spans = _solo_spans(call, rec, "external")
+    quiet = _quiet_spans(call, rec, len(x))
+    end = min(len(x), max(b for _a, b in spans[:4]) + SR)
+    chunk = x[:end, ch].astype(np.float64)
+    qa, qb = quiet[0]
+    noise = x[qa:qb, ch].astype(np.float64)
+    cleaned = noisereduce.reduce_noise(y=chunk, sr=SR, y_noise=noise, stationary=True)
+    for a, b in spans[:4]:
+        assert _db(cleaned[a:b]) > _db(chunk[a:b]) - 3, "the denoiser treated speech as noise"
+    qa, qb = next((a, b) for a, b in quiet if b <= end)
+    assert _db(cleaned[qa:qb]) < _db(chunk[qa:qb]) - 6, "the noise floor was not recognised as noise"
