@@ -882,14 +882,15 @@ def recording(
     org: Org,
     *,
     format_id: str,
-    media_uris: dict[str, str] | None,
+    media_uris: dict[str, str] | dict[str, dict] | None,
     file_state: str = "AVAILABLE",
     output_size: int | None = None,
     annotation_rng: random.Random | None = None,
 ) -> dict:
     """`Recording` (GET /api/v2/conversations/{id}/recordings[/{recordingId}]).
 
-    `media_uris` maps a key (`"S"` for call audio) to a download URL; `None` while transcoding
+    `media_uris` maps a key (`"S"` for call audio) to a download URL (or to a ready `MediaResult`
+    dict such as `{"mediaUri": url}`); `None` while transcoding
     (the document then has no `mediaUris`). Hold annotations get fresh random ids per request
     when `annotation_rng` is given (as the real API does), else stable ids.
     """
@@ -918,7 +919,9 @@ def recording(
         doc["outputDurationMs"] = duration
         doc["outputSizeInBytes"] = output_size if (output_size is not None and media_uris) else 0
     if media_uris:
-        doc["mediaUris"] = {key: {"mediaUri": url} for key, url in media_uris.items()}
+        doc["mediaUris"] = {
+            key: dict(url) if isinstance(url, dict) else {"mediaUri": url} for key, url in media_uris.items()
+        }
         doc["actualTranscodeTimeMs"] = max(150, duration // 60)
     doc.update(_policy_dates(call, org))
     return doc

@@ -44,6 +44,18 @@ def test_every_document_of_every_kind_round_trips_through_the_sdk(kind: str) -> 
         for r in call.recordings
     ]
     assert_sdk_roundtrip(recs, "list[Recording]")
+    for r, doc in zip(call.recordings, recs, strict=True):
+        assert doc["mediaUris"] == {"S": {"mediaUri": "http://127.0.0.1/media/x.wav"}}
+        assert documents.recording(
+            call,
+            r,
+            o,
+            format_id="WAV",
+            media_uris={"S": {"mediaUri": "http://127.0.0.1/media/x.wav"}},
+            output_size=1000,
+        ) == documents.recording(
+            call, r, o, format_id="WAV", media_uris={"S": "http://127.0.0.1/media/x.wav"}, output_size=1000
+        )
     for r in call.recordings:
         assert_sdk_roundtrip(
             documents.recording(
