@@ -1,7 +1,8 @@
 """Encode a simulated recording into the media format Genesys Cloud serves for a `formatId`.
 
 Real encoders only: libsndfile (through soundfile) for WAV (PCM 16-bit), WAV_ULAW (µ-law, WAVE
-format tag 7), OGG_VORBIS and MP3; libopus (through PyAV) for OGG_OPUS and WEBM (Opus in WebM).
+format tag 7) and OGG_VORBIS; PyAV with libopus for OGG_OPUS and WEBM (Opus in WebM) and with
+libmp3lame for MP3.
 The audio is rendered and encoded block by block, so a two-hour recording never sits in memory,
 and written to a temporary name that is renamed into place when complete (a reader never sees a
 half-written file). No ffmpeg executable is needed.
@@ -60,9 +61,17 @@ _SOUNDFILE = {
     "WAV": ("WAV", "PCM_16"),
     "WAV_ULAW": ("WAV", "ULAW"),
     "OGG_VORBIS": ("OGG", "VORBIS"),
-    "MP3": ("MP3", "MPEG_LAYER_III"),
 }
-_PYAV_CONTAINER = {"OGG_OPUS": "ogg", "WEBM": "webm"}
+# formatId -> (container, codec, codec options, bit rate per channel)
+_OPUS_OPTIONS = {
+    "compression_level": "0",
+    "application": "lowdelay",
+}  # CELT, fast; fine for speech at 32 kbit/s
+_PYAV: dict[str, tuple[str, str, dict[str, str], int]] = {
+    "OGG_OPUS": ("ogg", "libopus", _OPUS_OPTIONS, 32_000),
+    "WEBM": ("webm", "libopus", _OPUS_OPTIONS, 32_000),
+    "MP3": ("mp3", "libmp3lame", {"compression_level": "7"}, 16_000),  # LAME -q 7; Xing/LAME gapless header
+}
 
 BLOCK_SECONDS = 10
 
@@ -103,7 +112,7 @@ def encode_recording(call: Call, rec: Recording, format_id: str, dest: Path) -> 
         if format_id in _SOUNDFILE:
             _encode_soundfile(renderer, format_id, tmp)
         else:
-            _encode_opus(renderer, format_id, tmp)
+            _encode_pyav(renderer, format_id, tmp)
         os.replace(tmp, dest)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -128,13 +137,14 @@ def _encode_soundfile(renderer: RecordingRenderer, format_id: str, path: Path) -
             f.write(samples)
 
 
-def _encode_opus(renderer: RecordingRenderer, format_id: str, path: Path) -> None:
+def _encode_pyav(renderer: RecordingRenderer, format_id: str, path: Path) -> None:
+    container, codec, options, bits_per_channel = _PYAV[format_id]
     rate = SAMPLE_RATES[format_id]
     layout = "stereo" if renderer.channels == 2 else "mono"
-    with av.open(str(path), mode="w", format=_PYAV_CONTAINER[format_id]) as out:
-        stream = out.add_stream("libopus", rate=rate, layout=layout)
-        stream.bit_rate = 32_000 * renderer.channels
-        stream.codec_context.options = {"compression_level": "1", "application": "voip"}
+    with av.open(str(path), mode="w", format=container) as out:
+        stream = out.add_stream(codec, rate=rate, layout=layout)
+        stream.bit_rate = bits_per_channel * renderer.channels
+        stream.codec_context.options = dict(options)
         resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
         block = renderer.sr * BLOCK_SECONDS
         pts = 0
