@@ -750,19 +750,37 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
     return doc
 
 
-def event_instants(call: Call, rng: random.Random) -> list[int]:
+def queue_entered_ms(call: Call, queue_id: str) -> int | None:
+    """When the conversation first reached `queue_id` (None: never). A queue's topic carries
+    the conversation's snapshots from that instant on."""
+    starts = [
+        s.start_ms
+        for p in call.participants
+        for s in p.segments
+        if s.queue_id == queue_id and p.purpose in ("acd", "agent")
+    ]
+    return min(starts) if starts else None
+
+
+def event_instants(call: Call, rng: random.Random, queue_id: str | None = None) -> list[int]:
     """Instants (epoch ms) of the snapshots to publish, in publication order.
 
     Every state change appears (joins, alerting, connect, holds, transfers, disconnects, each
     wrap-up submission). Like the real service, some snapshots are repeated and some stale ones
     are published after a later one; the last element is always the final state (the last wrap-up
-    or the disconnect).
+    or the disconnect). With `queue_id`, only what that queue's topic publishes: the changes
+    from the moment the conversation entered that queue (empty if it never did).
     """
     instants = sorted(
         {s.start_ms for p in call.participants for s in p.segments if s.segment_type != "wrapup"}
         | {p.end_ms for p in call.participants}
         | {p.wrapup_submitted_ms for p in call.participants if p.wrapup_submitted_ms is not None}
     )
+    if queue_id is not None:
+        entered = queue_entered_ms(call, queue_id)
+        if entered is None:
+            return []
+        instants = [t for t in instants if t >= entered]
     published: list[int] = []
     for t in instants:
         published.append(t)

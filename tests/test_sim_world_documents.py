@@ -235,3 +235,18 @@ def test_documents_are_deterministic() -> None:
         o = default_org(5)
         assert documents.analytics_details(a, o) == documents.analytics_details(b, o)
         assert documents.event_instants(a, random.Random(1)) == documents.event_instants(b, random.Random(1))
+
+
+def test_a_queue_topic_publishes_from_the_moment_the_call_entered_that_queue() -> None:
+    call = call_of_kind("blind_transfer")
+    first, second = call.queue_ids()
+    all_instants = documents.event_instants(call, random.Random(2))
+    for qid in (first, second):
+        entered = documents.queue_entered_ms(call, qid)
+        acd = next(p for p in call.participants if p.purpose == "acd" and p.queue_id == qid)
+        assert entered == acd.start_ms
+        instants = documents.event_instants(call, random.Random(2), queue_id=qid)
+        assert instants and min(instants) >= entered and instants[-1] == call.last_event_ms()
+        assert set(instants) == {t for t in all_instants if t >= entered}
+    assert documents.queue_entered_ms(call, "not-a-queue") is None
+    assert documents.event_instants(call_of_kind("ivr_only"), random.Random(1), queue_id=first) == []
