@@ -453,18 +453,46 @@ def _initial_state(p: Participant) -> str:
 
 
 def _rest_segments(p: Participant, at: int) -> list[dict]:
+    """REST call segments: `type` capitalised, `howEnded` the next segment's type or `Disconnect`."""
+    media = [s for s in p.segments if s.segment_type != "wrapup" and s.start_ms <= at]
     out = []
-    for s in p.segments:
-        if s.start_ms > at or s.segment_type == "wrapup":
-            continue
+    for i, s in enumerate(media):
         d = {"startTime": iso(s.start_ms), "type": _rest_segment_type(s.segment_type)}
         if s.end_ms <= at:
             d["endTime"] = iso(s.end_ms)
-            if s.disconnect_type:
-                d["howEnded"] = "disconnect" if not s.disconnect_type.endswith("ransfer") else "transfer"
-                d["disconnectType"] = _DOTTED_DISCONNECT.get(s.disconnect_type, "other")
+            nxt = media[i + 1] if i + 1 < len(media) else None
+            if nxt is not None and nxt.start_ms <= s.end_ms and not s.disconnect_type:
+                d["howEnded"] = _rest_segment_type(nxt.segment_type)
+            else:
+                d["howEnded"] = "Disconnect"
+                d["disconnectType"] = _DOTTED_DISCONNECT.get(s.disconnect_type or "client", "other")
         out.append(d)
     return out
+
+
+def _routing_data(p: Participant, org: Org, shape: str) -> dict | None:
+    """`conversationRoutingData` of acd and agent participants."""
+    if p.purpose not in ("acd", "agent") or not p.queue_id:
+        return None
+    data: dict[str, Any] = {"priority": 0, "skills": [], "scoredAgents": []}
+    if p.purpose == "acd":
+        ref: dict[str, Any] = {"id": p.queue_id}
+        if shape == "rest":
+            ref["selfUri"] = f"{API}/routing/queues/{p.queue_id}"
+        data["queue"] = ref
+    return data
+
+
+_OTHER_MEDIA = (
+    "callbacks",
+    "chats",
+    "cobrowsesessions",
+    "emails",
+    "messages",
+    "screenshares",
+    "socialExpressions",
+    "videos",
+)
 
 
 def _rest_segment_type(t: str) -> str:
@@ -541,9 +569,15 @@ def conversation(call: Call, org: Org, at_ms: int | None = None) -> dict:
         if p.user_id:
             part["userId"] = p.user_id
             part["userUri"] = f"{API}/users/{p.user_id}"
-        if p.queue_id:
-            part["queueId"] = p.queue_id
-            part["queueName"] = org.queue_by_id(p.queue_id).name
+        queue_id = p.queue_id or _customer_queue(call, p, at)
+        if queue_id:
+            part["queueId"] = queue_id
+            part["queueName"] = org.queue_by_id(queue_id).name
+        routing = _routing_data(p, org, "rest")
+        if routing:
+            part["conversationRoutingData"] = routing
+        for media in _OTHER_MEDIA:
+            part[media] = []
         if p.consult_participant_id:
             part["consultParticipantId"] = p.consult_participant_id
         if p.purpose == "agent":
@@ -574,6 +608,20 @@ def conversation(call: Call, org: Org, at_ms: int | None = None) -> dict:
     if at >= call.end_ms:
         doc["endTime"] = iso(call.end_ms)
     return doc
+
+
+def _customer_queue(call: Call, p: Participant, at: int) -> str | None:
+    """The queue the customer was routed to (shown on the customer once queued)."""
+    if p.purpose != "customer":
+        return None
+    for s in p.segments:
+        if s.queue_id and s.start_ms <= at:
+            acd = next(
+                (a for a in call.participants if a.purpose == "acd" and a.queue_id == s.queue_id), None
+            )
+            if acd is not None and acd.start_ms <= at:
+                return s.queue_id
+    return None
 
 
 def _rest_wrapup(p: Participant, org: Org) -> dict:
@@ -669,6 +717,8 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
                 part["queueId"] = p.queue_id
             if submitted:
                 part["wrapup"] = _event_wrapup(p)
+            for media in _OTHER_MEDIA:
+                part[media] = []
         else:
             part = {
                 "id": p.participant_id,
@@ -727,6 +777,9 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
                 part["endAcwTime"] = iso(p.wrapup_submitted_ms)  # type: ignore[arg-type]
         if p.consult_participant_id:
             part["consultParticipantId"] = p.consult_participant_id
+        routing = _routing_data(p, org, shape)
+        if routing:
+            part["conversationRoutingData"] = routing
         participants.append(part)
     recording_state = "active" if call.recordings and at_ms < call.end_ms else "none"
     division = {
