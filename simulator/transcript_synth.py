@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 PROGRAM_ID = "1b9a8f4c-5d2e-4e6f-9a7b-0c1d2e3f4a5b"
 
 
+def _tel(number: str) -> str:
+    return number if number.startswith(("tel:", "sip:")) else f"tel:{number}"
+
+
 def transcribed_recording(call: Call) -> Recording | None:
     """The recording the transcript follows: the main-scope Trunk recording carrying the customer."""
     for rec in call.recordings:
@@ -113,15 +117,16 @@ def transcript_document(call: Call, org: Org, communication_id: str) -> dict:
             "participantPurpose": p.purpose,
             "initialDirection": p.direction,
             "divisionId": call.division_id,
-            "ani": p.ani or call.ani,
-            "dnis": p.dnis or call.dnis,
+            "ani": _tel(p.ani or call.ani),
+            "dnis": _tel(p.dnis or call.dnis),
             "startTimeMs": p.start_ms,
             "endTimeMs": p.end_ms,
         }
         if p.user_id:
             entry["userId"] = p.user_id
-        if p.queue_id:
-            entry["queueId"] = p.queue_id
+        queue_id = p.queue_id or next((sg.queue_id for sg in p.segments if sg.queue_id), None)
+        if queue_id:
+            entry["queueId"] = queue_id
         if p.flow_id:
             entry["flowId"] = p.flow_id
         participants.append(entry)

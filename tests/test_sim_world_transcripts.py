@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 
+import jsonschema
 import numpy as np
 import pytest
 from sim_world_fixtures import END_MS, call_of_kind, org
@@ -32,6 +33,66 @@ PHRASE_KEYS = {"text", "stability", "startTimeMs", "duration", "words", "alterna
 OPTIONAL_PHRASE_KEYS = {"confidence", "decoratedText", "phraseIndex"}
 
 
+_DURATION = {
+    "type": "object",
+    "required": ["milliseconds"],
+    "properties": {"milliseconds": {"type": "integer", "minimum": 0}},
+}
+_EPOCH_MS = {"type": "integer", "minimum": 1_000_000_000_000}
+TRANSCRIPT_SCHEMA = {
+    "type": "object",
+    "required": sorted(TOP_KEYS),
+    "properties": {
+        "startTime": _EPOCH_MS,
+        "conversationStartTime": _EPOCH_MS,
+        "duration": _DURATION,
+        "transcripts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["transcriptId", "language", "startTime", "duration", "phrases"],
+                "properties": {
+                    "startTime": _EPOCH_MS,
+                    "duration": _DURATION,
+                    "phrases": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": sorted(PHRASE_KEYS),
+                            "properties": {
+                                "text": {"type": "string"},
+                                "startTimeMs": _EPOCH_MS,
+                                "duration": _DURATION,
+                                "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                                "participantPurpose": {"enum": ["internal", "external"]},
+                                "words": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["word", "confidence", "startTimeMs", "duration"],
+                                        "properties": {
+                                            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                                            "startTimeMs": _EPOCH_MS,
+                                            "duration": _DURATION,
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "participants": {
+            "type": "array",
+            "items": {"type": "object", "required": ["participantPurpose", "startTimeMs", "endTimeMs"]},
+        },
+    },
+}
+"""A permissive schema of the STA transcript (unknown keys allowed), after the reference sample."""
+
+
 def _transcribed_calls(n: int = 60) -> list[Call]:
     rng = random.Random(21)
     calls = []
@@ -48,6 +109,7 @@ def test_document_has_the_reference_shape() -> None:
     (cid,) = documents.transcript_communication_ids(call)
     doc = documents.transcript_document(call, org(), cid)
     json.loads(json.dumps(doc, allow_nan=False))
+    jsonschema.validate(doc, TRANSCRIPT_SCHEMA)
     assert set(doc) == TOP_KEYS
     assert doc["mediaType"] == "call" and doc["conversationStartTime"] == call.start_ms
     rec = transcribed_recording(call)
@@ -69,6 +131,9 @@ def test_document_has_the_reference_shape() -> None:
     agent = call.agents()[0]
     entry = next(pp for pp in doc["participants"] if pp.get("userId") == agent.user_id)
     assert entry["queueId"] == agent.queue_id and entry["startTimeMs"] == agent.start_ms
+    customer = next(pp for pp in doc["participants"] if pp["participantPurpose"] == "customer")
+    assert customer["queueId"] == agent.queue_id
+    assert customer["ani"] == f"tel:{call.ani}" and customer["dnis"] == f"tel:{call.dnis}"
 
 
 @pytest.mark.parametrize("kind", ["no_recording", "abandoned", "ivr_only"])
@@ -112,6 +177,7 @@ def test_confidence_decoration_and_overlaps_vary_like_real_transcripts() -> None
     low_words = low_phrases = with_conf = without_conf = decorated = plain = overlaps = 0
     for call in _transcribed_calls():
         doc = documents.transcript_document(call, org(), documents.transcript_communication_ids(call)[0])
+        jsonschema.validate(doc, TRANSCRIPT_SCHEMA)
         phrases = doc["transcripts"][0]["phrases"]
         for p in phrases:
             confs = [w["confidence"] for w in p["words"]]
