@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pykka
@@ -45,6 +46,12 @@ class NotificationActor(Supervised):
         self.events = 0
         self.intake_open = True
         self.listener_started = False
+        self.snapshot: Any = None
+        # the start of the current gap in notifications: at start-up, the reconcile look-back
+        self.gap_start: datetime | None = datetime.now(UTC) - timedelta(
+            seconds=deps.settings.reconcile_lookback_s
+        )
+        self.reconciling = False
 
     def setup(self) -> None:
         from genesys.wrapup import ConversationTracker
@@ -102,7 +109,65 @@ class NotificationActor(Supervised):
             "last_event_age_s": age,
         }
 
+    def _listener_state(self, message: ListenerStateChanged) -> None:
+        if message.state != self.state:
+            logger.info(
+                "Notifications: %s%s", message.state, f" ({message.detail})" if message.detail else ""
+            )
+        if message.state == "connected":
+            self._reconcile()
+        elif self.gap_start is None and self.intake_open:
+            self.gap_start = datetime.now(UTC)
+        self.state, self.state_detail = message.state, message.detail
+
+    def _reconcile(self) -> None:
+        """Ask analytics for conversations that finished during the gap (events were lost)."""
+        if self.gap_start is None or self.reconciling or self.snapshot is None or not self.intake_open:
+            return
+        from service.reconcile import finished_since
+
+        since, self.gap_start = self.gap_start, None
+        self.reconciling = True
+        queue_ids = sorted(self.snapshot.watched_queue_ids())
+        self.run_in_background(
+            finished_since,
+            self.deps.client,
+            queue_ids,
+            since - timedelta(seconds=60),
+            self.deps.settings.wrapup_timeout_s,
+            tag=("reconcile", since),
+        )
+
+    def _reconciled(self, done: BackgroundDone) -> None:
+        self.reconciling = False
+        since = done.tag[1]
+        if done.error is not None:
+            logger.warning(
+                "Notifications: could not check for conversations missed since %s: %s; trying again "
+                "on the next reconnect",
+                since.isoformat(timespec="seconds"),
+                done.error,
+            )
+            self.gap_start = since if self.gap_start is None else min(since, self.gap_start)
+            return
+        missed = [
+            (cid, queues)
+            for cid, queues in done.result
+            if self.deps.ledger.job(cid) is None and not self.tracker.is_reported(cid)
+        ]
+        if missed:
+            logger.info(
+                "Notifications: %d conversation(s) finished while events could not reach us; exporting them",
+                len(missed),
+            )
+        for conversation_id, queue_ids in missed:
+            self._send_finished(ConversationFinished(conversation_id, queue_ids, time.time(), "reconciled"))
+
     def _config(self, snapshot: Any) -> None:
+        first = self.snapshot is None
+        self.snapshot = snapshot
+        if first and self.state == "connected":
+            self._reconcile()
         self.tracker.system_queue_id = snapshot.system_queue_id
         queue_ids = set(snapshot.watched_queue_ids())
         if snapshot.system_queue_id:

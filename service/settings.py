@@ -45,6 +45,9 @@ class Settings:
         3600.0  # [service] transcript_wait_seconds / CALLEXPORT_TRANSCRIPT_WAIT_SECONDS
     )
     recording_wait_s: float = 3600.0  # [service] recording_wait_seconds / CALLEXPORT_RECORDING_WAIT_SECONDS
+    reconcile_lookback_s: float = (
+        3600.0  # [service] reconcile_lookback_seconds / CALLEXPORT_RECONCILE_LOOKBACK_SECONDS
+    )
     license_dir: Path | None = None  # [license] directory / CALLEXPORT_LICENSE_DIR (None: license check off)
     ntp_servers: tuple[str, ...] = ("pool.ntp.org", "time.windows.com")  # [license] ntp_servers
     settings_file: Path | None = field(default=None, compare=False)
@@ -70,6 +73,11 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "wrapup_timeout_s": ("service", "wrapup_timeout_seconds", "CALLEXPORT_WRAPUP_TIMEOUT_SECONDS"),
     "transcript_wait_s": ("service", "transcript_wait_seconds", "CALLEXPORT_TRANSCRIPT_WAIT_SECONDS"),
     "recording_wait_s": ("service", "recording_wait_seconds", "CALLEXPORT_RECORDING_WAIT_SECONDS"),
+    "reconcile_lookback_s": (
+        "service",
+        "reconcile_lookback_seconds",
+        "CALLEXPORT_RECONCILE_LOOKBACK_SECONDS",
+    ),
     "license_dir": ("license", "directory", "CALLEXPORT_LICENSE_DIR"),
     "ntp_servers": ("license", "ntp_servers", "CALLEXPORT_NTP_SERVERS"),
 }

@@ -48,6 +48,14 @@ class Harness:
         self.deps = build_deps(
             self.settings, self.client, license_checker=license_checker, on_file_written=self._written
         )
+        self.listener: Any = None
+        factory = self.deps.listener_factory
+
+        def capture(**kwargs: Any) -> Any:
+            self.listener = factory(**kwargs)
+            return self.listener
+
+        self.deps.listener_factory = capture
         self.service = Service(self.deps)
 
     def _written(self, request: Any, result: Any) -> None:
@@ -65,6 +73,10 @@ class Harness:
                 30,
             ), self.service.status()
         return self
+
+    def subscribed(self, timeout: float = 30.0) -> bool:
+        """Every notification channel is connected and its subscriptions are applied."""
+        return self.listener is not None and self.listener.wait_connected(timeout)
 
     def stop(self) -> None:
         self.service.drain(10.0)
