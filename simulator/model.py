@@ -56,7 +56,7 @@ class Participant:
     wrapup_code: str | None = None
     wrapup_prompt: str | None = None
     wrapup_timeout_ms: int | None = None
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
     ani: str = ""
     dnis: str = ""
     consult_participant_id: str | None = None
@@ -218,14 +218,14 @@ class Call:
     utterances: tuple[Utterance, ...]
     sounds: tuple[Sound, ...]
     transcript_available: bool
-    customer_attributes: Mapping[str, str]
+    customer_attributes: Mapping[str, str] = field(hash=False)
     ani: str
     dnis: str
     queue_name: str | None
     division_id: str
     language: str = "en-US"
     audio_seed: int = 0
-    transcript_ids: Mapping[str, str] = field(default_factory=dict)
+    transcript_ids: Mapping[str, str] = field(default_factory=dict, hash=False)
     """communication id -> transcript id (one STA transcript per transcribed communication)."""
 
     def agents(self) -> list[Participant]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 
 import pytest
@@ -183,4 +184,5 @@ def test_calls_are_deterministic_from_the_rng() -> None:
     for kind in KINDS:
         x = generate_call(default_org(3), random.Random(8), end_ms=END_MS, kind=kind)
         y = generate_call(default_org(3), random.Random(8), end_ms=END_MS, kind=kind)
-        assert x == y
+        assert x == y and hash(x) == hash(y)
+        assert pickle.loads(pickle.dumps(x)) == x  # calls travel to worker processes
