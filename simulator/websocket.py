@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import socket
 import threading
 import time
@@ -39,25 +40,45 @@ def envelope(topic: str, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+SEND_QUEUE_LIMIT = 20_000
+
+
 @dataclass
 class _Socket:
+    """One connected socket with its own sender thread, so a slow client never blocks the others."""
+
     channel_id: str
     connection: ServerConnection
     connected_s: float
     last_heartbeat_s: float
     closing_deadline_s: float | None = None
     sent: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    queue: queue.Queue[str | None] = field(default_factory=queue.Queue)
+
+    def start(self) -> None:
+        threading.Thread(target=self._sender, name=f"sim-ws-send-{self.channel_id[-6:]}", daemon=True).start()
 
     def send(self, message: dict[str, Any] | str) -> bool:
-        text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
-        try:
-            with self.lock:
+        """Queue a frame; a client more than SEND_QUEUE_LIMIT frames behind is disconnected."""
+        if self.queue.qsize() >= SEND_QUEUE_LIMIT:
+            logger.warning(
+                "simulator: WebSocket client of channel %s is too slow; dropping it", self.channel_id
+            )
+            _abort(self)
+            return False
+        self.queue.put(message if isinstance(message, str) else json.dumps(message, separators=(",", ":")))
+        return True
+
+    def stop(self) -> None:
+        self.queue.put(None)
+
+    def _sender(self) -> None:
+        while (text := self.queue.get()) is not None:
+            try:
                 self.connection.send(text)
                 self.sent += 1
-            return True
-        except (ConnectionClosed, OSError, RuntimeError):
-            return False
+            except (ConnectionClosed, OSError, RuntimeError):
+                return
 
 
 class NotificationSocketServer:
@@ -134,6 +155,7 @@ class NotificationSocketServer:
         channel_id = self._channel_of(connection.request.path) or ""
         now = time.time()
         sock = _Socket(channel_id, connection, now, now)
+        sock.start()
         with self._lock:
             previous = self._sockets.get(channel_id)
             self._sockets[channel_id] = sock
@@ -150,6 +172,7 @@ class NotificationSocketServer:
         except ConnectionClosed:
             pass
         finally:
+            sock.stop()
             with self._lock:
                 if self._sockets.get(channel_id) is sock:
                     del self._sockets[channel_id]
