@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 _SOUNDFILE_FORMATS = {"WAV", "WAVEX", "OGG", "MP3", "FLAC", "AIFF", "AU", "RF64", "W64"}
 _OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
+_INT16_SUBTYPES = frozenset({"PCM_16", "ULAW", "ALAW", "PCM_U8", "PCM_S8"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Source:
     bitrate: int
     """Bits per second of the original file (container's figure, else size / duration)."""
     codec: str
+    """libsndfile subtype of the readable file (PCM_16 for a PyAV-decoded intermediate)."""
 
     @property
     def duration(self) -> float:
@@ -75,12 +77,21 @@ def read_blocks(source: Source, start: int = 0, end: int | None = None) -> Itera
     end = source.frames if end is None else min(end, source.frames)
     if end <= start:
         return
+    # 16-bit PCM (and u-law/A-law, which libsndfile decodes to 16-bit natively) is read as int16 and
+    # scaled in numpy: libsndfile's own int -> float conversion is ~10x slower.
+    as_int16 = source.codec in _INT16_SUBTYPES
     try:
         with sf.SoundFile(str(source.path)) as f:
             f.seek(start)
             remaining = end - start
             while remaining > 0:
-                block = f.read(min(BLOCK_FRAMES, remaining), dtype="float32", always_2d=True)
+                n = min(BLOCK_FRAMES, remaining)
+                if as_int16:
+                    raw = f.read(n, dtype="int16", always_2d=True)
+                    block = raw.astype(np.float32)
+                    block *= np.float32(1 / 32768)
+                else:
+                    block = f.read(n, dtype="float32", always_2d=True)
                 if len(block) == 0:
                     break
                 remaining -= len(block)
@@ -166,4 +177,4 @@ def _decode_with_pyav(path: Path, work_dir: Path, sf_cause: str) -> Source:
     if not bitrate:
         bitrate = _bitrate(path, frames / rate)
     logger.debug("decoded %s (%s) to %s: %d frames at %d Hz", path, codec, dest, frames, rate)
-    return Source(path, dest, rate, channels, frames, bitrate, codec)
+    return Source(path, dest, rate, channels, frames, bitrate, "PCM_16")

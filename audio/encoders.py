@@ -38,7 +38,6 @@ Chapters = list[tuple[str, float, float]]
 _OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 _VORBIS_WRITE_FRAMES = 32768
 _AAC_FRAME = 1024
-_SFC_SET_CLIPPING = 0x10C0  # libsndfile sf_command: saturate on float -> int conversion
 
 
 class Encoder(Protocol):
@@ -125,15 +124,18 @@ class SoundfileEncoder:
             str(path), "w", samplerate=samplerate, channels=channels, format=container, subtype=subtype,
             compression_level=compression,
         )  # fmt: skip
-        # Saturate out-of-range floats in libsndfile (cheaper than clipping in numpy; without it
-        # libsndfile wraps +1.01 around to a full-scale negative sample).
-        sf._snd.sf_command(self._file._file, _SFC_SET_CLIPPING, sf._ffi.NULL, 1)
 
     def write(self, block: np.ndarray) -> None:
         if not len(block):
             return
-        if self.subtype == "ULAW":  # libsndfile's u-law path ignores the clipping setting
-            block = np.clip(block, -1.0, 1.0)
+        if self.subtype in ("PCM_16", "ULAW"):
+            # Convert to 16-bit in numpy (libsndfile's float -> int path is several times slower, and
+            # its u-law path wraps out-of-range values around instead of saturating).
+            scaled = block * np.float32(32768)
+            np.rint(scaled, out=scaled)
+            np.clip(scaled, -32768, 32767, out=scaled)
+            self._file.write(scaled.astype(np.int16))
+            return
         if self.subtype == "VORBIS":
             for i in range(0, len(block), _VORBIS_WRITE_FRAMES):
                 self._file.write(block[i : i + _VORBIS_WRITE_FRAMES])
