@@ -499,3 +499,14 @@ def test_requests_log_and_truth(sim: Simulator) -> None:
     call = finished_call(sim)
     assert sim.calls[call.conversation_id] == call
     assert token(sim)
+
+
+def test_archived_recordings_have_no_media() -> None:
+    with Simulator(seed=8, archived_fraction=1.0, **FAST) as sim:
+        call = finished_call(sim)
+        api = Api(sim)
+        cid = call.conversation_id
+        meta = api.ok("GET", f"/api/v2/conversations/{cid}/recordingmetadata")
+        assert {m["fileState"] for m in meta} == {"ARCHIVED"}
+        recs = api.ok("GET", f"/api/v2/conversations/{cid}/recordings?formatId=WAV")
+        assert recs and all(r["fileState"] == "ARCHIVED" and "mediaUris" not in r for r in recs)
