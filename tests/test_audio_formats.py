@@ -218,3 +218,18 @@ def test_short_and_silent_inputs_export_without_crashing(tmp_path):
     samples, _ = sf.read(str(out.path))
     assert abs(out.stats["output_lufs"] - (-23.0)) < 0.5  # a single sub-400 ms block is still normalised
     assert len(samples) == int(0.3 * SR)
+
+
+def test_lossy_outputs_leave_headroom_even_without_normalisation(tmp_path):
+    """A hot source (peaks at full scale) must not clip when the lossy file is decoded."""
+    rng = np.random.default_rng(9)
+    voice = speechlike(10.0, rng, level_db=-12.0)
+    x = np.stack([voice, np.roll(voice, 3000)], axis=1)
+    x *= 0.999 / np.abs(x).max()
+    src = tmp_path / "hot.wav"
+    sf.write(str(src), x, SR, subtype="PCM_16")
+    for fmt in ("MP3", "M4B", "OGG_VORBIS", "WEBM"):
+        (out,) = export_recording(src, {"id": f"hot-{fmt}"}, None, AudioOptions(format=fmt), tmp_path)
+        samples, rate = decode_av(out.path)
+        assert np.abs(samples).max() < 1.0, fmt
+        assert true_peak_dbtp(samples, rate) <= -1.0, fmt

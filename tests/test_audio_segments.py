@@ -148,3 +148,26 @@ def test_a_filter_that_leaves_nothing_exports_nothing_with_a_clear_log_line(tmp_
         assert export_recording(call.wav, call.recording, call.details, options, tmp_path / "o") == []
     assert "no participant segment matches" in caplog.text and call.call.conversation_id in caplog.text
     assert not [p for p in (tmp_path / "o").iterdir() if not p.name.startswith(".")]
+
+
+def test_timeline_follows_the_cuts_and_the_trim_for_the_transcripts(tmp_path):
+    """A word's wall-clock time, mapped through the file's timeline, lands on the same audio in the file."""
+    call = sim_call(tmp_path, "inbound_hold", seed=3, duration_s=60.0)
+    options = AudioOptions(
+        format="WAV", purposes=("agent",), segment_types=("interact",), concatenate=True, trim_silence=True
+    )
+    (out,) = export_recording(call.wav, call.recording, call.details, options, tmp_path / "o")
+    assert out.stats["trimmed_head_s"] > 0  # the first interact segment starts with silence
+    y, _ = sf.read(str(out.path), dtype="int16")
+    x, _ = sf.read(str(call.wav), dtype="int16")
+    checked = 0
+    for u in call.call.utterances:
+        mapped = out.timeline.map_span(u.start_ms, u.end_ms)
+        media = call.rec.wall_span_to_media(u.start_ms, u.end_ms)
+        if mapped is None or not media or out.timeline.timemap.to_output(media[0][0] / 1000) is None:
+            continue
+        a_out, a_media = int(round(mapped[0] * SR)), int(round(media[0][0] / 1000 * SR))
+        n = min(800, len(y) - a_out)
+        assert np.array_equal(y[a_out + 40 : a_out + n], x[a_media + 40 : a_media + n])
+        checked += 1
+    assert checked >= 3
