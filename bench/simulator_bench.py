@@ -86,7 +86,7 @@ def bench_end_to_end(sim: Simulator, n: int) -> tuple[float, int]:
     calls = [sim.inject_call() for _ in range(n)]
     for c in calls:
         sim.wait_until_published(c.conversation_id, 120)
-    expected = sum(2 * sim.live(c.conversation_id).events_total for c in calls if c.queue_ids())
+    expected = sum(2 * sum(sim.live(c.conversation_id).queue_snapshots.values()) for c in calls)
     deadline = time.time() + 120
     while counter["events"] < expected and time.time() < deadline:
         time.sleep(0.005)

@@ -279,11 +279,16 @@ class Simulator:
             archived=rng.random() < cfg.archived_fraction,
         )
         self.book.add(live)
-        if history or not call.queue_ids():
+        if history or not any(documents.queue_entered_ms(call, q) is not None for q in call.queue_ids()):
             live.done.set()
             return live
         instants = documents.event_instants(call, rng)
         live.events_total = len(instants)
+        for qid in call.queue_ids():
+            entered = documents.queue_entered_ms(call, qid)
+            if entered is not None:
+                live.queue_entered_ms[qid] = entered
+                live.queue_snapshots[qid] = sum(1 for t in instants if t >= entered)
         when = 0.0
         for i, at_ms in enumerate(instants):
             when = max(when, compressed_instant_s(at_ms, last_ms, cfg.event_speed))
@@ -299,11 +304,13 @@ class Simulator:
         )
         return live
 
-    def queue_topics(self, call: Call) -> list[tuple[str, str]]:
-        """(topic, shape) pairs the call's snapshots are published on."""
+    def queue_topics(self, live: LiveCall, at_ms: int) -> list[tuple[str, str]]:
+        """(topic, shape) pairs the snapshot at `at_ms` is published on: the topics of every queue
+        the conversation had reached by then."""
         return [
             (f"v2.routing.queues.{qid}.conversations{suffix}", shape)
-            for qid in call.queue_ids()
+            for qid, entered in live.queue_entered_ms.items()
+            if at_ms >= entered
             for shape, suffix in SHAPES.items()
         ]
 
@@ -311,7 +318,7 @@ class Simulator:
         try:
             attributes = self.book.attributes(live.conversation_id)
             bodies: dict[str, dict[str, Any]] = {}
-            for topic, shape in self.queue_topics(live.call):
+            for topic, shape in self.queue_topics(live, at_ms):
                 if not self.channels.subscribers(topic):
                     continue
                 if shape not in bodies:

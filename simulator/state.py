@@ -57,8 +57,10 @@ class LiveCall:
     recordings_s: float  # recordings become AVAILABLE (UPLOADING from disconnect_s)
     transcript_s: float
     archived: bool = False
-    events_total: int = 0
+    events_total: int = 0  # snapshot instants scheduled
     events_published: int = 0
+    queue_entered_ms: dict[str, int] = field(default_factory=dict)  # queue id -> when it was reached
+    queue_snapshots: dict[str, int] = field(default_factory=dict)  # queue id -> snapshots on its topics
     done: threading.Event = field(default_factory=threading.Event)
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # participant id -> written
     transcode_requests: dict[tuple[str, str], int] = field(default_factory=dict)

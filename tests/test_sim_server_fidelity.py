@@ -43,7 +43,7 @@ def world() -> Any:
 
 def test_every_published_event_body_is_an_sdk_model(world: Any) -> None:
     sim, api, reader, ch, calls = world
-    queued = [c for c in calls if c.queue_ids()]
+    queued = [c for c in calls if sim.live(c.conversation_id).queue_snapshots]
     wait_until(
         lambda: (
             {m["eventBody"]["id"] for m in reader.snapshot() if "eventBody" in m and "id" in m["eventBody"]}
