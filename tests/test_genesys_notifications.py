@@ -73,7 +73,7 @@ def test_drop_reconnects_with_backoff(sim) -> None:
         assert listener.wait_connected(5)
         worker = listener.workers[0]
         channel = worker.channel["id"]
-        assert sim.faults.drop_websockets() >= 1
+        assert wait_for(lambda: sim.faults.drop_websockets() >= 1, 3)  # once the server has registered it
         assert wait_for(lambda: worker.reconnects >= 1 and worker.state == CONNECTED, 5)
         assert worker.channel["id"] == channel  # the channel survived; only the socket was new
         assert any(s == "disconnected" for s, _ in sink.states)
@@ -90,7 +90,7 @@ def test_socket_closing_opens_new_socket_promptly(sim) -> None:
         assert listener.wait_connected(5)
         worker = listener.workers[0]
         start = time.monotonic()
-        assert sim.faults.send_socket_closing() >= 1
+        assert wait_for(lambda: sim.faults.send_socket_closing() >= 1, 3)
         assert wait_for(lambda: worker.reconnects >= 1, 3)
         assert time.monotonic() - start < 1.0  # well inside the server's grace period
         assert worker.channels_created == 1
@@ -232,7 +232,7 @@ def test_revoked_token_and_drop_recover(sim) -> None:
         assert listener.wait_connected(5)
         worker = listener.workers[0]
         sim.faults.revoke_tokens()
-        sim.faults.drop_websockets()
+        assert wait_for(lambda: sim.faults.drop_websockets() >= 1, 3)
         assert wait_for(lambda: worker.reconnects >= 1 and worker.state == CONNECTED, 5)
         assert listener.client.tokens.fetch_count == 2  # the HEAD check got 401, refreshed, retried
         _call_events(sim, sink)
