@@ -510,6 +510,11 @@ class Simulator:
         """Every HTTP request received so far (method, path, query, headers, JSON body, status)."""
         return self.log.snapshot()
 
+    @property
+    def socket_frames(self) -> list[tuple[str, str]]:
+        """Every text frame clients sent on notification sockets, as (channel id, text)."""
+        return list(self.ws.received)
+
     def live(self, conversation_id: str) -> LiveCall:
         live = self.book.get(conversation_id)
         if live is None:

@@ -32,6 +32,7 @@ def test_heartbeats_pong_and_events_only_for_subscribed_queues(sim: Simulator) -
         assert set(hb) == {"topicName", "eventBody"}
         reader.send({"message": "ping"})
         reader.wait_for(lambda m: m["eventBody"].get("message") == "pong", timeout=5)
+        assert (ch["id"], '{"message": "ping"}') in sim.socket_frames
 
         sales = sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=20)
         support = sim.inject_call(kind="inbound_simple", queue_name="Support", duration_s=20)
