@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator import api_conversations, api_platform, documents, views
+from simulator.callbacks import callback_documents
 from simulator.channels import ChannelRegistry
 from simulator.customattributes import CustomAttributesStore
 from simulator.datatables import CONFIG_TABLE_NAME, DataTableStore, string_schema
@@ -47,10 +48,6 @@ logger = logging.getLogger(__name__)
 CONFIG_COLUMN = "Configuration"
 CONFIG_ROW = "config"
 SHAPES = {"conversations": "", "calls": ".calls"}
-
-
-def _iso_ms(epoch_ms: int) -> str:
-    return api_platform.iso(epoch_ms / 1000.0)
 
 
 class Simulator:
@@ -357,124 +354,18 @@ class Simulator:
     # -- callbacks on the system queue --------------------------------------------------------------
     def create_callback(self, queue: Queue, body: dict[str, Any]) -> dict[str, Any]:
         """`POST /api/v2/conversations/callbacks`: a callback conversation and its queue event."""
-        cid = str(uuid.uuid4())
-        now_ms = int(time.time() * 1000)
-        start = _iso_ms(now_ms)
-        numbers = [str(n) for n in body.get("callbackNumbers") or []]
-        user_name = str(body.get("callbackUserName") or "")
-        data = {str(k): str(v) for k, v in (body.get("data") or {}).items()}
-        cust_id, acd_id = str(uuid.uuid4()), str(uuid.uuid4())
-        cust_comm, acd_comm = str(uuid.uuid4()), str(uuid.uuid4())
-
-        def cb(comm: str, state: str) -> dict[str, Any]:
-            doc: dict[str, Any] = {
-                "id": comm,
-                "state": state,
-                "direction": "outbound",
-                "held": False,
-                "callbackNumbers": numbers,
-                "callbackUserName": user_name,
-                "externalCampaign": False,
-                "skipEnabled": True,
-                "provider": "PureCloud",
-                "connectedTime": start,
-            }
-            if body.get("scriptId"):
-                doc["scriptId"] = str(body["scriptId"])
-            return doc
-
-        event = {
-            "id": cid,
-            "maxParticipants": 2,
-            "recordingState": "none",
-            "participants": [
-                {
-                    "id": cust_id,
-                    "purpose": "customer",
-                    "name": user_name,
-                    "connectedTime": start,
-                    "attributes": data,
-                    "wrapupRequired": False,
-                    "callbacks": [cb(cust_comm, "connected")],
-                },
-                {
-                    "id": acd_id,
-                    "purpose": "acd",
-                    "name": queue.name,
-                    "queueId": queue.id,
-                    "connectedTime": start,
-                    "attributes": {},
-                    "wrapupRequired": False,
-                    "callbacks": [cb(acd_comm, "alerting")],
-                },
-            ],
-            "divisions": [{"division": {"id": self.org.division_id}, "entities": [{"id": cid}]}],
-        }
-        conversation = {
-            "id": cid,
-            "startTime": start,
-            "divisions": [
-                {
-                    "division": {
-                        "id": self.org.division_id,
-                        "selfUri": f"/api/v2/authorization/divisions/{self.org.division_id}",
-                    },
-                    "entities": [{"id": cid}],
-                }
-            ],
-            "participants": [
-                {
-                    "id": cust_id,
-                    "purpose": "customer",
-                    "name": user_name,
-                    "startTime": start,
-                    "attributes": data,
-                    "wrapupRequired": False,
-                    "callbacks": [
-                        {
-                            "id": cust_comm,
-                            "state": "connected",
-                            "direction": "outbound",
-                            "callbackNumbers": numbers,
-                            "callbackUserName": user_name,
-                        }
-                    ],
-                },
-                {
-                    "id": acd_id,
-                    "purpose": "acd",
-                    "name": queue.name,
-                    "queueId": queue.id,
-                    "startTime": start,
-                    "attributes": {},
-                    "wrapupRequired": False,
-                    "callbacks": [
-                        {
-                            "id": acd_comm,
-                            "state": "alerting",
-                            "direction": "outbound",
-                            "callbackNumbers": numbers,
-                            "callbackUserName": user_name,
-                        }
-                    ],
-                },
-            ],
-            "recordingState": "NONE",
-            "selfUri": f"/api/v2/conversations/{cid}",
-        }
-        self._callbacks[cid] = conversation
+        docs = callback_documents(self.org, queue, body, int(time.time() * 1000))
+        cid = docs.conversation["id"]
+        self._callbacks[cid] = docs.conversation
         topic = f"v2.routing.queues.{queue.id}.conversations"
 
         def publish() -> None:
-            self.ws.publish(topic, event)
-            self.ws.publish(topic + ".callbacks", event)
+            self.ws.publish(topic, docs.event)
+            self.ws.publish(topic + ".callbacks", docs.event)
 
         self.scheduler.at(time.time(), publish)
         logger.info("simulator created callback conversation %s on queue %s", cid, queue.name)
-        return {
-            "conversation": {"id": cid, "selfUri": f"/api/v2/conversations/{cid}"},
-            "callbackIdentifiers": [{"type": "EXTERNAL", "id": cust_comm}],
-        }
+        return docs.response
 
     def callback_conversation(self, conversation_id: str) -> dict[str, Any] | None:
         return self._callbacks.get(conversation_id)
