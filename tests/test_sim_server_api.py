@@ -38,7 +38,7 @@ def finished_call(sim: Simulator, **kwargs: Any) -> Any:
 # -- availability, 202 then 200, media URLs ----------------------------------------------------------
 def test_documents_become_available_after_their_delays() -> None:
     with Simulator(
-        seed=4, event_speed=400, details_delay_s=0.8, recording_delay_s=0.5, transcript_delay_s=0.5
+        seed=4, event_speed=400, details_delay_s=3.0, recording_delay_s=1.5, transcript_delay_s=1.5
     ) as sim:
         api = Api(sim)
         call = sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=20)
@@ -53,14 +53,14 @@ def test_documents_become_available_after_their_delays() -> None:
         if time.time() < live.recordings_s:
             assert {m["fileState"] for m in meta} == {"UPLOADING"}
             assert api.get(f"/api/v2/conversations/{cid}/recordings?formatId=WAV").status_code == 202
-        wait_until(lambda: api.get(f"/api/v2/analytics/conversations/{cid}/details").status_code == 200, 5)
+        wait_until(lambda: api.get(f"/api/v2/analytics/conversations/{cid}/details").status_code == 200, 10)
         assert time.time() >= live.details_s
         details = api.ok("GET", f"/api/v2/analytics/conversations/{cid}/details")
         assert details["conversationId"] == cid and "conversationEnd" in details
         assert {m["fileState"] for m in api.ok("GET", f"/api/v2/conversations/{cid}/recordingmetadata")} == {
             "AVAILABLE"
         }
-        wait_until(lambda: api.get(sta).status_code == 200, 5)
+        wait_until(lambda: api.get(sta).status_code == 200, 10)
         url = api.ok("GET", sta)["url"]
         doc = requests.get(url, timeout=10).json()  # pre-signed: no bearer
         assert doc["conversationId"] == cid
@@ -100,7 +100,7 @@ def test_list_endpoint_max_wait_and_format_none(sim: Simulator) -> None:
 
 
 def test_media_urls_expire_and_reject_tampering() -> None:
-    with Simulator(seed=6, media_url_ttl_s=0.5, transcode_202_count=0, **FAST) as sim:
+    with Simulator(seed=6, media_url_ttl_s=2.0, transcode_202_count=0, **FAST) as sim:
         call = finished_call(sim)
         api = Api(sim)
         cid, rid = call.conversation_id, call.recordings[0].recording_id
@@ -109,14 +109,14 @@ def test_media_urls_expire_and_reject_tampering() -> None:
         ]
         assert requests.get(uri, timeout=30).status_code == 200
         assert requests.get(uri.replace("Signature=", "Signature=0"), timeout=10).status_code == 403
-        time.sleep(0.6)
+        time.sleep(2.1)
         expired = requests.get(uri, timeout=10)
         assert expired.status_code == 403 and b"expired" in expired.content
 
 
 # -- auth, rate limits, limits -------------------------------------------------------------------
 def test_oauth_errors_expiry_and_rate_limit_headers() -> None:
-    with Simulator(seed=3, token_ttl_s=0.5) as sim:
+    with Simulator(seed=3, token_ttl_s=2.0) as sim:
         bad = requests.post(
             f"{sim.login_url}/oauth/token",
             data={"grant_type": "client_credentials"},
@@ -139,7 +139,7 @@ def test_oauth_errors_expiry_and_rate_limit_headers() -> None:
             auth=(sim.client_id, sim.client_secret),
             timeout=10,
         )
-        assert ok.json()["expires_in"] in (0, 1)
+        assert ok.json()["expires_in"] == 2
         headers = {"Authorization": f"Bearer {ok.json()['access_token']}"}
         r1 = requests.get(f"{sim.api_url}/api/v2/date", headers=headers, timeout=10)
         r2 = requests.get(f"{sim.api_url}/api/v2/date", headers=headers, timeout=10)
@@ -150,7 +150,7 @@ def test_oauth_errors_expiry_and_rate_limit_headers() -> None:
             and 0 <= int(r2.headers["inin-ratelimit-reset"]) <= 60
         )
         assert r2.headers["ININ-Correlation-Id"]
-        time.sleep(0.6)
+        time.sleep(2.1)
         expired = requests.get(f"{sim.api_url}/api/v2/date", headers=headers, timeout=10)
         assert expired.status_code == 401 and expired.json()["status"] == 401
         assert "inin-ratelimit-count" in expired.headers

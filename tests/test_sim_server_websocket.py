@@ -129,7 +129,7 @@ def test_drop_stop_heartbeats_and_unknown_or_expired_channels(sim: Simulator) ->
 
 
 def test_channel_expiry_closes_socket_and_404s(sim: Simulator) -> None:
-    sim.channels.ttl_s = 0.5
+    sim.channels.ttl_s = 1.5
     api = Api(sim)
     ch = api.channel(queue_topics(sim, ["Sales"]))
     reader = SocketReader(ch["connectUri"])
