@@ -133,15 +133,6 @@ class ChannelRegistry:
             removed.append(cid)
             logger.info("simulator notification channel %s expired", cid)
 
-    def remove_for_tokens(self, tokens: set[str]) -> list[str]:
-        with self._lock:
-            gone = [c.id for c in self._channels.values() if c.token in tokens]
-            for cid in gone:
-                del self._channels[cid]
-        for cid in gone:
-            self._on_removed(cid)
-        return gone
-
     # -- subscriptions ------------------------------------------------------------------
     def subscribe(
         self, channel: Channel, topics: list[str], *, replace: bool, ignore_errors: bool

@@ -510,3 +510,15 @@ def test_archived_recordings_have_no_media() -> None:
         assert {m["fileState"] for m in meta} == {"ARCHIVED"}
         recs = api.ok("GET", f"/api/v2/conversations/{cid}/recordings?formatId=WAV")
         assert recs and all(r["fileState"] == "ARCHIVED" and "mediaUris" not in r for r in recs)
+
+
+def test_traffic_generates_calls_until_stopped(sim: Simulator) -> None:
+    before = len(sim.calls)
+    sim.start_traffic(1200, queue_names=["Retention"])
+    wait_until(lambda: len(sim.calls) >= before + 5, 10)
+    sim.stop_traffic()
+    settled = len(sim.calls)
+    time.sleep(0.3)
+    assert len(sim.calls) == settled
+    new = [c for c in sim.calls.values() if c.queue_name == "Retention"]
+    assert len(new) >= 5
