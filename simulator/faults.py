@@ -33,6 +33,7 @@ _KNOBS: dict[str, Any] = {
     "corrupt_media": False,  # served media bytes are corrupted (same length)
     "forbidden_paths": frozenset(),  # path prefixes answered 403 missing.permissions
     "fault_paths": frozenset(),  # if non-empty: 429/5xx/slow only for these path prefixes
+    "enforce_rate_limit": False,  # answer 429 once a token exceeds inin-ratelimit-allowed per minute
 }
 
 

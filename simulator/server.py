@@ -130,6 +130,11 @@ class ApiServer:
                 token = self.tokens.check_bearer(req.header("Authorization"))
                 req.client_id, req.token = token.client_id, token.value
                 rate = self.tokens.count_request(token)
+                count, allowed, reset = rate
+                if count > allowed and self.faults.enforce_rate_limit:
+                    retry = max(1, reset)
+                    resp = Response(429, rate_limit_body(retry, correlation), {"Retry-After": str(retry)})
+                    return _finish(resp, correlation), rate
             fault = self.faults.transport_fault(req.path)
             if fault is not None:
                 if fault.delay_s:

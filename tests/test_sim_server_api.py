@@ -522,3 +522,18 @@ def test_traffic_generates_calls_until_stopped(sim: Simulator) -> None:
     assert len(sim.calls) == settled
     new = [c for c in sim.calls.values() if c.queue_name == "Retention"]
     assert len(new) >= 5
+
+
+def test_enforced_rate_limit_answers_429_until_the_window_resets() -> None:
+    with Simulator(seed=12, rate_limit_allowed=5) as sim:
+        api = Api(sim)
+        sim.faults.enforce_rate_limit = True
+        statuses = [api.get("/api/v2/date") for _ in range(7)]
+        assert [r.status_code for r in statuses] == [200] * 5 + [429] * 2
+        limited = statuses[-1]
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+        assert (
+            limited.headers["inin-ratelimit-count"] == "7"
+            and limited.headers["inin-ratelimit-allowed"] == "5"
+        )
+        assert Api(sim).get("/api/v2/date").status_code == 200  # per token
