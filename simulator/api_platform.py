@@ -172,6 +172,24 @@ def register(router: Router, sim: Simulator) -> None:
             raise not_found("User", req.params["userId"]) from None
         return documents.user(u, sim.org)
 
+    def get_wrapup_codes(req: Request) -> dict[str, Any]:
+        codes = sorted(sim.org.wrapup_codes, key=lambda c: c.name.lower())
+        name = req.arg("name")
+        if name:
+            codes = [c for c in codes if name_matches(name, c.name)]
+        ids = [i for v in req.query.get("id", []) for i in v.split(",") if i]
+        if ids:
+            codes = [c for c in codes if c.id in ids]
+        return listing([documents.wrapup_code(c.id, sim.org) for c in codes], req.path, req.query)
+
+    def get_wrapup_code(req: Request) -> dict[str, Any]:
+        try:
+            return documents.wrapup_code(req.params["codeId"], sim.org)
+        except KeyError:
+            raise not_found("Wrap-up code", req.params["codeId"]) from None
+
+    router.add("GET", "/api/v2/routing/wrapupcodes", get_wrapup_codes)
+    router.add("GET", "/api/v2/routing/wrapupcodes/{codeId}", get_wrapup_code)
     router.add("GET", "/api/v2/routing/queues", get_queues)
     router.add("GET", "/api/v2/routing/queues/{queueId}", get_queue)
     router.add("GET", "/api/v2/users", get_users)

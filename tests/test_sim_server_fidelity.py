@@ -121,6 +121,8 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
     # routing, users, policies, org, date
     check("GET", "/api/v2/routing/queues?pageSize=2", "QueueEntityListing")
     check("GET", f"/api/v2/routing/queues/{q.id}", "Queue")
+    check("GET", "/api/v2/routing/wrapupcodes?pageSize=3", "WrapupCodeEntityListing")
+    check("GET", f"/api/v2/routing/wrapupcodes/{sim.org.wrapup_codes[0].id}", "WrapupCode")
     check("GET", "/api/v2/users?pageSize=5&pageNumber=2", "UserEntityListing")
     check("GET", f"/api/v2/users/{sim.org.users[0].id}", "User")
     check("GET", "/api/v2/recording/mediaretentionpolicies", "PolicyEntityListing")

@@ -39,6 +39,8 @@ def test_sdk_authenticates_and_calls_the_service_apis(sim: Simulator) -> None:
     assert [q.name for q in queues.entities] == ["Sales"] and queues.page_count == 1
     sales = queues.entities[0]
     assert sdk.RoutingApi(c).get_routing_queue(sales.id).name == "Sales"
+    code = sim.org.wrapup_codes[0]
+    assert sdk.RoutingApi(c).get_routing_wrapupcode(code.id).name == code.name
     users = sdk.UsersApi(c).get_users(page_size=5)
     assert users.total == len(sim.org.users) and len(users.entities) == 5
     policies = sdk.RecordingApi(c).get_recording_mediaretentionpolicies()
