@@ -100,7 +100,7 @@ class ApiServer:
         self.log = log
         self._anonymous = _AnonymousWindow(tokens.rate_allowed)
         handler_cls = type("SimHandler", (_Handler,), {"api": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), handler_cls)
+        self._httpd = _Server(("127.0.0.1", port), handler_cls)
         self._httpd.daemon_threads = True
         self.port: int = self._httpd.server_address[1]
         self._thread = threading.Thread(
@@ -157,6 +157,11 @@ class ApiServer:
             logger.exception("simulator handler failed for %s %s", req.method, req.path)
             resp = Response(500, error_body(500, "Internal simulator error", correlation_id=correlation))
         return _finish(resp, correlation), rate or self._anonymous.count()
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # bursts of parallel clients (workers downloading media) are not refused
+    daemon_threads = True
 
 
 def _finish(resp: Response, correlation: str) -> Response:
