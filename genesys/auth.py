@@ -91,6 +91,10 @@ class TokenProvider:
                 self._token = None
                 self._refresh_at = self._expires_at = 0.0
 
+    def close(self) -> None:
+        """Release the HTTP connections to the login host."""
+        self._session.close()
+
     def _fetch_locked(self) -> None:
         url = self._config.token_url
         last: GenesysError | None = None

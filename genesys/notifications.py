@@ -255,12 +255,13 @@ class ChannelWorker:
         if ws is None:
             self._ws = None
         try:
-            target.close(timeout=0.2)
+            target.close(timeout=0.2)  # polite close frame (a no-op once the library saw the socket die)
         except Exception:  # noqa: BLE001 - closing a broken socket
-            try:
-                target.shutdown()
-            except Exception:  # noqa: BLE001
-                pass
+            pass
+        try:
+            target.shutdown()  # always release the file descriptor, so the peer sees EOF
+        except Exception:  # noqa: BLE001
+            pass
 
     def _swap_socket(self, reason: str, *, new_channel: bool) -> None:
         """Open the replacement socket first (new channel if asked), then drain and drop the old."""

@@ -84,11 +84,8 @@ class _Transport(AbstractHttpClient):
 
     def request(self, http_request_options: Any) -> _SdkResponse:  # noqa: D401 - SDK interface
         o = http_request_options
-        body = o.body
-        if o.post_params and not body:
-            body = None
         response = self._client._send(
-            o.method, o.url, params=o.query_params or None, headers=o.headers, body=body
+            o.method, o.url, params=o.query_params or None, headers=o.headers, body=o.body
         )
         return _SdkResponse(response)
 
@@ -123,6 +120,7 @@ class GenesysClient:
         self.config = config
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = config.user_agent
+        self._owns_tokens = token_provider is None
         self.tokens = token_provider or TokenProvider(config, session=requests.Session())
         self.limiter = limiter or limiter_for(config.client_id, config.requests_per_minute)
         self._local = _Local()
@@ -151,6 +149,8 @@ class GenesysClient:
         """Abort retry waits in other threads and release connections."""
         self._closed.set()
         self._session.close()
+        if self._owns_tokens:
+            self.tokens.close()
 
     @property
     def closed(self) -> bool:
@@ -343,6 +343,19 @@ class GenesysClient:
             "GET /api/v2/routing/queues",
             lambda page: self._routing.get_routing_queues(page_number=page, **kwargs),
         )
+
+    def queues_by_name(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Resolve queue names (case-insensitive) with one listing; unknown names are absent."""
+        wanted = {n.lower(): n for n in names if n}
+        found: dict[str, dict[str, Any]] = {}
+        for queue in self.find_queues():
+            key = str(queue.get("name", "")).lower()
+            if key in wanted:
+                found[wanted[key]] = queue
+        missing = sorted(set(wanted.values()) - set(found))
+        if missing:
+            logger.warning("queue(s) not found in Genesys Cloud: %s", ", ".join(missing))
+        return found
 
     def get_queue(self, queue_id: str) -> dict[str, Any]:
         return self._sdk(

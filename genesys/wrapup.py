@@ -291,7 +291,10 @@ class ConversationTracker:
 
     def _evaluate(self, conv: _Conversation, now: float) -> Finished | None:
         parts = list(conv.participants.values())
-        if not parts or not all(p.disconnected for p in parts):
+        # Participants that carry no media state at all (rare: e.g. a workflow) cannot be judged
+        # and do not block; every participant with a call (or other media) must be disconnected.
+        judged = [p for p in parts if p.media_seen] or [p for p in parts if p.ended]
+        if not judged or not all(p.disconnected for p in judged):
             return None
         if conv.disconnected_at is None:
             conv.disconnected_at = now

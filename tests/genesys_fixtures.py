@@ -12,6 +12,8 @@ from genesys.config import ClientConfig
 from genesys.ratelimit import RateLimiter
 from genesys.rest import GenesysClient
 
+_clients: dict[int, list[GenesysClient]] = {}
+
 FAST = {
     "heartbeat_s": 0.5,
     "event_speed": 60.0,
@@ -30,7 +32,11 @@ def running_sim(**kwargs: Any) -> Iterator[Any]:
     options.update(kwargs)
     seed = options.pop("seed", 1)
     with Simulator(seed=seed, **options) as sim:
-        yield sim
+        try:
+            yield sim
+        finally:
+            for client in _clients.pop(id(sim), []):
+                client.close()  # release keep-alive connections before the simulator stops
 
 
 def make_client(sim: Any, **overrides: Any) -> GenesysClient:
@@ -44,7 +50,9 @@ def make_client(sim: Any, **overrides: Any) -> GenesysClient:
     limiter = overrides.pop("limiter", None) or RateLimiter(overrides.pop("per_minute", 100_000))
     options.update(overrides)
     cfg = ClientConfig(sim.api_url, sim.client_id, sim.client_secret, **options)
-    return GenesysClient(cfg, limiter=limiter)
+    client = GenesysClient(cfg, limiter=limiter)
+    _clients.setdefault(id(sim), []).append(client)
+    return client
 
 
 def requests_to(sim: Any, path_part: str, method: str | None = None) -> list[Any]:

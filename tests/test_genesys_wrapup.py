@@ -294,3 +294,17 @@ def test_idle_conversations_forgotten_and_bad_bodies_ignored(caplog) -> None:
     assert t.feed({"participants": []}, now=0) is None
     assert t.feed([], now=0) is None  # type: ignore[arg-type]
     assert t.feed({"id": "x", "participants": ["junk", {"no": "id"}]}, now=0) is None
+
+
+def test_participant_without_media_does_not_block() -> None:
+    t = ConversationTracker()
+    body = conv_shape("w1", agent_state="disconnected", customer_state="disconnected", wrapup=True)
+    body["participants"].append({"id": "p-flow", "purpose": "workflow"})
+    assert isinstance(t.feed(body, now=0), Finished)
+    # but a conversation of only media-less participants is not judged over
+    assert t.feed({"id": "w2", "participants": [{"id": "x", "purpose": "workflow"}]}, now=0) is None
+    ended = {
+        "id": "w3",
+        "participants": [{"id": "x", "purpose": "customer", "endTime": "2026-01-01T00:00:00Z"}],
+    }
+    assert isinstance(t.feed(ended, now=0), Finished)
