@@ -238,3 +238,26 @@ def test_revoked_token_and_drop_recover(sim) -> None:
         _call_events(sim, sink)
     finally:
         listener.stop()
+
+
+def test_api_outage_is_a_backoff_state_then_recovers(sim) -> None:
+    sink = EventSink()
+    sim.faults.fault_paths = ["/api/v2/notifications"]
+    sim.faults.rate_5xx = 1.0
+    listener = NotificationListener(
+        make_client(sim, max_retries=0),
+        sink.on_event,
+        sink.on_state,
+        heartbeat_period_s=HB,
+        backoff_initial_s=0.05,
+        backoff_max_s=0.2,
+    )
+    listener.start(_topics(sim))
+    try:
+        assert wait_for(lambda: sum(1 for s, _ in sink.states if s == "backoff") >= 3, 5)
+        assert listener.state in ("backoff", "connecting") and listener.workers[0].thread.is_alive()
+        sim.faults.reset()
+        assert listener.wait_connected(5)
+        _call_events(sim, sink)
+    finally:
+        listener.stop()
