@@ -179,3 +179,13 @@ def test_expired_transcript_url(sim) -> None:
     # the download carries no bearer token
     media = [r for r in sim.requests if r.path.startswith("/transcripts/")]
     assert media and all("authorization" not in {k.lower() for k in r.headers} for r in media)
+
+
+def test_missing_permissions_fail_clearly(sim) -> None:
+    client = make_client(sim)
+    call = _finished_call(sim)
+    sim.faults.forbidden_paths = ["/api/v2/speechandtextanalytics", "/api/v2/conversations/"]
+    t = TranscriptFetcher(client, call.conversation_id, [call.customer().communication_id]).step()
+    assert type(t).__name__ == "Failed" and "permission" in t.reason
+    r = RecordingFetcher(client, call.conversation_id).step()
+    assert isinstance(r, Failed) and r.permanent and "permission" in r.reason

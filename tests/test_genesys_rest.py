@@ -287,3 +287,14 @@ def test_slow_responses_time_out_as_transient(sim) -> None:
     assert info.value.attempts == 2 and info.value.last.status == 0
     assert "Timeout" in str(info.value)
     assert time.monotonic() - start < 3
+
+
+def test_server_budget_headers_pause_the_shared_limiter() -> None:
+    from genesys.errors import RateLimitTimeout
+
+    with running_sim(seed=15, rate_limit_allowed=5) as small:
+        client = make_client(small)
+        for _ in range(5):
+            client.get_date()
+        with pytest.raises(RateLimitTimeout):  # the server said 5/5 used: every caller now waits
+            client.limiter.acquire(max_wait_s=0.2, what="GET /api/v2/date")
