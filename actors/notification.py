@@ -52,6 +52,7 @@ class NotificationActor(Supervised):
             seconds=deps.settings.reconcile_lookback_s
         )
         self.reconciling = False
+        self.next_sweep = time.monotonic() + deps.settings.reconcile_interval_s
 
     def setup(self) -> None:
         from genesys.wrapup import ConversationTracker
@@ -77,14 +78,9 @@ class NotificationActor(Supervised):
         elif isinstance(message, ConfigChanged):
             self._config(message.snapshot)
         elif isinstance(message, ListenerStateChanged):
-            if message.state != self.state:
-                logger.info(
-                    "Notifications: %s%s", message.state, f" ({message.detail})" if message.detail else ""
-                )
-            self.state, self.state_detail = message.state, message.detail
+            self._listener_state(message)
         elif isinstance(message, BackgroundDone):
-            if message.error is not None:
-                logger.error("Notifications: could not subscribe: %s", message.error)
+            self._reconciled(message)
         elif isinstance(message, Tick):
             self._poll()
             schedule(self.actor_ref, POLL_S, Tick("poll"))
@@ -122,29 +118,42 @@ class NotificationActor(Supervised):
 
     def _reconcile(self) -> None:
         """Ask analytics for conversations that finished during the gap (events were lost)."""
-        if self.gap_start is None or self.reconciling or self.snapshot is None or not self.intake_open:
+        if self.gap_start is None:
             return
+        if self._sweep(self.gap_start - timedelta(seconds=60)):
+            self.gap_start = None
+
+    def _periodic_sweep(self) -> None:
+        """A safety net: analytics lags events, and an event can be lost without a visible gap, so the
+        trailing window is checked every `reconcile_interval_s` for wrapped-up calls we never saw."""
+        if time.monotonic() < self.next_sweep:
+            return
+        self.next_sweep = time.monotonic() + self.deps.settings.reconcile_interval_s
+        self._sweep(datetime.now(UTC) - timedelta(seconds=self.deps.settings.reconcile_window_s))
+
+    def _sweep(self, since: datetime) -> bool:
+        if self.reconciling or self.snapshot is None or not self.intake_open:
+            return False
         from service.reconcile import finished_since
 
-        since, self.gap_start = self.gap_start, None
         self.reconciling = True
         queue_ids = sorted(self.snapshot.watched_queue_ids())
         self.run_in_background(
             finished_since,
             self.deps.client,
             queue_ids,
-            since - timedelta(seconds=60),
+            since,
             self.deps.settings.wrapup_timeout_s,
             tag=("reconcile", since),
         )
+        return True
 
     def _reconciled(self, done: BackgroundDone) -> None:
         self.reconciling = False
         since = done.tag[1]
         if done.error is not None:
             logger.warning(
-                "Notifications: could not check for conversations missed since %s: %s; trying again "
-                "on the next reconnect",
+                "Notifications: could not check for conversations missed since %s: %s; trying again shortly",
                 since.isoformat(timespec="seconds"),
                 done.error,
             )
@@ -215,20 +224,27 @@ class NotificationActor(Supervised):
     def _poll(self) -> None:
         if self.tracker is None or not self.intake_open:
             return
+        if self.gap_start is not None and self.state == "connected":
+            self._reconcile()  # a gap check that could not start at reconnect (a sweep was running)
+        self._periodic_sweep()
         for outcome in self.tracker.poll():
             self._finished(outcome)
 
     def _finished(self, outcome: Any) -> None:
         logger.info("Conversation %s is over (%s)", outcome.conversation_id, outcome.reason)
-        message = ConversationFinished(
-            outcome.conversation_id, tuple(sorted(outcome.queue_ids)), time.time(), outcome.reason
+        self._send_finished(
+            ConversationFinished(
+                outcome.conversation_id, tuple(sorted(outcome.queue_ids)), time.time(), outcome.reason
+            )
         )
+
+    def _send_finished(self, message: ConversationFinished) -> None:
         if not self.deps.directory.tell("exports", message):
             # the export supervisor is restarting: the ledger is its inbox, so record it there
             self.deps.ledger.add_job(message.conversation_id, message.queue_ids, message.finished_at)
             logger.warning(
                 "Conversation %s recorded in the ledger while the export supervisor restarts",
-                outcome.conversation_id,
+                message.conversation_id,
             )
 
 

@@ -45,9 +45,12 @@ class Settings:
         3600.0  # [service] transcript_wait_seconds / CALLEXPORT_TRANSCRIPT_WAIT_SECONDS
     )
     recording_wait_s: float = 3600.0  # [service] recording_wait_seconds / CALLEXPORT_RECORDING_WAIT_SECONDS
-    reconcile_lookback_s: float = (
-        3600.0  # [service] reconcile_lookback_seconds / CALLEXPORT_RECONCILE_LOOKBACK_SECONDS
-    )
+    # [service] reconcile_lookback_seconds / CALLEXPORT_RECONCILE_LOOKBACK_SECONDS
+    reconcile_lookback_s: float = 3600.0
+    # [service] reconcile_interval_seconds / CALLEXPORT_RECONCILE_INTERVAL_SECONDS
+    reconcile_interval_s: float = 60.0
+    # [service] reconcile_window_seconds / CALLEXPORT_RECONCILE_WINDOW_SECONDS
+    reconcile_window_s: float = 1800.0
     license_dir: Path | None = None  # [license] directory / CALLEXPORT_LICENSE_DIR (None: license check off)
     ntp_servers: tuple[str, ...] = ("pool.ntp.org", "time.windows.com")  # [license] ntp_servers
     settings_file: Path | None = field(default=None, compare=False)
@@ -78,6 +81,12 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
         "reconcile_lookback_seconds",
         "CALLEXPORT_RECONCILE_LOOKBACK_SECONDS",
     ),
+    "reconcile_interval_s": (
+        "service",
+        "reconcile_interval_seconds",
+        "CALLEXPORT_RECONCILE_INTERVAL_SECONDS",
+    ),
+    "reconcile_window_s": ("service", "reconcile_window_seconds", "CALLEXPORT_RECONCILE_WINDOW_SECONDS"),
     "license_dir": ("license", "directory", "CALLEXPORT_LICENSE_DIR"),
     "ntp_servers": ("license", "ntp_servers", "CALLEXPORT_NTP_SERVERS"),
 }
