@@ -90,8 +90,10 @@ class ConfigActor(Supervised):
                 self._arm(self.snapshot.config.reload_interval_seconds)
         else:
             snapshot = done.result
+            previous = set(self.snapshot.errors) if self.snapshot is not None else set()
             for error in snapshot.errors:
-                logger.error("Configuration: %s", error)
+                if error not in previous:  # say it once, not on every reload
+                    logger.error("Configuration: %s", error)
             changed = self.snapshot is None or _fingerprint(snapshot) != _fingerprint(self.snapshot)
             if changed:
                 self.version = snapshot.version

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import deque
 from typing import Any
@@ -37,7 +38,10 @@ class ExportSupervisor(Supervisor):
         )
         super().__init__(**kwargs)
         self.deps = deps
-        self.snapshot: Any = None
+        self.snapshot: Any = None  # the configuration with the license's limits applied
+        self.raw_snapshot: Any = None
+        self.limits: dict[str, Any] = {}
+        self.limit_message = ""
         self.licensed: bool = deps.license_required is False
         self.license_reason = "no license check configured" if self.licensed else "license not checked yet"
         self.queue: deque[str] = deque()
@@ -62,7 +66,8 @@ class ExportSupervisor(Supervisor):
         elif isinstance(message, ExportRequested):
             self._requested(message.conversation_id)
         elif isinstance(message, ConfigChanged):
-            self.snapshot = message.snapshot
+            self.raw_snapshot = message.snapshot
+            self._apply_limits()
             self._pump()
         elif isinstance(message, LicenseChanged):
             self._license(message)
@@ -117,8 +122,31 @@ class ExportSupervisor(Supervisor):
             self.queue.append(conversation_id)
         self._pump()
 
+    def _apply_limits(self) -> None:
+        """The license may cap the number of active profiles: the first N (in document order) apply."""
+        snapshot = self.raw_snapshot
+        if snapshot is None:
+            return
+        cap = self.limits.get("max_active_profiles")
+        profiles = snapshot.config.profiles
+        if cap is not None and len(profiles) > cap:
+            kept, ignored = profiles[:cap], profiles[cap:]
+            message = (
+                f"the license allows {cap} active profile(s): exporting with "
+                f"{', '.join(p.name for p in kept) or 'none'}; ignoring {', '.join(p.name for p in ignored)}"
+            )
+            if message != self.limit_message:
+                logger.error("License limit: %s", message)
+                self.limit_message = message
+            snapshot = dataclasses.replace(
+                snapshot, config=dataclasses.replace(snapshot.config, profiles=kept)
+            )
+        self.snapshot = snapshot
+
     def _license(self, message: LicenseChanged) -> None:
         was = self.licensed
+        self.limits = dict(message.limits or {})
+        self._apply_limits()
         self.licensed, self.license_reason = message.licensed, message.reason
         if message.licensed and not was:
             held = self.deps.ledger.jobs("held")

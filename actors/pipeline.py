@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -65,6 +66,13 @@ class DspRouter:
             return dict(self._load)
 
 
+def ignore_interrupts() -> None:
+    """Worker-process initializer: Ctrl+C / Ctrl+Break are for the main process only."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGBREAK"):
+        signal.signal(signal.SIGBREAK, signal.SIG_IGN)
+
+
 def _run_dsp(request: DspRequest) -> tuple[tuple[Any, ...], float]:
     """Runs in the worker process."""
     from audio.export import export_recording
@@ -96,8 +104,12 @@ class DspActor(Supervised):
 
     @staticmethod
     def _new_pool() -> ProcessPoolExecutor:
-        # spawn: never fork a process that runs actor threads
-        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        # spawn: never fork a process that runs actor threads. Workers ignore Ctrl+C: a console stop
+        # (NSSM, a terminal) reaches every process of the group, and only the main process must act
+        # on it, draining gracefully while the workers finish what they were given.
+        return ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=ignore_interrupts
+        )
 
     def teardown(self) -> None:
         if self.pool is not None:
@@ -303,7 +315,9 @@ class WritebackActor(Supervised):
             )
             self.directory.tell(request.reply_to, WritebackResult(request.request_id))
             return
-        if attempt < self.max_attempts:
+        from service.output_plan import is_retryable
+
+        if attempt < self.max_attempts and is_retryable(done.error):
             delay = min(60.0, 0.5 * 2 ** (attempt - 1))
             logger.warning(
                 "Conversation %s, profile %s: status write-back failed (attempt %d), retrying in %.1f s: %s",

@@ -41,7 +41,7 @@ class MediaClock:
         """Media offset of a wall-clock instant; None inside a gap (that audio does not exist)."""
         removed = 0.0
         for gap in sorted(self.gaps, key=lambda g: g.wall_start_ms):
-            if epoch_ms < gap.wall_start_ms:
+            if epoch_ms <= gap.wall_start_ms:  # the gap's edges are instants of the media (the cut point)
                 break
             if epoch_ms < gap.wall_start_ms + gap.duration_ms:
                 return None

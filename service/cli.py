@@ -29,13 +29,16 @@ def load_credentials(settings: Settings) -> Any:
     return store.load()
 
 
+INSTALL_DIR = Path(__file__).resolve().parent.parent
+
+
 def license_checker_for(settings: Settings, client: Any) -> Any:
-    if settings.license_dir is None:
-        return None
+    """The service always runs the license check: the license file lives in `[license] directory`,
+    by default the install directory (where run.py is)."""
     from service.license_check import LicenseChecker
 
     return LicenseChecker(
-        settings.license_dir,
+        settings.license_dir or INSTALL_DIR,
         api_url=settings.api_url,
         server_time=client.get_date,
         ntp_servers=settings.ntp_servers,

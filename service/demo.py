@@ -90,8 +90,16 @@ class FilePrinter:
 
 
 def main(args: argparse.Namespace) -> int:
+    from service.ledger import Ledger
     from service.logging_setup import configure_logging
-    from service.runtime import Credentials, Service, build_client, build_deps, install_signal_handlers
+    from service.runtime import (
+        Credentials,
+        Service,
+        build_client,
+        build_deps,
+        install_signal_handlers,
+        log_status,
+    )
     from service.settings import Settings
     from simulator.app import Simulator
 
@@ -143,8 +151,12 @@ def main(args: argparse.Namespace) -> int:
         )
         injector.start()
         started = time.monotonic()
+        next_status = started + settings.status_interval_s
         code = 0
         while not service.stop_requested.wait(0.5):
+            if time.monotonic() >= next_status:
+                log_status(service)
+                next_status = time.monotonic() + settings.status_interval_s
             if args.calls and len(injected) >= args.calls and all_handled(deps.ledger, injected):
                 break
             if time.monotonic() - started > args.timeout:
@@ -154,8 +166,9 @@ def main(args: argparse.Namespace) -> int:
                 code = 1
                 break
         service.stop_requested.set()
-        summary = ledger_summary(deps.ledger, injected)
+        ledger = deps.ledger
         service.drain(settings.shutdown_timeout_s)
+        summary = ledger_summary(Ledger(ledger.path), injected)
     print(
         f"Demo finished: {len(injected)} call(s) generated, {printer.count} file(s) written; "
         f"{summary}. Files are in {out}",

@@ -40,7 +40,12 @@ def main(args: argparse.Namespace) -> int:
         logger.error("%s", exc)
         return 2
     configure_logging(settings.log_dir, settings.log_level)
-    client = build_client(settings, load_credentials(settings))
+    try:
+        credentials = load_credentials(settings)
+    except Exception as exc:
+        logger.error("No usable Genesys Cloud credentials: %s (see `python run.py credentials set`)", exc)
+        return 2
+    client = build_client(settings, credentials)
     deps = replace(
         build_deps(settings, client, license_checker=license_checker_for(settings, client)),
         listener_factory=None,

@@ -268,15 +268,11 @@ def _recording_for(data: ConversationData, document: Any) -> dict[str, Any] | No
 
 
 def is_retryable(error: BaseException) -> bool:
-    """Transient failures are retried; a permanent one (bad input, permission) is reported at once."""
-    try:
-        from genesys.errors import Forbidden, NotFound
-    except ImportError:  # pragma: no cover
-        return True
+    """Transient failures are retried; a permanent one is reported at once: a missing permission,
+    a request Genesys Cloud rejects as invalid, or media that cannot be decoded."""
     from audio.errors import AudioDecodeError
+    from genesys.errors import AuthenticationFailed, BadRequest, Forbidden
 
-    if isinstance(error, (Forbidden, AudioDecodeError)):
+    if isinstance(error, (Forbidden, BadRequest, AuthenticationFailed, AudioDecodeError)):
         return False
-    if isinstance(error, NotFound):
-        return True
-    return True
+    return "permission denied" not in str(error).lower()

@@ -51,7 +51,9 @@ class Settings:
     reconcile_interval_s: float = 60.0
     # [service] reconcile_window_seconds / CALLEXPORT_RECONCILE_WINDOW_SECONDS
     reconcile_window_s: float = 1800.0
-    license_dir: Path | None = None  # [license] directory / CALLEXPORT_LICENSE_DIR (None: license check off)
+    license_dir: Path | None = (
+        None  # [license] directory / CALLEXPORT_LICENSE_DIR (None: the install directory)
+    )
     ntp_servers: tuple[str, ...] = ("pool.ntp.org", "time.windows.com")  # [license] ntp_servers
     settings_file: Path | None = field(default=None, compare=False)
 
@@ -116,7 +118,10 @@ def _convert(name: str, raw: Any, source: str) -> Any:
 def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Read the settings file (if it exists) and apply environment overrides."""
     environ = dict(os.environ if environ is None else environ)
-    path = path or Path(environ.get("CALLEXPORT_SETTINGS", DEFAULT_SETTINGS_FILE))
+    named = path or (Path(environ["CALLEXPORT_SETTINGS"]) if environ.get("CALLEXPORT_SETTINGS") else None)
+    if named is not None and not named.exists():
+        raise SettingsError(f"settings file {named} does not exist")
+    path = named or Path(DEFAULT_SETTINGS_FILE)
     values: dict[str, Any] = {}
     document: dict[str, Any] = {}
     if path.exists():

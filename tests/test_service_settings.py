@@ -7,8 +7,9 @@ import pytest
 from service.settings import Settings, SettingsError, load_settings
 
 
-def test_defaults_without_file(tmp_path):
-    s = load_settings(tmp_path / "missing.toml", environ={})
+def test_defaults_without_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ./callexport.toml: the defaults apply
+    s = load_settings(None, environ={})
     assert s == Settings()
     assert s.settings_file is None
 
@@ -36,3 +37,10 @@ def test_bad_values_are_named(tmp_path):
     f.write_text("[service\n")
     with pytest.raises(SettingsError, match="callexport.toml"):
         load_settings(f, environ={})
+
+
+def test_a_named_settings_file_must_exist(tmp_path):
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", environ={})
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(None, environ={"CALLEXPORT_SETTINGS": str(tmp_path / "nope.toml")})

@@ -42,3 +42,11 @@ def test_export_timeline_chains_both():
     timeline = ExportTimeline(MediaClock(1_000, (Gap(5_000, 2_000),)), TimeMap.concatenation([(3.0, 8.0)]))
     # wall 9_000 ms -> media 6.0 s (2 s gap removed) -> export 3.0 s
     assert timeline.map_span(9_000, 10_000) == pytest.approx((3.0, 4.0))
+
+
+def test_gap_edges_map_to_the_cut_point():
+    clock = MediaClock(0, (Gap(10_000, 5_000),))
+    assert clock.to_media(10_000) == 10.0  # the instant the gap starts
+    assert clock.to_media(15_000) == 10.0  # the instant it ends: the same media point
+    assert clock.span_to_media(5_000, 10_000) == (5.0, 10.0)  # a span ending exactly where the gap starts
+    assert clock.span_to_media(15_000, 17_000) == (10.0, 12.0)
