@@ -37,6 +37,9 @@ def running_sim(**kwargs: Any) -> Iterator[Any]:
         finally:
             for client in _clients.pop(id(sim), []):
                 client.close()  # release keep-alive connections before the simulator stops
+            # Let the server see our sockets go before it aborts the rest: aborting a socket the
+            # client is closing at the same moment can hang the simulator's shutdown.
+            wait_for(lambda: sim.ws.connected_count() == 0, 3)
 
 
 def make_client(sim: Any, **overrides: Any) -> GenesysClient:

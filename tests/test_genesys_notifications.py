@@ -79,7 +79,7 @@ def test_drop_reconnects_with_backoff(sim) -> None:
         assert any(s == "disconnected" for s, _ in sink.states)
         _call_events(sim, sink)
     finally:
-        listener.stop()
+        assert listener.stop()
 
 
 def test_socket_closing_opens_new_socket_promptly(sim) -> None:
@@ -99,7 +99,7 @@ def test_socket_closing_opens_new_socket_promptly(sim) -> None:
         assert worker.state == CONNECTED
         _call_events(sim, sink)
     finally:
-        listener.stop()
+        assert listener.stop()
 
 
 def test_missed_heartbeats_reconnect(sim) -> None:
@@ -119,7 +119,7 @@ def test_missed_heartbeats_reconnect(sim) -> None:
         assert wait_for(lambda: worker.state == CONNECTED, 5)
         _call_events(sim, sink)
     finally:
-        listener.stop()
+        assert listener.stop()
 
 
 def test_channel_gone_creates_a_new_channel(sim) -> None:
@@ -142,7 +142,7 @@ def test_channel_gone_creates_a_new_channel(sim) -> None:
         assert puts and len(puts[-1].json) == len(_topics(sim))
         _call_events(sim, sink)
     finally:
-        listener.stop()
+        assert listener.stop()
 
 
 def test_channel_moves_before_expiry() -> None:
@@ -158,7 +158,7 @@ def test_channel_moves_before_expiry() -> None:
             assert worker.channels_created >= 2 and worker.channel["id"] != first
             _call_events(sim, sink)
         finally:
-            listener.stop()
+            assert listener.stop()
 
 
 def test_topics_over_1000_use_several_channels(sim) -> None:
@@ -179,7 +179,7 @@ def test_topics_over_1000_use_several_channels(sim) -> None:
             assert put.status == 200 and len(put.json) <= 1000
         _call_events(sim, sink)
     finally:
-        listener.stop()
+        assert listener.stop()
 
 
 def test_set_topics_while_running_keeps_the_socket(sim) -> None:
@@ -202,7 +202,7 @@ def test_set_topics_while_running_keeps_the_socket(sim) -> None:
         listener.set_topics([])
         assert wait_for(lambda: not worker.thread.is_alive(), 3)
     finally:
-        listener.stop()
+        assert listener.stop()
 
 
 def test_both_topic_shapes(sim) -> None:
@@ -221,7 +221,7 @@ def test_both_topic_shapes(sim) -> None:
             3,
         )
     finally:
-        listener.stop()
+        assert listener.stop()
 
 
 def test_revoked_token_and_drop_recover(sim) -> None:
@@ -237,7 +237,7 @@ def test_revoked_token_and_drop_recover(sim) -> None:
         assert listener.client.tokens.fetch_count == 2  # the HEAD check got 401, refreshed, retried
         _call_events(sim, sink)
     finally:
-        listener.stop()
+        assert listener.stop()
 
 
 def test_api_outage_is_a_backoff_state_then_recovers(sim) -> None:
@@ -260,4 +260,4 @@ def test_api_outage_is_a_backoff_state_then_recovers(sim) -> None:
         assert listener.wait_connected(5)
         _call_events(sim, sink)
     finally:
-        listener.stop()
+        assert listener.stop()

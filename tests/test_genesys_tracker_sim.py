@@ -84,7 +84,7 @@ def test_every_call_kind_finishes_exactly_once() -> None:
             signals = [o for o in tracked.outcomes["conversations"] if isinstance(o, ConfigSignal)]
             assert [s.conversation_id for s in signals] == [signal["conversation"]["id"]]
         finally:
-            tracked.listener.stop()
+            assert tracked.listener.stop()
 
 
 def test_wrapup_that_never_comes_finishes_by_timeout() -> None:
@@ -120,4 +120,4 @@ def test_wrapup_that_never_comes_finishes_by_timeout() -> None:
             tracked.poll()
             assert len(tracked.finished("conversations")) == 1
         finally:
-            tracked.listener.stop()
+            assert tracked.listener.stop()
