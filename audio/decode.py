@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,10 +42,32 @@ class Source:
     """Bits per second of the original file (container's figure, else size / duration)."""
     codec: str
     """libsndfile subtype of the readable file (PCM_16 for a PyAV-decoded intermediate)."""
+    tracks: tuple[int, ...] | None = None
+    """Channels of the file at `path` this source reads, in order (None: all of them). `channels` is
+    then len(tracks): a view of one side of a stereo call reads as a mono source."""
 
     @property
     def duration(self) -> float:
         return self.frames / self.samplerate if self.samplerate else 0.0
+
+    def with_tracks(self, tracks: tuple[int, ...]) -> Source:
+        """A view of this source that reads only `tracks` (indices into this source's channels).
+
+        The bitrate is scaled to the share of channels kept (an encoder that follows the source's
+        bitrate, AAC, then spends per channel what the original did).
+        """
+        tracks = tuple(int(t) for t in tracks)
+        if not tracks or any(not 0 <= t < self.channels for t in tracks):
+            raise ValueError(f"tracks {tracks} do not select channels of a {self.channels}-channel source")
+        if tracks == tuple(range(self.channels)):
+            return self
+        base = self.tracks if self.tracks is not None else tuple(range(self.channels))
+        return replace(
+            self,
+            channels=len(tracks),
+            bitrate=int(round(self.bitrate * len(tracks) / self.channels)),
+            tracks=tuple(base[t] for t in tracks),
+        )
 
 
 def open_source(path: Path, work_dir: Path) -> Source:
@@ -73,13 +95,17 @@ def open_source(path: Path, work_dir: Path) -> Source:
 
 
 def read_blocks(source: Source, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
-    """float32 blocks of shape (frames, channels) covering frames [start, end) of the source."""
+    """float32 blocks of shape (frames, channels) covering frames [start, end) of the source.
+
+    A source with `tracks` yields only those channels of the file, in that order.
+    """
     end = source.frames if end is None else min(end, source.frames)
     if end <= start:
         return
     # 16-bit PCM (and u-law/A-law, which libsndfile decodes to 16-bit natively) is read as int16 and
     # scaled in numpy: libsndfile's own int -> float conversion is ~10x slower.
     as_int16 = source.codec in _INT16_SUBTYPES
+    tracks = list(source.tracks) if source.tracks is not None else None
     try:
         with sf.SoundFile(str(source.path)) as f:
             f.seek(start)
@@ -88,10 +114,14 @@ def read_blocks(source: Source, start: int = 0, end: int | None = None) -> Itera
                 n = min(BLOCK_FRAMES, remaining)
                 if as_int16:
                     raw = f.read(n, dtype="int16", always_2d=True)
+                    if tracks is not None:
+                        raw = raw[:, tracks]
                     block = raw.astype(np.float32)
                     block *= np.float32(1 / 32768)
                 else:
                     block = f.read(n, dtype="float32", always_2d=True)
+                    if tracks is not None:
+                        block = np.ascontiguousarray(block[:, tracks])
                 if len(block) == 0:
                     break
                 remaining -= len(block)

@@ -8,7 +8,13 @@ no global state and starts no threads, so the service runs it in a process pool.
 * one concatenated file of the matching segments (`concatenate`; overlaps resolved, longest wins);
 * the whole recording with one chapter per participant segment (`chapters`; MP3 and M4B).
 
-Every output carries its `ExportTimeline` (wall clock -> seconds in that file) for the transcripts.
+Participant-track selection (`audio.tracks`): a segment file carries only the channel of its
+participant's side (mono); a concatenated file carries the channels of the selected purposes' sides
+(mono when they are all on one side). Without a purpose filter, and in chapter mode, every channel is
+kept.
+
+Every output carries its `ExportTimeline` (wall clock -> seconds in that file) for the transcripts and
+`sides`, the call side each of its channels carries.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from audio.chain import ChainResult, ChainSettings, run_chain
+from audio.channels import side_of_purpose
 from audio.decode import Source, open_source
 from audio.encoders import open_encoder, output_samplerate
 from audio.errors import AudioEncodeError
@@ -34,6 +41,7 @@ from audio.segments import (
     resolve_overlaps,
 )
 from audio.timemap import ExportTimeline, MediaClock, TimeMap
+from audio.tracks import select_tracks, sides_of_purposes, source_sides
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +59,13 @@ class AudioOutput:
     samplerate: int = 0
     channels: int = 0
     stats: dict = field(default_factory=dict)
+    sides: tuple[str, ...] = ()
+    """The call side ('external' = customer, 'internal' = agent/IVR) each channel of the file carries,
+    in channel order; "" for a channel whose side is unknown (a mono recording of unknown subtype)."""
+
+    def channel_of_side(self, side: str) -> int | None:
+        """This file's channel index carrying `side`, or None when the file does not carry it."""
+        return self.sides.index(side) if side in self.sides else None
 
 
 def _safe(text: str) -> str:
@@ -97,13 +112,38 @@ def export_recording(
                 )
         clock = plan.clock if plan is not None else _clock_of(recording)
         stem = _safe(str(recording.get("id") or Path(source).stem))
-        return _export(src, clock, plan, options, work_dir, scratch, stem, label)
+        tracks = _Tracks(src, source_sides(src.channels, recording))
+        return _export(tracks, clock, plan, options, work_dir, scratch, stem, label)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+_SIDE_WORDS = {"external": "customer (external) side", "internal": "agent/IVR (internal) side"}
+
+
+class _Tracks:
+    """The source and its views restricted to the channels of some call sides."""
+
+    def __init__(self, src: Source, sides: tuple[str, ...]) -> None:
+        self.src = src
+        self.sides = sides
+
+    @property
+    def carried(self) -> str:
+        """What the recording holds, for log lines."""
+        known = [_SIDE_WORDS.get(s, s) for s in self.sides if s]
+        return " and ".join(known) if known else "an unknown side"
+
+    def view(self, wanted: frozenset[str]) -> tuple[Source, tuple[str, ...]] | None:
+        """(source reading only the wanted sides' channels, their sides); None if it has none."""
+        tracks = select_tracks(self.sides, wanted)
+        if not tracks:
+            return None
+        return self.src.with_tracks(tracks), tuple(self.sides[t] for t in tracks)
+
+
 def _export(
-    src: Source,
+    tracks: _Tracks,
     clock: MediaClock,
     plan: SegmentPlan | None,
     options: AudioOptions,
@@ -112,6 +152,7 @@ def _export(
     stem: str,
     label: str,
 ) -> list[AudioOutput]:
+    src, all_sides = tracks.src, tracks.sides
     duration = src.duration
     ext = options.extension
     settings = ChainSettings(
@@ -140,20 +181,26 @@ def _export(
             scratch,
             label,
             chapters,
+            sides=all_sides,
         )
         logger.info(
             "%s: exported %s with %d chapters (%.1f s)", label, out.path.name, len(chapters), out.duration_s
         )
         return [out]
 
+    wanted = sides_of_purposes(options.purposes)
     if not options.filtered:
         if options.concatenate:
             logger.info(
                 "%s: concatenation needs a purpose or segment filter; exporting the whole recording", label
             )
+        view = tracks.view(wanted)
+        if view is None:  # only reachable with a purpose filter (empty purposes select both sides)
+            return _nothing_on_side(tracks, options, label)
         out = _render(
-            src, TimeMap.identity(duration), clock, settings, work_dir / f"{stem}{ext}", scratch, label
-        )
+            view[0], TimeMap.identity(duration), clock, settings, work_dir / f"{stem}{ext}", scratch, label,
+            sides=view[1],
+        )  # fmt: skip
         logger.info("%s: exported %s (%.1f s)", label, out.path.name, out.duration_s)
         return [out]
 
@@ -168,27 +215,80 @@ def _export(
         return []
 
     if options.concatenate:
+        view = tracks.view(wanted)
+        if view is None:
+            return _nothing_on_side(tracks, options, label)
         pieces = resolve_overlaps(segments)
         timemap = TimeMap.concatenation([(a, min(b, duration)) for _, a, b in pieces])
-        out = _render(src, timemap, clock, settings, work_dir / f"{stem}_segments{ext}", scratch, label)
+        out = _render(
+            view[0], timemap, clock, settings, work_dir / f"{stem}_segments{ext}", scratch, label,
+            sides=view[1],
+        )  # fmt: skip
         logger.info(
-            "%s: exported %d segments concatenated into %s (%.1f s)",
+            "%s: exported %d segments concatenated into %s (%.1f s, %s)",
             label,
             len(pieces),
             out.path.name,
             out.duration_s,
+            _describe(out.sides),
         )
         return [out]
 
     outputs = []
+    skipped: list[PlannedSegment] = []
     for seg in segments:
+        view = tracks.view(frozenset({side_of_purpose(seg.purpose)}))
+        if view is None:
+            skipped.append(seg)
+            continue
         name = (
             f"{stem}_{seg.ordinal:03d}_{_safe(seg.participant_name or seg.purpose)}_{seg.segment_type}{ext}"
         )
         timemap = TimeMap.concatenation([(seg.media_start, min(seg.media_end, duration))])
-        outputs.append(_render(src, timemap, clock, settings, work_dir / name, scratch, label, segment=seg))
-    logger.info("%s: exported %d segment files", label, len(outputs))
+        outputs.append(
+            _render(
+                view[0],
+                timemap,
+                clock,
+                settings,
+                work_dir / name,
+                scratch,
+                label,
+                segment=seg,
+                sides=view[1],
+            )  # fmt: skip
+        )
+    if skipped:
+        logger.info(
+            "%s: the recording holds only the %s; %d segment(s) of %s on the other side not exported",
+            label,
+            tracks.carried,
+            len(skipped),
+            ", ".join(sorted({s.purpose for s in skipped})),
+        )
+    if not outputs:
+        logger.info(
+            "%s: no segment of the selected participants is in this recording; nothing to export", label
+        )
+        return []
+    logger.info("%s: exported %d segment files (each one participant's side)", label, len(outputs))
     return outputs
+
+
+def _describe(sides: tuple[str, ...]) -> str:
+    if len(sides) == 1:
+        return f"mono, {sides[0] or 'unknown'} side"
+    return "stereo, " + " + ".join(s or "?" for s in sides)
+
+
+def _nothing_on_side(tracks: _Tracks, options: AudioOptions, label: str) -> list[AudioOutput]:
+    logger.info(
+        "%s: the recording holds only the %s; purposes %s speak on the other side; nothing to export",
+        label,
+        tracks.carried,
+        list(options.purposes),
+    )
+    return []
 
 
 def _render(
@@ -201,6 +301,8 @@ def _render(
     label: str,
     chapters: list[tuple[str, float, float]] | None = None,
     segment: PlannedSegment | None = None,
+    *,
+    sides: tuple[str, ...],
 ) -> AudioOutput:
     fmt = settings.fmt
     if dest.resolve() == src.original.resolve():
@@ -240,4 +342,5 @@ def _render(
             "limited_samples": result.limited_samples,
             "noise_profile_s": result.noise_profile_s,
         },
+        sides=sides,
     )

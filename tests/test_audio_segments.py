@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 from audio_fixtures import SR, decode_av, sim_call
 
+from audio.channels import INTERNAL_CHANNEL
 from audio.export import export_recording
 from audio.options import AudioOptions
 from audio.segments import SegmentPlan, chapter_spans, plan_segments, resolve_overlaps
@@ -78,7 +79,9 @@ def test_agent_interact_segments_are_exactly_the_agents_interact_spans(tmp_path)
         assert abs(len(y) / rate - (b - a)) <= 0.002
         start = int(round(a * SR))
         fade = int(0.005 * SR)
-        assert np.array_equal(y[fade:-fade], source[start + fade : start + len(y) - fade])
+        # An agent's segment file is the agent's track only (mono; see test_audio_tracks.py).
+        assert y.ndim == 1 and out.channels == 1
+        assert np.array_equal(y[fade:-fade], source[start + fade : start + len(y) - fade, INTERNAL_CHANNEL])
 
 
 def test_concatenation_keeps_the_interact_audio_and_drops_hold_and_ivr(tmp_path):
@@ -160,6 +163,7 @@ def test_timeline_follows_the_cuts_and_the_trim_for_the_transcripts(tmp_path):
     assert out.stats["trimmed_head_s"] > 0  # the first interact segment starts with silence
     y, _ = sf.read(str(out.path), dtype="int16")
     x, _ = sf.read(str(call.wav), dtype="int16")
+    x = x[:, INTERNAL_CHANNEL]  # an agent-only export carries the agent's track only (mono)
     checked = 0
     for u in call.call.utterances:
         mapped = out.timeline.map_span(u.start_ms, u.end_ms)
