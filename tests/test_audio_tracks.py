@@ -25,7 +25,7 @@ GUARD_S = 0.1
 
 @pytest.fixture(scope="module")
 def call(tmp_path_factory) -> SimCall:
-    return sim_call(tmp_path_factory.mktemp("tracks-src"), "inbound_hold", seed=3, duration_s=45.0)
+    return sim_call(tmp_path_factory.mktemp("tracks-src"), "inbound_hold", seed=3, duration_s=60.0)
 
 
 def _side_only_masks(call: SimCall) -> dict[str, np.ndarray]:
@@ -89,15 +89,14 @@ def test_agent_interact_concatenation_is_mono_agent_speech_without_the_customer(
     masks = _side_only_masks(call)
     customer = _to_output(masks["external"], out, len(y))
     agent = _to_output(masks["internal"], out, len(y))
-    assert customer.sum() > 1 * SR and agent.sum() > 2 * SR  # the customer does talk in these spans
+    assert customer.sum() > 3 * SR and agent.sum() > 3 * SR  # the customer does talk in these spans
     customer_in_source = db(x[masks["external"] & _media_mask(out, len(x)), EXTERNAL_CHANNEL])
     customer_in_output = db(y[customer, 0])
-    agent_in_output, agent_in_source = db(y[agent, 0]), db(x[masks["internal"], INTERNAL_CHANNEL])
+    kept = _media_mask(out, len(x))
+    agent_in_output, agent_in_source = db(y[agent, 0]), db(x[masks["internal"] & kept, INTERNAL_CHANNEL])
     # The customer's speech is at the noise floor of the agent's line (it was ~30 dB above it on its own).
-    print(
-        f"floor {floor:.1f} customer src {customer_in_source:.1f} out {customer_in_output:.1f} agent {agent_in_source:.1f} -> {agent_in_output:.1f} dBFS"
-    )
     assert customer_in_source > floor + 20
+    # Measured: floor -53.7, customer -20.8 dBFS in the source (and in the old stereo export) -> -54.1.
     assert customer_in_output <= floor + 3.0, (customer_in_output, floor)
     assert abs(agent_in_output - agent_in_source) <= 1.0
     # Sample for sample, the file is the agent's channel of the kept spans.
