@@ -194,12 +194,10 @@ def _export(
             logger.info(
                 "%s: concatenation needs a purpose or segment filter; exporting the whole recording", label
             )
-        view = tracks.view(wanted)
-        if view is None:  # only reachable with a purpose filter (empty purposes select both sides)
-            return _nothing_on_side(tracks, options, label)
+        # No purpose filter: every channel, as recorded.
         out = _render(
-            view[0], TimeMap.identity(duration), clock, settings, work_dir / f"{stem}{ext}", scratch, label,
-            sides=view[1],
+            src, TimeMap.identity(duration), clock, settings, work_dir / f"{stem}{ext}", scratch, label,
+            sides=all_sides,
         )  # fmt: skip
         logger.info("%s: exported %s (%.1f s)", label, out.path.name, out.duration_s)
         return [out]

@@ -6,7 +6,7 @@ on the internal side) and each side on its own channel (`audio.channels.channel_
 keeps only the channels of the sides it selects:
 
 * one file per participant segment: the channel of that participant's side (a mono file);
-* a concatenated file (or a whole recording) with a purpose filter: the channels of the selected
+* a concatenated file with a purpose filter: the channels of the selected
   purposes' sides; mono when they are all on one side, stereo (as recorded) when they cover both;
 * no purpose filter (and chapter export, which profiles never filter): every channel.
 
