@@ -489,6 +489,13 @@ class ExportActor(Supervised):
                 "the call was not recorded, so it has no transcript",
             )
             return
+        untranscribed = steps.untranscribed_queues(self.data, self.snapshot)
+        if untranscribed:
+            self.transcripts = []
+            self.transcripts_reason = (
+                f"voice transcription is off on queue(s) {untranscribed}: no transcript will come"
+            )
+            return
         if self.transcript_fetcher is None:
             self.transcript_fetcher = steps.transcript_fetcher(
                 self.deps.client, self.data, self.deps.settings.transcript_wait_s

@@ -22,6 +22,7 @@ class ConfigSnapshot:
     policy_queue_ids: dict[str, frozenset[str]] = field(default_factory=dict)
     system_queue_id: str | None = None
     errors: tuple[str, ...] = ()
+    transcribed_queue_ids: frozenset[str] | None = None  # queues with voice transcription on (None: unknown)
 
     def watched_queue_ids(self) -> frozenset[str]:
         return frozenset(self.queue_ids.values())

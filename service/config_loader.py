@@ -86,6 +86,7 @@ def build_snapshot(client: Any, settings: Settings, document: str, version: int)
         policy_queue_ids=policy_queue_ids,
         system_queue_id=system_queue_id,
         errors=errors,
+        transcribed_queue_ids=frozenset(q["id"] for q in queues if q.get("enableTranscription")),
     )
 
 

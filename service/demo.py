@@ -129,7 +129,7 @@ def main(args: argparse.Namespace) -> int:
             log_dir=out / "logs",
             status_interval_s=15.0,
             shutdown_timeout_s=60.0,
-            transcript_wait_s=120.0,
+            transcript_wait_s=30.0,
             recording_wait_s=120.0,
             license_dir=out / ".license",
         )

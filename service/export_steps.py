@@ -161,3 +161,15 @@ def new_request_id() -> str:
 
 def wall_clock() -> float:
     return time.time()
+
+
+def untranscribed_queues(data: ConversationData, snapshot: Any) -> str | None:
+    """Names of the conversation's queues when none of them has voice transcription enabled (then no
+    transcript will ever come); None when one has, or when it is not known."""
+    from profiles.scoping import touched_queue_ids
+
+    transcribed = getattr(snapshot, "transcribed_queue_ids", None)
+    queue_ids = touched_queue_ids(data.details)
+    if transcribed is None or not queue_ids or queue_ids & transcribed:
+        return None
+    return ", ".join(sorted(snapshot.queue_names.get(q, q) for q in queue_ids))
