@@ -140,6 +140,9 @@ class Service:
             except pykka.Timeout:
                 logger.error("Shutdown: actors did not stop in time")
         pykka.ActorRegistry.stop_all(block=True, timeout=10)
+        close = getattr(self.deps.client, "close", None)
+        if close is not None:
+            close()  # interrupts retry waits still running in helper threads
         self.deps.ledger.close()
 
 

@@ -133,7 +133,12 @@ class NotificationSocketServer:
     def stop(self) -> None:
         self._stop.set()
         self.drop_all()
-        self._server.shutdown()
+        # bounded: a server shutdown that waits on a stuck connection must not hang the caller
+        closer = threading.Thread(target=self._server.shutdown, name="sim-ws-shutdown", daemon=True)
+        closer.start()
+        closer.join(timeout=5)
+        if closer.is_alive():
+            logger.warning("simulator WebSocket server did not shut down within 5 s; leaving it to exit")
         for t in self._threads:
             t.join(timeout=5)
 
@@ -277,11 +282,10 @@ def _close_now(sock: _Socket, code: int, reason: str) -> None:
 
 
 def _abort(sock: _Socket) -> None:
+    """Drop a connection abruptly. Only shut the socket down: closing its descriptor while the
+    websockets thread still waits on it can leave that thread (and Server.shutdown) hanging; after a
+    shutdown the library's own thread sees the end of the stream and closes the descriptor itself."""
     try:
         sock.connection.socket.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    try:
-        sock.connection.socket.close()
     except OSError:
         pass
