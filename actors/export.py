@@ -251,6 +251,7 @@ class ExportActor(Supervised):
             )
         files = {str(rec["id"]): (rec, got.path) for rec, got in fetched.files}
         self.recordings_full.update({rid: rec for rid, (rec, _) in files.items()})
+        channels = {rid: output_plan.probe_channels(path) for rid, (_, path) in files.items()}
         for profile_name in self.waiting.pop(fmt, []):
             state = self.profiles[profile_name]
             for note in fetched.unavailable:
@@ -269,11 +270,18 @@ class ExportActor(Supervised):
                     self._audio_progress(state)
                 continue
             state.planning = True
-            for group in output_plan.recording_groups([rec for rec, _ in files.values()]):
-                if len(group) > 1:
-                    path, recording = output_plan.merge_mono_pair(
-                        [files[str(r["id"])] for r in group], self.work_dir
-                    )
+            for group in output_plan.recording_groups([rec for rec, _ in files.values()], channels):
+                merged = len(group) > 1
+                if merged:  # one mono recording per side: aligned in time and merged into stereo
+                    try:
+                        path, recording = output_plan.merge_mono_pair(
+                            [(files[str(r["id"])][1], files[str(r["id"])][0]) for r in group], self.work_dir
+                        )
+                    except Exception as exc:  # a bad file affects only this pair
+                        self._audio_item_failed(
+                            state, f"audio:{group[0]['id']}", f"merging the mono pair: {exc}"
+                        )
+                        continue
                 else:
                     recording, path = files[str(group[0]["id"])]
                 item = f"audio:{recording['id']}"
@@ -281,6 +289,8 @@ class ExportActor(Supervised):
                     continue
                 state.audio_items[item] = "pending"
                 _, passthrough = steps.source_format(state.profile)
+                if merged and passthrough and state.profile.audio_format != "WAV":
+                    passthrough = False  # the merged file is WAV: encode it to the profile's format
                 if passthrough:
                     self._write_audio(state, item, recording, None, path)
                 else:

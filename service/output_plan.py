@@ -60,36 +60,55 @@ def customer_participant_id(data: ConversationData) -> str | None:
 
 
 # -- recordings --------------------------------------------------------------------------------
-def recording_groups(recordings: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def probe_channels(path: Path) -> int | None:
+    """Channel count of a downloaded recording, or None when it cannot be probed cheaply."""
+    import soundfile
+
+    try:
+        return int(soundfile.info(str(path)).channels)
+    except (RuntimeError, OSError, ValueError):
+        return None
+
+
+def recording_groups(
+    recordings: list[dict[str, Any]], channels: dict[str, int | None] | None = None
+) -> list[list[dict[str, Any]]]:
     """Recordings exported together. A mono pair (one recording per side of the same call, as some
     trunk/station set-ups produce) is merged into one stereo file; everything else stands alone.
 
-    A pair is recognised by the simulator's and Genesys' conventions: both recordings are marked
-    mono by the audio engine's probe later; here we group by `sessionId` when two recordings share
-    it and one is `Station` (agent side) and the other `Trunk` (customer side).
+    A pair is a mono `Trunk` recording (customer side) and the mono `Station` recording (agent side)
+    that overlaps it most in time. Genesys' metadata does not say how many channels a recording has,
+    so `channels` (from probing the downloaded files) decides; the two carry different `sessionId`s
+    (each its own participant's communication), so the session cannot pair them.
     """
-    by_session: dict[str, list[dict[str, Any]]] = {}
-    singles: list[list[dict[str, Any]]] = []
-    for rec in recordings:
-        session = rec.get("sessionId")
-        if session:
-            by_session.setdefault(session, []).append(rec)
-        else:
-            singles.append([rec])
+    channels = channels or {}
+
+    def mono(rec: dict[str, Any], subtype: str) -> bool:
+        return rec.get("mediaSubtype") == subtype and channels.get(str(rec["id"])) == 1
+
+    stations = [r for r in recordings if mono(r, "Station")]
+    paired: set[str] = set()
     groups: list[list[dict[str, Any]]] = []
-    for recs in by_session.values():
-        subtypes = sorted(r.get("mediaSubtype") or "" for r in recs)
-        if len(recs) == 2 and subtypes == ["Station", "Trunk"] and all(_is_mono(r) for r in recs):
-            groups.append(sorted(recs, key=lambda r: r.get("mediaSubtype") != "Trunk"))
-        else:
-            groups.extend([r] for r in recs)
-    return groups + singles
+    for trunk in (r for r in recordings if mono(r, "Trunk")):
+        best = max(
+            (s for s in stations if str(s["id"]) not in paired),
+            key=lambda s: _overlap_s(trunk, s),
+            default=None,
+        )
+        if best is not None and _overlap_s(trunk, best) > 0:
+            paired |= {str(trunk["id"]), str(best["id"])}
+            groups.append([trunk, best])
+    groups.extend([r] for r in recordings if str(r["id"]) not in paired)
+    return groups
 
 
-def _is_mono(recording: dict[str, Any]) -> bool:
-    return str(recording.get("channels") or recording.get("audioChannels") or "") == "1" or bool(
-        recording.get("mono")
-    )
+def _overlap_s(a: dict[str, Any], b: dict[str, Any]) -> float:
+    try:
+        start = max(_epoch_ms(a["startTime"]), _epoch_ms(b["startTime"]))
+        end = min(_epoch_ms(a["endTime"]), _epoch_ms(b["endTime"]))
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+    return max(0.0, (end - start) / 1000)
 
 
 def merge_mono_pair(parts: list[Any], work_dir: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -232,7 +251,8 @@ def render_transcripts(
             else [(f"transcript:{communication}", None, None)]
         )
         for item, timeline, output in targets:
-            body = render(document, profile.transcript_format, speakers=speakers, timeline=timeline)
+            shown = only_sides(document, getattr(output, "sides", ()))
+            body = render(shown, profile.transcript_format, speakers=speakers, timeline=timeline)
             context = _context(
                 deps,
                 snapshot,
@@ -248,6 +268,21 @@ def render_transcripts(
                 (item, path, body, attribute_values(context, profile.transcript_metadata_attributes))
             )
     return results
+
+
+def only_sides(document: Any, sides: tuple[str, ...]) -> Any:
+    """The transcript restricted to the call sides an audio file carries: next to an agent-only file,
+    the customer's lines (whose audio is not in the file) are left out. Unknown sides keep everything."""
+    import dataclasses
+
+    wanted = {s for s in sides if s in ("internal", "external")}
+    if not wanted or wanted == {"internal", "external"}:
+        return document
+    transcripts = [
+        dataclasses.replace(t, phrases=tuple(p for p in t.phrases if p.purpose in wanted))
+        for t in document.transcripts
+    ]
+    return dataclasses.replace(document, transcripts=transcripts)
 
 
 def _transcript_json(document: Any) -> dict[str, Any]:

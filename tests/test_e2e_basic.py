@@ -77,3 +77,58 @@ def test_wrapped_up_calls_are_exported_once_with_status_written_back(tmp_path):
             assert harness.job_state(ignored.conversation_id) is None  # Support is not watched
         finally:
             harness.stop()
+
+
+def test_mono_pair_is_merged_and_agent_only_outputs_carry_only_the_agent(tmp_path):
+    out = tmp_path / "out"
+    doc = document(
+        profile(
+            "Archive",
+            out / "archive",
+            Queues=["Sales"],
+            AudioFormat="WAV",
+            ProcessingDelaySeconds=0,
+            TranscriptExportEnabled=False,
+            AudioFileTemplate="{Conversation.Id}.{FileExtension}",
+        ),
+        profile(
+            "QA",
+            out / "qa",
+            Queues=["Sales"],
+            AudioFormat="MP3",
+            ProcessingDelaySeconds=0,
+            ParticipantPurposesToExport=["agent"],
+            CallSegmentsToExport=["interact"],
+            ConcatenateParticipantSegments=True,
+            TranscriptExportEnabled=True,
+            TranscriptFormat="VTT",
+            AudioFileTemplate="{Conversation.Id}.{FileExtension}",
+            TranscriptionFileTemplate="{Conversation.Id}.{FileExtension}",
+        ),
+    )
+    with Simulator(
+        seed=4,
+        config_document=doc,
+        details_delay_s=0.2,
+        recording_delay_s=0.2,
+        transcript_delay_s=0.3,
+        event_speed=300.0,
+    ) as sim:
+        harness = Harness(sim, tmp_path).start()
+        try:
+            pair = sim.inject_call(kind="mono_pair", queue_name="Sales", duration_s=40)
+            simple = sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=40)
+            states = harness.wait_done([pair.conversation_id, simple.conversation_id])
+            assert set(states.values()) == {"done"}, states
+            merged = harness.files_for(pair.conversation_id, "Archive")
+            assert (
+                len(merged) == 1 and sf.info(merged[0]).channels == 2
+            )  # two mono recordings, one stereo file
+            qa_audio = [p for p in harness.files_for(simple.conversation_id, "QA") if p.suffix == ".mp3"]
+            assert qa_audio and sf.info(qa_audio[0]).channels == 1  # the agent's track only
+            vtt = next(
+                p for p in harness.files_for(simple.conversation_id, "QA") if p.suffix == ".vtt"
+            ).read_text()
+            assert "<v.agent" in vtt and "<v.customer" not in vtt  # no lines whose audio is not in the file
+        finally:
+            harness.stop()
