@@ -8,6 +8,7 @@ import soundfile as sf
 from service_harness import Harness, document, profile
 
 from simulator.app import Simulator
+from storage.metadata import read_metadata
 
 
 def test_wrapped_up_calls_are_exported_once_with_status_written_back(tmp_path):
@@ -48,6 +49,9 @@ def test_wrapped_up_calls_are_exported_once_with_status_written_back(tmp_path):
             wavs = [p for p in files if p.suffix == ".wav"]
             assert len(wavs) == len([r for r in simple.recordings]) >= 1
             for path in wavs:
+                metadata = read_metadata(path)  # through the operating system (xattr here, ADS on Windows)
+                assert metadata["Conversation.Id"] == simple.conversation_id
+                assert metadata["Recording.Id"] in path.name
                 info = sf.info(path)
                 rec = next(r for r in simple.recordings if r.recording_id in path.name)
                 assert (
