@@ -30,9 +30,11 @@ Requests per call are counted from the simulator's request log: with the default
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -53,6 +55,7 @@ from simulator.app import Simulator  # noqa: E402
 
 logger = logging.getLogger("bench.service")
 
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CALL_S = 300.0
 QUEUE = "Sales"
 KIND = "inbound_simple"
@@ -61,6 +64,26 @@ THROUGHPUT_TARGET = 60.0
 
 
 # -- instrumentation (this bench's own objects only) -----------------------------------------------
+class LogCounter(logging.Handler):
+    """Keeps every WARNING and ERROR record so each run can report what went wrong during it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def mark(self) -> int:
+        return len(self.records)
+
+    def since(self, mark: int) -> list[str]:
+        return [f"{r.levelname} {r.name}: {r.getMessage()}" for r in self.records[mark:]]
+
+
+LOG_COUNTER = LogCounter()
+
+
 class TimedHarness(Harness):
     """The test harness plus the wall-clock time of every `on_file_written` call."""
 
@@ -213,7 +236,10 @@ class StackSampler:
         return dict(groups)
 
     def report(self, top: int = 25) -> str:
-        lines = [f"CPU seconds over {self.elapsed:.1f} s wall (2 cores = {2 * self.elapsed:.0f} CPU s):"]
+        cores = os.cpu_count() or 1
+        lines = [
+            f"CPU seconds over {self.elapsed:.1f} s wall ({cores} cores = {cores * self.elapsed:.0f} CPU s):"
+        ]
         for name, cpu in sorted(self.cpu_by_group().items(), key=lambda kv: -kv[1]):
             if cpu >= 0.05:
                 lines.append(f"  {cpu:7.2f}  {name}")
@@ -305,6 +331,7 @@ def run_latency(args: argparse.Namespace, work: Path, transcode_202: int, calls:
         ).start()
         try:
             since = time.time()
+            log_mark = LOG_COUNTER.mark()
             warm = None
             for index in range(calls + 1):  # the first call warms connections and is not counted
                 call = sim.inject_call(kind=KIND, queue_name=QUEUE, duration_s=CALL_S)
@@ -328,6 +355,7 @@ def run_latency(args: argparse.Namespace, work: Path, transcode_202: int, calls:
                     flush=True,
                 )
             per_call, top = request_counts(sim, since, calls + 1)
+            warnings = LOG_COUNTER.since(log_mark)
         finally:
             harness.stop()
     return {
@@ -341,12 +369,21 @@ def run_latency(args: argparse.Namespace, work: Path, transcode_202: int, calls:
         "scheduler_lag_median": statistics.median(lag) if lag else 0.0,
         "requests_per_call": per_call,
         "requests_top": top,
+        "warnings": warnings,
     }
 
 
 # -- 2. throughput -------------------------------------------------------------------------------------
-def run_throughput(args: argparse.Namespace, work: Path, workers: int) -> dict[str, Any]:
-    out = work / f"throughput-{workers}"
+UNLIMITED = 1_000_000
+
+
+def run_throughput(
+    args: argparse.Namespace, work: Path, workers: int, budget: int, seed: int
+) -> dict[str, Any]:
+    """N calls injected at once; `budget` is the org's API requests per minute (0: unlimited), set
+    on both sides: the service's limiter and the simulator's `inin-ratelimit-allowed`."""
+    label = f"{workers}w-{budget or 'unlimited'}"
+    out = work / f"throughput-{label}"
     doc = document(
         profile(
             "Throughput",
@@ -361,8 +398,9 @@ def run_throughput(args: argparse.Namespace, work: Path, workers: int) -> dict[s
         )
     )
     n = args.throughput_calls
+    per_minute = budget or UNLIMITED
     with Simulator(
-        seed=200 + workers,
+        seed=seed,
         config_document=doc,
         details_delay_s=0.0,
         recording_delay_s=0.0,
@@ -370,13 +408,14 @@ def run_throughput(args: argparse.Namespace, work: Path, workers: int) -> dict[s
         transcript_delay_s=0.0,
         event_speed=args.event_speed,
         heartbeat_s=5.0,
+        rate_limit_allowed=per_minute,
     ) as sim:
         wrapups = record_wrapups(sim)
         harness = TimedHarness(
             sim,
-            work / f"svc-throughput-{workers}",
+            work / f"svc-throughput-{label}",
             dsp_workers=workers,
-            requests_per_minute=args.requests_per_minute,
+            requests_per_minute=per_minute,
             recording_wait_s=600.0,
         ).start()
         try:
@@ -387,44 +426,57 @@ def run_throughput(args: argparse.Namespace, work: Path, workers: int) -> dict[s
             states = harness.wait_done([c.conversation_id for c in warm], timeout=180)
             if set(states.values()) != {"done"}:
                 raise SystemExit(f"throughput warm-up failed: {states}")
+            # the burst: N calls whose events play over ~CALL_S / throughput_event_speed seconds, so
+            # they all wrap up within about a second of each other; the simulator renders their media
+            # meanwhile (Genesys Cloud has it ready when it stops answering 202)
+            sim.config = dataclasses.replace(sim.config, event_speed=args.throughput_event_speed)
             since = time.time()
-            sampler = StackSampler().start() if args.sample else None
+            log_mark = LOG_COUNTER.mark()
             injected_at = time.time()
-            calls = []
-            futures = []
+            calls, futures = [], []
             for _ in range(n):
                 call = sim.inject_call(kind=KIND, queue_name=QUEUE, duration_s=CALL_S)
                 calls.append(call)
                 if args.prewarm:
                     futures += prewarm(sim, call)
             ids = [c.conversation_id for c in calls]
+            media_ready = None
+            if futures:
+                for fut in futures:
+                    fut.result(timeout=120)
+                media_ready = time.time()
+            harness.wait(lambda: any(c in wrapups for c in ids), timeout=120)
+            sampler = StackSampler().start() if args.sample else None  # from the first wrap-up
             states = harness.wait_done(ids, timeout=args.throughput_timeout)
             if sampler:
                 sampler.stop()
             not_done = {c: s for c, s in states.items() if s != "done"}
             first_wrap = min(wrapups[c] for c in ids if c in wrapups)
-            lasts = [harness.last_file_at(c) for c in ids]
-            done_lasts = [t for t in lasts if t is not None]
+            last_wrap = max(wrapups[c] for c in ids if c in wrapups)
+            done_lasts = [t for t in (harness.last_file_at(c) for c in ids) if t is not None]
             last = max(done_lasts)
             finished = len(done_lasts)
-            encode_done = max((f.result().stat().st_mtime for f in futures), default=first_wrap)
             per_call, top = request_counts(sim, since, n)
+            warnings = LOG_COUNTER.since(log_mark)
         finally:
             harness.stop()
     span_wrap = last - first_wrap
     span_inject = last - injected_at
     return {
         "workers": workers,
+        "budget": budget,
         "calls": n,
         "finished": finished,
         "not_done": not_done,
         "span_from_wrapup": span_wrap,
         "span_from_injection": span_inject,
+        "wrapup_spread": last_wrap - first_wrap,
         "cpm_from_wrapup": finished / span_wrap * 60.0,
         "cpm_from_injection": finished / span_inject * 60.0,
-        "sim_media_ready_after_s": encode_done - injected_at,
+        "media_ready_before_wrapup_s": None if media_ready is None else first_wrap - media_ready,
         "requests_per_call": per_call,
         "requests_top": top,
+        "warnings": warnings,
         "stacks": sampler.report() if sampler else "",
     }
 
@@ -516,37 +568,61 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def parse_runs(text: str) -> list[tuple[int, int]]:
+    """'2@300,2@0,1@0' -> [(workers, budget per minute; 0 = unlimited)]."""
+    runs = []
+    for item in text.split(","):
+        if item.strip():
+            workers, _, budget = item.strip().partition("@")
+            runs.append((int(workers), int(budget or 0)))
+    return runs
+
+
+def budget_name(budget: int) -> str:
+    return f"budget {budget}/min" if budget else "unlimited budget"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--latency-calls", type=int, default=20, help="calls for the latency (202 x0)")
     parser.add_argument(
         "--latency-calls-202", type=int, default=10, help="calls for the latency with one 202 (0: skip)"
     )
-    parser.add_argument("--throughput-calls", type=int, default=60, help="calls in the throughput burst")
-    parser.add_argument("--workers", default="2,1", help="dsp_workers values for the throughput runs")
+    parser.add_argument("--throughput-calls", type=int, default=60, help="calls in each throughput burst")
+    parser.add_argument(
+        "--throughput-runs",
+        default="2@300,2@0,1@0",
+        help="throughput runs as WORKERS@BUDGET (dsp_workers @ org API requests per minute, 0 = unlimited)",
+    )
     parser.add_argument("--throughput-timeout", type=float, default=300.0)
     parser.add_argument("--event-speed", type=float, default=300.0, help="simulator event compression")
-    parser.add_argument("--requests-per-minute", type=int, default=300, help="the service's org budget")
+    parser.add_argument(
+        "--throughput-event-speed",
+        type=float,
+        default=20.0,
+        help="event compression of the burst (its calls' events play while their media renders)",
+    )
+    parser.add_argument("--requests-per-minute", type=int, default=300, help="org budget in the latency runs")
     parser.add_argument("--chain-repeats", type=int, default=3)
     parser.add_argument("--no-prewarm", dest="prewarm", action="store_false")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--log", type=Path, help="write the service and simulator log (INFO) to this file")
     parser.add_argument(
-        "--sample", action="store_true", help="sample the service's thread stacks during throughput"
+        "--sample", action="store_true", help="sample thread stacks and CPU per thread during throughput"
     )
     args = parser.parse_args(argv)
 
-    logging.getLogger().setLevel(logging.INFO if args.log else logging.WARNING)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO if args.log else logging.WARNING)
+    root.addHandler(LOG_COUNTER)
     if args.log:
         handler = logging.FileHandler(args.log, mode="w", encoding="utf-8")
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(threadName)s %(levelname)s %(name)s: %(message)s")
         )
-        logging.getLogger().addHandler(handler)
+        root.addHandler(handler)
         logging.getLogger("actors.pipeline").setLevel(logging.DEBUG)  # "dsp-N: <id> processed in X s"
-    else:
-        logging.basicConfig(level=logging.WARNING)
 
     print(f"machine: {machine()}", flush=True)
     started = time.time()
@@ -567,48 +643,63 @@ def main(argv: list[str] | None = None) -> int:
                 latencies.append(run_latency(args, work, 1, args.latency_calls_202))
         throughputs = []
         if not args.skip_throughput:
-            for workers in [int(w) for w in args.workers.split(",") if w.strip()]:
-                result = run_throughput(args, work, workers)
+            for index, (workers, budget) in enumerate(parse_runs(args.throughput_runs)):
+                result = run_throughput(args, work, workers, budget, seed=200 + index)
                 throughputs.append(result)
                 print(
-                    f"  throughput dsp_workers={workers}: {result['finished']}/{result['calls']} calls, "
-                    f"{result['cpm_from_wrapup']:.1f} calls/min from first wrap-up "
-                    f"({result['span_from_wrapup']:.1f} s), {result['cpm_from_injection']:.1f} from injection",
+                    f"  throughput dsp_workers={workers}, {budget_name(budget)}: "
+                    f"{result['finished']}/{result['calls']} calls, {result['cpm_from_wrapup']:.1f} calls/min "
+                    f"from first wrap-up ({result['span_from_wrapup']:.1f} s)",
                     flush=True,
                 )
 
     print()
-    print(f"{'measurement':58} {'result':>22} {'target':>14}  verdict")
+    print(f"{'measurement':62} {'result':>24} {'target':>14}  verdict")
     rows = []
     for lat in latencies:
         ok = lat["median"] < LATENCY_TARGET_S
-        name = f"latency WAV, no DSP, 202 x{lat['transcode_202']} (n={len(lat['values'])})"
+        name = f"latency WAV, no DSP, transcode 202 x{lat['transcode_202']} (n={len(lat['values'])})"
         rows.append((name, f"med {lat['median']:.3f} / p95 {lat['p95']:.3f} s", "median < 1 s", verdict(ok)))
-        rows.append(
-            (
-                "  API requests per call",
-                f"{lat['requests_per_call']:.1f}",
-                "",
-                "",
-            )
-        )
+        rows.append(("  API requests per call", f"{lat['requests_per_call']:.1f}", "", ""))
     for tp in throughputs:
         ok = tp["cpm_from_wrapup"] >= THROUGHPUT_TARGET and not tp["not_done"]
-        ideal = 60.0 / ref["chain_mp3_s"] * tp["workers"]
+        gated = tp["workers"] >= 2
         rows.append(
             (
-                f"throughput MP3 full DSP, dsp_workers={tp['workers']} (n={tp['calls']})",
+                f"throughput MP3 full DSP, {tp['workers']} worker(s), {budget_name(tp['budget'])}",
                 f"{tp['cpm_from_wrapup']:.1f} calls/min",
-                ">= 60/min" if tp["workers"] >= 2 else "",
-                verdict(ok) if tp["workers"] >= 2 else "",
+                ">= 60/min" if gated else "",
+                verdict(ok) if gated else "",
             )
         )
-        rows.append(("  ideal from the raw chain time x workers", f"{ideal:.1f} calls/min", "", ""))
-        rows.append(("  API requests per call", f"{tp['requests_per_call']:.1f}", "", ""))
-    by_workers = {tp["workers"]: tp["cpm_from_wrapup"] for tp in throughputs}
-    if 1 in by_workers and 2 in by_workers:
-        ratio = by_workers[2] / by_workers[1]
-        rows.append(("throughput scaling 2 workers / 1 worker", f"{ratio:.2f}x", "> 1", verdict(ratio > 1.2)))
+        rows.append(
+            (
+                "  ceiling: raw chain time x workers",
+                f"{60.0 / ref['chain_mp3_s'] * tp['workers']:.1f} calls/min",
+                "",
+                "",
+            )
+        )
+        if tp["budget"]:
+            rows.append(
+                (
+                    "  ceiling: budget / API requests per call",
+                    f"{tp['budget'] / tp['requests_per_call']:.1f} calls/min",
+                    "",
+                    "",
+                )
+            )
+    unlimited = {tp["workers"]: tp["cpm_from_wrapup"] for tp in throughputs if not tp["budget"]}
+    if 1 in unlimited and 2 in unlimited:
+        ratio = unlimited[2] / unlimited[1]
+        rows.append(
+            (
+                "throughput 2 workers / 1 worker (unlimited budget)",
+                f"{ratio:.2f}x",
+                "> 1 (ideal 2)",
+                verdict(ratio > 1.2),
+            )
+        )
     rows.append(("reference: raw audio chain per 5-min call (MP3)", f"{ref['chain_mp3_s']:.3f} s", "", ""))
     rows.append(
         (
@@ -619,27 +710,44 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     for name, result, target, ok in rows:
-        print(f"{name:58} {result:>22} {target:>14}  {ok}")
+        print(f"{name:62} {result:>24} {target:>14}  {ok}")
     print()
     for lat in latencies:
         print(
             f"latency 202 x{lat['transcode_202']}: values {', '.join(f'{v:.2f}' for v in lat['values'])}; "
             f"min {lat['min']:.3f}, max {lat['max']:.3f}, first (warm-up) call {lat['warm']:.3f} s; "
-            f"scheduler lag {lat['scheduler_lag_median'] * 1000:.1f} ms; requests/call: {lat['requests_top']}"
+            f"scheduler lag {lat['scheduler_lag_median'] * 1000:.1f} ms\n  requests per call: {lat['requests_top']}"
         )
+        print_warnings(lat["warnings"])
     for tp in throughputs:
+        ready = tp["media_ready_before_wrapup_s"]
         print(
-            f"throughput dsp_workers={tp['workers']}: {tp['finished']}/{tp['calls']} exported, span "
-            f"{tp['span_from_wrapup']:.1f} s from first wrap-up, {tp['span_from_injection']:.1f} s from first "
-            f"injection ({tp['cpm_from_injection']:.1f} calls/min); simulator media ready after "
-            f"{tp['sim_media_ready_after_s']:.1f} s; not done: {tp['not_done'] or 'none'}; "
-            f"requests/call: {tp['requests_top']}"
+            f"throughput {tp['workers']} worker(s), {budget_name(tp['budget'])}: {tp['finished']}/{tp['calls']} "
+            f"exported in {tp['span_from_wrapup']:.1f} s from the first wrap-up (wrap-ups spread over "
+            f"{tp['wrapup_spread']:.1f} s; {tp['span_from_injection']:.1f} s and {tp['cpm_from_injection']:.1f} "
+            f"calls/min from the first injection); simulator media "
+            + ("not prewarmed" if ready is None else f"ready {ready:.1f} s before the first wrap-up")
+            + f"; not done: {tp['not_done'] or 'none'}\n  requests per call: {tp['requests_top']}"
         )
+        print_warnings(tp["warnings"])
     for tp in throughputs:
         if tp["stacks"]:
-            print(f"\nthread stacks of the service process, dsp_workers={tp['workers']}:\n{tp['stacks']}")
+            print(
+                f"\nservice process during the burst, {tp['workers']} worker(s), {budget_name(tp['budget'])}:\n"
+                f"{tp['stacks']}"
+            )
     print(f"\ntotal bench time {time.time() - started:.0f} s")
     return 0
+
+
+def print_warnings(lines: list[str]) -> None:
+    if not lines:
+        print("  warnings/errors logged: none")
+        return
+    counts = Counter(UUID.sub("{id}", line)[:160] for line in lines)
+    print(f"  warnings/errors logged: {len(lines)}")
+    for line, count in counts.most_common(6):
+        print(f"    {count:3d} x {line}")
 
 
 if __name__ == "__main__":
