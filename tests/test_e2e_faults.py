@@ -153,7 +153,7 @@ def test_dsp_worker_process_killed_mid_job_is_replaced_and_the_job_retried(tmp_p
     ) as sim:
         harness = Harness(sim, tmp_path).start()
         try:
-            call = sim.inject_call(kind="long", queue_name="Sales", duration_s=1800)
+            call = sim.inject_call(kind="long", queue_name="Sales", duration_s=900)
             # wait until a DSP worker process is busy with it, then kill every worker process
             assert harness.wait(lambda: max(harness.deps.dsp_router.load().values()) > 1, 60)
             time.sleep(1.0)
