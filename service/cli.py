@@ -45,12 +45,16 @@ def license_checker_for(settings: Settings, client: Any) -> Any:
     )
 
 
-def main(args: argparse.Namespace) -> int:
+def prepare(settings_path: Path | None, *, intake: bool = True) -> Any:
+    """Settings, logging, credentials, client and actor dependencies for a command that runs the
+    service's pipeline; an exit code (2) with the reason logged when something needed is missing."""
+    from dataclasses import replace
+
     from service.logging_setup import configure_logging
-    from service.runtime import Service, build_client, build_deps, install_signal_handlers, run_until_stopped
+    from service.runtime import build_client, build_deps
 
     try:
-        settings = load_settings(args.settings)
+        settings = load_settings(settings_path)
     except SettingsError as exc:
         logging.basicConfig()
         logger.error("%s", exc)
@@ -69,7 +73,16 @@ def main(args: argparse.Namespace) -> int:
         return 2
     client = build_client(settings, credentials)
     deps = build_deps(settings, client, license_checker=license_checker_for(settings, client))
+    return deps if intake else replace(deps, listener_factory=None)
+
+
+def main(args: argparse.Namespace) -> int:
+    from service.runtime import Service, install_signal_handlers, run_until_stopped
+
+    deps = prepare(args.settings)
+    if isinstance(deps, int):
+        return deps
     service = Service(deps)
     install_signal_handlers(service)
     service.start()
-    return run_until_stopped(service, settings.status_interval_s, settings.shutdown_timeout_s)
+    return run_until_stopped(service, deps.settings.status_interval_s, deps.settings.shutdown_timeout_s)

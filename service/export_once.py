@@ -12,8 +12,6 @@ import logging
 import time
 from pathlib import Path
 
-from service.settings import SettingsError, load_settings
-
 logger = logging.getLogger(__name__)
 
 
@@ -26,36 +24,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from messages.intake import ExportRequested
-    from service.cli import license_checker_for, load_credentials
-    from service.logging_setup import configure_logging
-    from service.runtime import build_client, build_deps
+    from service.cli import prepare
 
-    try:
-        settings = load_settings(args.settings)
-    except SettingsError as exc:
-        logging.basicConfig()
-        logger.error("%s", exc)
-        return 2
-    configure_logging(settings.log_dir, settings.log_level)
-    try:
-        credentials = load_credentials(settings)
-    except Exception as exc:
-        logger.error("No usable Genesys Cloud credentials: %s (see `python run.py credentials set`)", exc)
-        return 2
-    client = build_client(settings, credentials)
-    deps = replace(
-        build_deps(settings, client, license_checker=license_checker_for(settings, client)),
-        listener_factory=None,
-    )
+    deps = prepare(args.settings, intake=False)
+    if isinstance(deps, int):
+        return deps
     return export_one(deps, args.conversation_id, args.timeout, ExportRequested)
 
 
 def export_one(deps: object, conversation_id: str, timeout: float, request_type: type) -> int:
     from service.runtime import Service
 
+    ledger = deps.ledger  # type: ignore[attr-defined]
+    if not ledger.add_job(conversation_id, (), 0.0):
+        ledger.set_state(conversation_id, "queued")  # wait for this run's outcome, not a previous one
     service = Service(deps)  # type: ignore[arg-type]
     service.start()
     try:
