@@ -151,6 +151,11 @@ def _cpu_s(stat_path: str) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def _process_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def child_pids() -> list[int]:
     pids = []
     me = os.getpid()
@@ -182,10 +187,12 @@ class StackSampler:
         self.child_cpu: dict[int, tuple[float, float]] = {}
         self.started = time.monotonic()
         self.elapsed = 0.0
+        self.process_cpu = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
 
     def start(self) -> StackSampler:
+        self.process_cpu = _process_cpu()
         self._account(first=True)
         self._thread.start()
         return self
@@ -195,6 +202,7 @@ class StackSampler:
         self._thread.join(5)
         self._account(first=False)
         self.elapsed = time.monotonic() - self.started
+        self.process_cpu = _process_cpu() - self.process_cpu
 
     def _account(self, first: bool = False) -> None:
         for thread in threading.enumerate():
@@ -240,6 +248,10 @@ class StackSampler:
         lines = [
             f"CPU seconds over {self.elapsed:.1f} s wall ({cores} cores = {cores * self.elapsed:.0f} CPU s):"
         ]
+        lines.append(
+            f"  {self.process_cpu:7.2f}  the bench process in all (service + simulator + this sampler; "
+            "threads below)"
+        )
         for name, cpu in sorted(self.cpu_by_group().items(), key=lambda kv: -kv[1]):
             if cpu >= 0.05:
                 lines.append(f"  {cpu:7.2f}  {name}")
