@@ -1,7 +1,7 @@
 """Service benchmark: the real service (actors, HTTP, WebSocket, DSP processes) against the simulator.
 
     .venv/bin/python bench/service_bench.py [--latency-calls 20] [--latency-calls-202 10]
-        [--throughput-calls 60] [--workers 2,1] [--log service.log] [--sample]
+        [--throughput-calls 60] [--throughput-runs 2@300,2@0,1@0] [--log service.log] [--sample]
 
 In one process run it measures (issue 6, "What must be shown"):
 
@@ -14,8 +14,10 @@ In one process run it measures (issue 6, "What must be shown"):
    Target: median < 1 s.
 2. Throughput: N 5-minute calls injected at once, full DSP chain (TrimSilence false, ReduceNoise
    true, NormalizeLoudness true) to MP3, no transcript; calls per minute from the first wrap-up
-   event to the last file (also from the first injection), for each `--workers` value
-   (`dsp_workers`). Target: >= 60 calls/min with 2 workers, and more with 2 workers than with 1.
+   event to the last file (also from the first injection), for each `--throughput-runs` entry
+   WORKERS@BUDGET (`dsp_workers` @ the org's API requests per minute, set on the service's limiter
+   and on the simulator's `inin-ratelimit-allowed`; 0 = unlimited, the service's own capacity).
+   Target: >= 60 calls/min with 2 workers, and more with 2 workers than with 1.
 3. References measured in the same run: the raw audio chain (`audio.export.export_recording`) on one
    of the same 5-minute recordings in this process (its ideal calls/min per worker), one plain REST
    round trip and one plain media download of the same WAV over HTTP.
@@ -24,7 +26,9 @@ The simulator synthesises media lazily; by default the bench asks it to render e
 right after injection (`--no-prewarm` to turn off), so the numbers measure the service, not the
 simulator's synthesiser. Real Genesys Cloud has the media ready when it stops answering 202.
 Requests per call are counted from the simulator's request log: with the default org budget of
-300 requests per minute they bound the throughput (`--requests-per-minute` changes the budget).
+300 requests per minute they bound the throughput. `--sample` adds CPU seconds per thread and per
+DSP process and the busy frames of every thread (py-spy is not available here). Results and the
+bottlenecks found: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -525,7 +529,7 @@ def reference_chain(work: Path, repeats: int) -> dict[str, float]:
     return {"chain_mp3_s": statistics.median(times), "sim_wav_render_s": synth_s, "source": str(source)}
 
 
-def reference_http(work: Path, source: str) -> dict[str, float]:
+def reference_http(work: Path) -> dict[str, float]:
     """One REST round trip (token + GET) and one download of a 5-minute WAV from the simulator's server."""
     with Simulator(seed=300, details_delay_s=0.0, recording_delay_s=0.0, transcode_202_count=0) as sim:
         call = sim.inject_call(kind=KIND, queue_name=QUEUE, duration_s=CALL_S, ended_ago_s=5)
@@ -641,7 +645,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="callexport-service-bench-") as tmp:
         work = Path(tmp)
         ref = reference_chain(work, args.chain_repeats)
-        http = reference_http(work, ref["source"])
+        http = reference_http(work)
         print(
             f"reference: audio chain (MP3, denoise + loudness) {ref['chain_mp3_s']:.3f} s per 5-min call, "
             f"REST round trip {http['rest_s'] * 1000:.1f} ms, WAV download {http['download_s'] * 1000:.1f} ms, "
