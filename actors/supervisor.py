@@ -85,6 +85,7 @@ class Supervisor(Supervised):
         self._children: dict[str, _Child] = {}
         self._restarts: deque[float] = deque()
         self._watchdog: threading.Timer | None = None
+        self._suspects: set[str] = set()  # urns seen dead on the last watchdog tick
         self._stopping = False
 
     # -- subclass API ------------------------------------------------------------
@@ -238,15 +239,23 @@ class Supervisor(Supervised):
             raise EscalationError(f"{self.child_id}: {reason}")
 
     def _check_children(self) -> None:
-        for child in self._children.values():
+        # pykka marks an actor stopped *before* its on_stop runs (which then reports ChildExited), so a
+        # child is only declared dead when it is still dead and unreported on the next watchdog tick.
+        suspects: set[str] = set()
+        for child in list(self._children.values()):
             ref = child.ref
-            if ref is not None and not ref.is_alive():
+            if ref is None or ref.is_alive():
+                continue
+            if ref.actor_urn in self._suspects:
                 logger.error(
                     "%s: watchdog found %s dead without a report", self.child_id, child.spec.child_id
                 )
                 self._child_exited(
                     ChildExited(child.spec.child_id, ref.actor_urn, "died without report", True)
                 )
+            else:
+                suspects.add(ref.actor_urn)
+        self._suspects = suspects
 
     def _arm_watchdog(self) -> None:
         if self._stopping:

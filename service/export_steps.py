@@ -7,6 +7,7 @@ work in the DSP process pool. Each function names the conversation in its errors
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -28,6 +29,38 @@ class ConversationData:
     conversation: dict[str, Any]
     recordings: tuple[dict[str, Any], ...]
     user_names: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+MAX_WAIT_MS = 5000
+"""`maxWaitMs` for the recordings list: Genesys answers as soon as transcoding is done, up to 5 s."""
+
+
+class _UserCache:
+    """Agents' user documents, cached for a few minutes: the same agents take call after call, and
+    every request counts against the org's API budget (300 per minute by default)."""
+
+    ttl_s = 600.0
+
+    def __init__(self) -> None:
+        self._users: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get_many(self, client: Any, user_ids: list[str]) -> dict[str, dict[str, Any]]:
+        now = time.monotonic()
+        with self._lock:
+            found = {
+                u: doc for u, (at, doc) in self._users.items() if u in user_ids and now - at < self.ttl_s
+            }
+        missing = [u for u in user_ids if u not in found]
+        if missing:
+            fetched = {u["id"]: u for u in client.get_users(missing)}
+            with self._lock:
+                self._users.update({uid: (now, doc) for uid, doc in fetched.items()})
+            found.update(fetched)
+        return found
+
+
+_USERS = _UserCache()
 
 
 class NotReady(RuntimeError):
@@ -53,7 +86,7 @@ def fetch_conversation(client: Any, conversation_id: str) -> ConversationData:
     conversation = client.get_conversation(conversation_id)
     recordings = tuple(client.get_recording_metadata(conversation_id))
     user_ids = sorted({p["userId"] for p in details.get("participants", []) if p.get("userId")})
-    users = {u["id"]: u for u in client.get_users(user_ids)} if user_ids else {}
+    users = _USERS.get_many(client, user_ids)
     return ConversationData(conversation_id, details, conversation, recordings, users)
 
 
@@ -110,6 +143,8 @@ def download_recordings(
         format_id=format_id,
         deadline_s=deadline_s,
         expect_recordings=expects_recordings(data),
+        metadata=list(data.recordings),
+        max_wait_ms=MAX_WAIT_MS,
     )
 
 

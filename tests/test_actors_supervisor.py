@@ -150,3 +150,19 @@ def test_background_work_reports_back_to_the_actor():
     ref.stop()
     probe.stop()
     assert not pykka.ActorRegistry.get_by_class(Probe)
+
+
+class Silent(Worker):
+    """Dies without reporting: an on_failure override that forgot to call the base class."""
+
+    def on_failure(self, exception_type, exception_value, traceback):
+        pass
+
+
+def test_watchdog_restarts_a_child_that_died_without_reporting():
+    Worker.starts = []
+    spec = ChildSpec("s", lambda sup, cid: Silent.start(supervisor=sup, child_id=cid))
+    _, directory = start_sup([spec])
+    assert wait_for(lambda: directory.get("s") is not None)
+    directory.get("s").tell(Boom())  # crashes; pykka stops it; nobody tells the supervisor
+    assert wait_for(lambda: len(Worker.starts) == 2, timeout=5)
