@@ -1,5 +1,6 @@
-"""The pieces the LicenseActor combines, driven together with a real watcher thread and real files:
-unlicensed -> conversations kept durably -> a license dropped in -> they come out for export."""
+"""The pieces the license gate combines, driven together with a real watcher thread and real files:
+unlicensed -> conversations kept durably (the service's ledger, state `held`) -> a license dropped in ->
+they come out for export."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from licensing_fixtures import new_keys, write_license
 from licensing import DEFAULT_LICENSE_FILENAME
 from licensing.evaluate import LicenseEvaluator
 from licensing.hwid import format_hwid
-from licensing.pending import PendingConversations
 from licensing.trusted_time import TrustedClock
 from licensing.watch import LicenseFileWatcher
+from service.ledger import Ledger
 
 HWID = format_hwid(b"\x55" * 32)
 
@@ -39,12 +40,13 @@ def test_conversations_finished_while_unlicensed_are_released_when_a_license_arr
     status, _ = evaluator.check()
     assert (status.state, status.reason, status.time_source) == ("unlicensed", "missing", "genesys")
 
-    with PendingConversations(tmp_path / "state" / "pending.sqlite") as pending:
-        for i in range(3):
-            pending.add(f"conv-{i}", [f"queue-{i % 2}"], f"2027-03-01T08:5{i}:00Z")
+    ledger = Ledger(tmp_path / "state" / "ledger.sqlite3")
+    for i in range(3):
+        ledger.add_job(f"conv-{i}", (f"queue-{i % 2}",), float(i), state="held")
+    ledger.close()
 
     # a service restart while unlicensed: the list is still there
-    pending = PendingConversations(tmp_path / "state" / "pending.sqlite")
+    pending = Ledger(tmp_path / "state" / "ledger.sqlite3")
     with LicenseFileWatcher(
         install, DEFAULT_LICENSE_FILENAME, mailbox.put, debounce_s=0.3, poll_interval_s=0.05
     ):
@@ -52,16 +54,16 @@ def test_conversations_finished_while_unlicensed_are_released_when_a_license_arr
         mailbox.get(timeout=5)  # the actor handles the message:
         status, changed = evaluator.check()
         assert changed and status.licensed
-        for item in pending.drain():
-            exported.append(item.conversation_id)  # handed to the export ledger
-            pending.remove(item.conversation_id)
+        for job in pending.jobs("held"):
+            exported.append(job.conversation_id)  # queued for export
+            pending.set_state(job.conversation_id, "queued")
 
         # the license is replaced by an expired one: unlicensed again, new conversations are kept
         write_license(license_path, private, hwid=HWID, expires=dt.date(2027, 2, 1))
         mailbox.get(timeout=5)
         status, changed = evaluator.check()
         assert changed and status.reason == "expired"
-        pending.add("conv-late", ["queue-0"], "2027-03-01T09:30:00Z")
+        pending.add_job("conv-late", ("queue-0",), 10.0, state="held")
     assert exported == ["conv-0", "conv-1", "conv-2"]
-    assert [p.conversation_id for p in pending.drain()] == ["conv-late"]
+    assert [j.conversation_id for j in pending.jobs("held")] == ["conv-late"]
     pending.close()
