@@ -2,7 +2,7 @@
 
 Modules: ``document`` (format, sign, verify), ``keys`` (built-in and demo keys), ``hwid`` (machine
 id), ``sntp`` + ``trusted_time`` (trusted now), ``evaluate`` (licensed or not, and why), ``watch``
-(license file watcher thread), ``pending`` (conversations finished while unlicensed), ``demo``
+(license file watcher thread), ``demo``
 (demo licenses), ``cli`` (``run.py license``). ``vendor`` is the vendor's signing tool and is never
 imported by the service. See docs/licensing.md.
 """
