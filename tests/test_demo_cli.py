@@ -14,16 +14,37 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_demo_runs_exports_and_never_logs_a_secret(tmp_path):
     out = tmp_path / "demo-output"
     result = subprocess.run(
-        [sys.executable, "run.py", "demo", "--calls", "4", "--out", str(out), "--calls-per-minute", "600",
-         "--max-call-seconds", "40", "--seed", "1", "--timeout", "240"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "run.py",
+            "demo",
+            "--calls",
+            "4",
+            "--out",
+            str(out),
+            "--calls-per-minute",
+            "600",
+            "--max-call-seconds",
+            "40",
+            "--seed",
+            "1",
+            "--timeout",
+            "240",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Demo finished: 4 call(s) generated" in result.stdout
     written = [line for line in result.stdout.splitlines() if "bytes" in line]
     assert written, result.stdout
-    files = [p for p in out.rglob("*") if p.is_file() and ".state" not in p.parts and "logs" not in p.parts
-             and ".license" not in p.parts]
+    files = [
+        p
+        for p in out.rglob("*")
+        if p.is_file() and ".state" not in p.parts and "logs" not in p.parts and ".license" not in p.parts
+    ]
     assert len(files) == len(written)
 
     secret = hashlib.sha256(b"sim-secret-1").hexdigest()[:40]  # the simulator's client secret for seed 1

@@ -38,6 +38,8 @@ def test_every_command_module_exists_and_has_an_interface():
 
 def test_every_command_prints_its_help():
     for name in run.COMMANDS:
-        result = subprocess.run([sys.executable, "run.py", name, "--help"], cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "run.py", name, "--help"], cwd=ROOT, capture_output=True, text=True
+        )
         assert result.returncode == 0, (name, result.stderr[-500:])
         assert "usage" in result.stdout.lower(), name
