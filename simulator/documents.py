@@ -581,15 +581,8 @@ def conversation(call: Call, org: Org, at_ms: int | None = None) -> dict:
         if p.consult_participant_id:
             part["consultParticipantId"] = p.consult_participant_id
         if p.purpose == "agent":
-            if p.wrapup_prompt:
-                part["wrapupPrompt"] = p.wrapup_prompt
-            if p.wrapup_timeout_ms:
-                part["wrapupTimeoutMs"] = p.wrapup_timeout_ms
-            part["alertingTimeoutMs"] = 8000
-            if at >= p.end_ms:
-                part["startAcwTime"] = iso(p.end_ms)
+            part.update(_agent_acw_fields(p, at, submitted))
             if submitted:
-                part["endAcwTime"] = iso(p.wrapup_submitted_ms)  # type: ignore[arg-type]
                 part["wrapup"] = _rest_wrapup(p, org)
             elif at >= p.end_ms and not p.wrapup_required and p.wrapup_submitted_ms is None:
                 part["wrapupSkipped"] = True
@@ -766,15 +759,7 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
         if p.user_id and shape == "conversations":
             part["userId"] = p.user_id
         if p.purpose == "agent":
-            if p.wrapup_prompt:
-                part["wrapupPrompt"] = p.wrapup_prompt
-            if p.wrapup_timeout_ms:
-                part["wrapupTimeoutMs"] = p.wrapup_timeout_ms
-            part["alertingTimeoutMs"] = 8000
-            if at_ms >= p.end_ms:
-                part["startAcwTime"] = iso(p.end_ms)
-            if submitted:
-                part["endAcwTime"] = iso(p.wrapup_submitted_ms)  # type: ignore[arg-type]
+            part.update(_agent_acw_fields(p, at_ms, submitted))
         if p.consult_participant_id:
             part["consultParticipantId"] = p.consult_participant_id
         routing = _routing_data(p, org, shape)
@@ -1017,3 +1002,18 @@ def transcript_document(call: Call, org: Org, communication_id: str) -> dict:
             f"call {call.conversation_id} has no transcript for communication {communication_id!r}"
         )
     return build(call, org, communication_id)
+
+
+def _agent_acw_fields(p: Participant, at_ms: int, submitted: bool) -> dict[str, Any]:
+    """An agent's wrap-up settings and after-call-work times, as both the REST conversation and the
+    queue events show them at `at_ms`."""
+    fields: dict[str, Any] = {"alertingTimeoutMs": 8000}
+    if p.wrapup_prompt:
+        fields["wrapupPrompt"] = p.wrapup_prompt
+    if p.wrapup_timeout_ms:
+        fields["wrapupTimeoutMs"] = p.wrapup_timeout_ms
+    if at_ms >= p.end_ms:
+        fields["startAcwTime"] = iso(p.end_ms)
+    if submitted:
+        fields["endAcwTime"] = iso(p.wrapup_submitted_ms)  # type: ignore[arg-type]
+    return fields
