@@ -194,10 +194,6 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def wall_clock() -> float:
-    return time.time()
-
-
 def untranscribed_queues(data: ConversationData, snapshot: Any) -> str | None:
     """Names of the conversation's queues when none of them has voice transcription enabled (then no
     transcript will ever come); None when one has, or when it is not known."""

@@ -13,8 +13,6 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pykka
@@ -22,6 +20,7 @@ import pykka
 from actors.directory import Directory
 from actors.pipeline import DspRouter
 from actors.root import Deps, RootSupervisor
+from genesys.credentials import Credentials
 from service.ledger import Ledger
 from service.settings import Settings, dsp_worker_count
 
@@ -30,16 +29,6 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_ESCALATED = 70
 EXIT_FORCED = 130
-
-
-@dataclass
-class Credentials:
-    client_id: str
-    client_secret: str
-    source: str = "arguments"
-
-    def __repr__(self) -> str:
-        return f"Credentials(client_id={self.client_id!r}, client_secret='***', source={self.source!r})"
 
 
 def build_client(settings: Settings, credentials: Credentials) -> Any:
@@ -114,11 +103,6 @@ class Service:
                 result[name] = f"no answer ({type(exc).__name__})"
         return result
 
-    def idle(self) -> bool:
-        """True when no export is running or waiting (used by the demo and one-shot export)."""
-        status = self.status()
-        return status.get("running") == 0 and status.get("queued") == 0
-
     def drain(self, timeout_s: float) -> None:
         """Stop intake, let running exports finish within `timeout_s`, then stop everything."""
         directory = self.deps.directory
@@ -192,7 +176,3 @@ def log_status(service: Service) -> None:
         s.get("websocket", "?"),
         "licensed" if s.get("licensed") else f"NOT licensed ({s.get('license_reason')})",
     )
-
-
-def default_state_dir() -> Path:
-    return Path("state")

@@ -9,7 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from service.runtime import Credentials, Service, build_client, build_deps
+from genesys.credentials import Credentials
+from service.runtime import Service, build_client, build_deps
 from service.settings import Settings
 
 
