@@ -500,14 +500,8 @@ class GenesysClient:
         version: int | None = None,
         divisions: list[str] | None = None,
     ) -> dict[str, Any] | None:
-        body: dict[str, Any] = {
-            "id": record_id,
-            "schemaId": schema_id,
-            "divisions": list(divisions or []),
-            "customAttributes": dict(attributes),
-        }
-        if version is not None:
-            body["version"] = version
+        body = _custom_attributes_body(record_id, attributes, version, divisions)
+        body["schemaId"] = schema_id
         return self._sdk(
             "PUT /api/v2/conversations/{conversationId}/customattributes",
             lambda: self._conversations.put_conversation_customattributes(conversation_id, body=body),
@@ -522,13 +516,7 @@ class GenesysClient:
         version: int | None = None,
         divisions: list[str] | None = None,
     ) -> dict[str, Any] | None:
-        body: dict[str, Any] = {
-            "id": record_id,
-            "divisions": list(divisions or []),
-            "customAttributes": dict(attributes),
-        }
-        if version is not None:
-            body["version"] = version
+        body = _custom_attributes_body(record_id, attributes, version, divisions)
         return self._sdk(
             "PATCH /api/v2/conversations/{conversationId}/customattributes",
             lambda: self._conversations.patch_conversation_customattributes(conversation_id, body=body),
@@ -685,6 +673,20 @@ class GenesysClient:
             "POST /api/v2/conversations/callbacks",
             lambda: self._conversations.post_conversations_callbacks(body),
         )
+
+
+def _custom_attributes_body(
+    record_id: str, attributes: Mapping[str, Any], version: int | None, divisions: list[str] | None
+) -> dict[str, Any]:
+    """The fields a custom-attributes PUT and PATCH share (`divisions: []` = unassigned division)."""
+    body: dict[str, Any] = {
+        "id": record_id,
+        "divisions": list(divisions or []),
+        "customAttributes": dict(attributes),
+    }
+    if version is not None:
+        body["version"] = version
+    return body
 
 
 def _skip_deserialize(response: Any, response_type: Any) -> None:
