@@ -61,7 +61,7 @@ class ConfigActor(Supervised):
         if self.loading:
             self.reload_again = True
             return
-        from service.config_loader import load_snapshot
+        from export.config_loader import load_snapshot
 
         self.loading = True
         logger.debug("Loading configuration (%s)", reason)

@@ -22,6 +22,7 @@ from typing import Any
 
 from actors.base import BackgroundDone, Supervised
 from actors.supervisor import schedule
+from export import output_plan, steps
 from messages.pipeline import (
     DspRequest,
     DspResult,
@@ -31,8 +32,6 @@ from messages.pipeline import (
     WriteRequest,
     WriteResult,
 )
-from service import export_steps as steps
-from service import output_plan
 
 logger = logging.getLogger(__name__)
 

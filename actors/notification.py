@@ -134,7 +134,7 @@ class NotificationActor(Supervised):
     def _sweep(self, since: datetime) -> bool:
         if self.reconciling or self.snapshot is None or not self.intake_open:
             return False
-        from service.reconcile import finished_since
+        from export.reconcile import finished_since
 
         self.reconciling = True
         queue_ids = sorted(self.snapshot.watched_queue_ids())

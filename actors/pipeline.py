@@ -260,7 +260,7 @@ class WritebackActor(Supervised):
         self._ensure_schema()
 
     def _ensure_schema(self) -> None:
-        from service.writeback import ensure_schema
+        from export.writeback import ensure_schema
 
         self.schema_state = "loading"
         self.run_in_background(ensure_schema, self.client, tag=("schema",))
@@ -297,7 +297,7 @@ class WritebackActor(Supervised):
             self._start(request, attempt)
 
     def _start(self, request: WritebackRequest, attempt: int) -> None:
-        from service.writeback import write_status
+        from export.writeback import write_status
 
         if self.schema_state == "loading":
             self.schema_wait.append((request, attempt))
@@ -315,7 +315,7 @@ class WritebackActor(Supervised):
             )
             self.directory.tell(request.reply_to, WritebackResult(request.request_id))
             return
-        from service.output_plan import is_retryable
+        from export.output_plan import is_retryable
 
         if attempt < self.max_attempts and is_retryable(done.error):
             delay = min(60.0, 0.5 * 2 ** (attempt - 1))

@@ -11,7 +11,7 @@ keeps only the channels of the sides it selects:
 * no purpose filter (and chapter export, which profiles never filter): every channel.
 
 A mono recording carries one side only. Which one is read from its `mediaSubtype`, the convention the
-service already uses to pair mono recordings (`service.output_plan.recording_groups`): `Trunk` is the
+service already uses to pair mono recordings (`export.output_plan.recording_groups`): `Trunk` is the
 customer's line (external), `Station` the agent's phone (internal). A mono recording of another or
 no subtype has an unknown side and is always kept whole: dropping audio on a guess would lose it.
 """

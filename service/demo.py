@@ -91,7 +91,7 @@ class FilePrinter:
 
 def main(args: argparse.Namespace) -> int:
     from genesys.credentials import Credentials
-    from service.ledger import Ledger
+    from ledger import Ledger
     from service.logging_setup import configure_logging
     from service.runtime import (
         Service,

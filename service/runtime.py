@@ -21,7 +21,7 @@ from actors.directory import Directory
 from actors.pipeline import DspRouter
 from actors.root import Deps, RootSupervisor
 from genesys.credentials import Credentials
-from service.ledger import Ledger
+from ledger import Ledger
 from service.settings import Settings, dsp_worker_count
 
 logger = logging.getLogger(__name__)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from licensing_fixtures import new_keys, write_license
 
+from ledger import Ledger
 from licensing import DEFAULT_LICENSE_FILENAME
 from licensing.evaluate import LicenseEvaluator
 from licensing.hwid import format_hwid
 from licensing.trusted_time import TrustedClock
 from licensing.watch import LicenseFileWatcher
-from service.ledger import Ledger
 
 HWID = format_hwid(b"\x55" * 32)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 
-from service.ledger import Ledger
+from ledger import Ledger
 
 
 def test_jobs_are_durable_ordered_and_deduplicated(tmp_path):

@@ -10,21 +10,29 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 import profiles
 from messages.config import ConfigSnapshot
 from profiles import scoping
-from service.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+class ConfigLocation(Protocol):
+    """Where the configuration document lives (the service's `Settings` provides these)."""
+
+    datatable: str
+    datatable_row: str
+    datatable_column: str
+    system_queue: str
 
 
 class ConfigLoadError(RuntimeError):
     """The configuration document could not be read or used at all."""
 
 
-def read_document(client: Any, settings: Settings) -> str:
+def read_document(client: Any, settings: ConfigLocation) -> str:
     table = client.find_datatable(settings.datatable)
     if table is None:
         raise ConfigLoadError(f"data table {settings.datatable!r} not found")
@@ -42,7 +50,7 @@ def read_document(client: Any, settings: Settings) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def build_snapshot(client: Any, settings: Settings, document: str, version: int) -> ConfigSnapshot:
+def build_snapshot(client: Any, settings: ConfigLocation, document: str, version: int) -> ConfigSnapshot:
     try:
         result = profiles.load_config(document)
     except profiles.ConfigError as exc:
@@ -90,7 +98,7 @@ def build_snapshot(client: Any, settings: Settings, document: str, version: int)
     )
 
 
-def load_snapshot(client: Any, settings: Settings, version: int) -> ConfigSnapshot:
+def load_snapshot(client: Any, settings: ConfigLocation, version: int) -> ConfigSnapshot:
     return build_snapshot(client, settings, read_document(client, settings), version)
 
 

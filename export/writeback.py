@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from service.output_plan import status_key
+from export.output_plan import status_key
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from service.export_steps import ConversationData
+from export.steps import ConversationData
 
 logger = logging.getLogger(__name__)
 
@@ -291,7 +291,7 @@ def _transcript_json(document: Any) -> dict[str, Any]:
 
 
 def _recording_for(data: ConversationData, document: Any) -> dict[str, Any] | None:
-    from service.export_steps import audio_recordings
+    from export.steps import audio_recordings
 
     recordings = audio_recordings(data)
     communication = getattr(document, "communication_id", None)

@@ -1,0 +1,1 @@
+"""Thread-free export logic: what the actors sequence (below actors/, above the engines)."""

@@ -1,0 +1,1 @@
+"""Reliability policies shared by every layer: backoff and retry cadence."""
