@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,12 @@ CREATE TABLE IF NOT EXISTS outputs (
     updated_at REAL NOT NULL,
     PRIMARY KEY (conversation_id, profile, item)
 );
+CREATE TABLE IF NOT EXISTS pending (
+    conversation_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS profile_status (
     conversation_id TEXT NOT NULL,
     profile TEXT NOT NULL,
@@ -65,6 +72,16 @@ class Job:
     state: str
     attempts: int
     last_error: str | None
+
+
+@dataclass(frozen=True)
+class PendingConversation:
+    """A conversation seen in a watched queue that is not over and wrapped up yet (the tracker's
+    state for it, JSON-able), kept so that a restart keeps waiting for it."""
+
+    conversation_id: str
+    state: dict[str, Any]
+    expires_at: float
 
 
 @dataclass(frozen=True)
@@ -206,6 +223,29 @@ class Ledger:
                 (conversation_id, profile, kind),
             ).fetchone()
         return row[0] if row else None
+
+    # -- conversations not finished yet (the wrap-up tracker's durable memory) -----------
+    def put_pending(self, conversation_id: str, state: dict[str, Any], expires_at: float) -> None:
+        """Remember (or update) a conversation the tracker waits for; `expires_at` is epoch seconds
+        after which it is no longer worth waiting for (the tracker decides what that means)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO pending VALUES (?, ?, ?, ?) ON CONFLICT(conversation_id) DO UPDATE SET "
+                "state=excluded.state, expires_at=excluded.expires_at, updated_at=excluded.updated_at",
+                (conversation_id, json.dumps(state), expires_at, time.time()),
+            )
+
+    def pending(self) -> list[PendingConversation]:
+        """Every conversation the tracker was waiting for, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT conversation_id, state, expires_at FROM pending ORDER BY updated_at"
+            ).fetchall()
+        return [PendingConversation(r[0], json.loads(r[1]), r[2]) for r in rows]
+
+    def drop_pending(self, conversation_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM pending WHERE conversation_id=?", (conversation_id,))
 
 
 def _job(row: tuple) -> Job:

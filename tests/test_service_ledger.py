@@ -44,3 +44,15 @@ def test_concurrent_writers(tmp_path):
     for t in threads:
         t.join()
     assert len(ledger.jobs()) == 200
+
+
+def test_pending_conversations_survive_a_reopen(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    ledger.put_pending("c1", {"queues": ["q1"], "agents": {"u1": "connected"}}, 100.0)
+    ledger.put_pending("c2", {"queues": ["q2"]}, 200.0)
+    ledger.put_pending("c1", {"queues": ["q1"], "agents": {"u1": "wrapup"}}, 150.0)
+    ledger.drop_pending("c2")
+    ledger.close()
+    again = Ledger(tmp_path / "ledger.sqlite3")
+    (only,) = again.pending()
+    assert (only.conversation_id, only.state["agents"], only.expires_at) == ("c1", {"u1": "wrapup"}, 150.0)
