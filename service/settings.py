@@ -86,7 +86,11 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "wrapup_timeout_s": ("service", "wrapup_timeout_seconds", "CALLEXPORT_WRAPUP_TIMEOUT_SECONDS"),
     "transcript_wait_s": ("service", "transcript_wait_seconds", "CALLEXPORT_TRANSCRIPT_WAIT_SECONDS"),
     "recording_wait_s": ("service", "recording_wait_seconds", "CALLEXPORT_RECORDING_WAIT_SECONDS"),
-    "no_recording_after_s": ("service", "no_recording_after_seconds", "CALLEXPORT_NO_RECORDING_AFTER_SECONDS"),
+    "no_recording_after_s": (
+        "service",
+        "no_recording_after_seconds",
+        "CALLEXPORT_NO_RECORDING_AFTER_SECONDS",
+    ),
     "recoverable_horizon_s": (
         "service",
         "recoverable_horizon_seconds",
