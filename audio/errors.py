@@ -32,8 +32,11 @@ class ChannelLayoutError(AudioError):
     """A one-side export (agent-only, customer-only, per-participant segment files) was refused because
     the recording's channels cannot be told apart with confidence (`audio.channel_detect`).
 
-    Permanent for this recording and layout setting: retrying the same audio gives the same answer.
+    Permanent for this recording and layout setting: retrying the same audio gives the same answer
+    (`permanent = True` is what `export.failures.classify` reads).
     """
+
+    permanent = True
 
     def __init__(self, conversation_id: str, recording_id: str, reason: str) -> None:
         super().__init__(

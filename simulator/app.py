@@ -345,6 +345,7 @@ class Simulator:
         ended_ago_s: float | None = None,
         hold_recording: str | None = None,
         channel_layout: str | None = None,
+        flow_queue_recording: str | None = None,
         **overrides: Any,
     ) -> Call:
         """Create a call now and schedule its events and document availability; returns at once.
@@ -353,9 +354,10 @@ class Simulator:
         seconds of real time starting now. With `ended_ago_s` the call is history instead: it
         ended that long ago, publishes no events and every document is available at once.
         `overrides` replace fields of the generated `Call` (e.g. `transcript_available=False`).
-        `hold_recording` (`recorded`/`suppressed`) and `channel_layout` (`standard`/`swapped`/`mixed`)
-        force the org's recording settings for this call (`simulator.recording_variants`); by default
-        they are drawn with `suppressed_hold_fraction` and `swapped_channel_fraction`.
+        `hold_recording` (`recorded`/`suppressed`), `channel_layout` (`standard`/`swapped`/`mixed`) and
+        `flow_queue_recording` (`recorded`/`suppressed`) force the org's recording settings for this
+        call (`simulator.recording_variants`); by default the first two are drawn with
+        `suppressed_hold_fraction` and `swapped_channel_fraction`, the third is as generated.
         """
         seed = self._draw_seed()
         now_ms = int(time.time() * 1000)
@@ -376,6 +378,7 @@ class Simulator:
             random.Random(seed ^ 0x1A70),
             hold_recording=hold_recording,
             channel_layout=channel_layout,
+            flow_queue_recording=flow_queue_recording,
             suppressed_hold_fraction=self.suppressed_hold_fraction,
             swapped_channel_fraction=self.swapped_channel_fraction,
         )

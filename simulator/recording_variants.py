@@ -10,6 +10,10 @@ generated calls, or forced per injected call):
   annotation of reason `Hold` (the SDK's `Annotation.reason`: "Reason for a pause annotation. Valid
   values: Hold, SecurePause, FlowOrQueue, Pause") whose `absoluteDurationMs` is 0. Station-side
   recordings do not support hold suppression (same article), so only `Trunk` recordings change.
+* **IVR and queue recording** (Architect "Suppress recording for the entire flow", queue "Continue
+  Voice Recording during Queue Wait"; same article): generated calls suppress them now and then (a
+  `FlowOrQueue` pause); `recorded` keeps them in the media, `suppressed` cuts them from the trunk
+  recording's start of the IVR to the agent's answer.
 * **Channel layout** (which channel of a dual-channel recording carries whom; no public source says):
   `standard` (the customer on `audio.channels.EXTERNAL_CHANNEL`), `swapped` (the other way round), or
   `mixed` (each channel carries the whole call from its own perspective, as a recording that is not
@@ -27,6 +31,7 @@ from simulator.model import Call, Recording, RecordingGap
 logger = logging.getLogger(__name__)
 
 HOLD_RECORDING: tuple[str, ...] = ("recorded", "suppressed")
+FLOW_QUEUE_RECORDING: tuple[str, ...] = ("recorded", "suppressed")
 CHANNEL_LAYOUTS: tuple[str, ...] = ("standard", "swapped", "mixed")
 
 
@@ -50,6 +55,42 @@ def with_suppressed_holds(call: Call) -> Call:
     return dataclasses.replace(call, recordings=tuple(recordings))
 
 
+def with_flow_and_queue(call: Call, recording: str) -> Call:
+    """The call with IVR and queue audio `recorded` in (or `suppressed` from) its trunk recordings."""
+    if recording not in FLOW_QUEUE_RECORDING:
+        raise ValueError(
+            f"unknown IVR/queue recording {recording!r}: expected one of {', '.join(FLOW_QUEUE_RECORDING)}"
+        )
+    span = _flow_and_queue_span(call)
+    recordings = []
+    for rec in call.recordings:
+        if rec.subtype != "Trunk" or rec.scope != "main":
+            recordings.append(rec)
+            continue
+        gaps = [g for g in rec.gaps if g.reason != "FlowOrQueue"]
+        if recording == "suppressed" and span is not None:
+            a, b = max(span[0], rec.start_ms), min(span[1], rec.end_ms)
+            if b > a:
+                gaps.append(RecordingGap(a, b - a, "FlowOrQueue"))
+        recordings.append(dataclasses.replace(rec, gaps=tuple(sorted(gaps, key=lambda g: g.wall_start_ms))))
+    return dataclasses.replace(call, recordings=tuple(recordings))
+
+
+def _flow_and_queue_span(call: Call) -> tuple[int, int] | None:
+    """From the start of the IVR to the first agent's answer (what a FlowOrQueue pause covers)."""
+    ivr = [
+        s.start_ms
+        for p in call.participants
+        if p.purpose == "ivr"
+        for s in p.segments
+        if s.segment_type == "ivr"
+    ]
+    answer = [s.start_ms for p in call.agents() for s in p.segments if s.segment_type == "interact"]
+    if not ivr or not answer or min(answer) <= min(ivr):
+        return None
+    return min(ivr), min(answer)
+
+
 def with_channel_layout(call: Call, layout: str) -> Call:
     """The call with every recording laid out as `layout` (`standard`, `swapped`, `mixed`)."""
     if layout not in CHANNEL_LAYOUTS:
@@ -70,10 +111,12 @@ def apply_variants(
     *,
     hold_recording: str | None = None,
     channel_layout: str | None = None,
+    flow_queue_recording: str | None = None,
     suppressed_hold_fraction: float = 0.0,
     swapped_channel_fraction: float = 0.0,
 ) -> Call:
-    """`call` with the org settings applied: forced when given, else drawn with the fractions."""
+    """`call` with the org settings applied: forced when given, else drawn with the fractions (IVR and
+    queue recording: as generated)."""
     if hold_recording is None:
         hold_recording = "suppressed" if rng.random() < suppressed_hold_fraction else "recorded"
     if hold_recording not in HOLD_RECORDING:
@@ -82,6 +125,8 @@ def apply_variants(
         )
     if channel_layout is None:
         channel_layout = "swapped" if rng.random() < swapped_channel_fraction else "standard"
+    if flow_queue_recording is not None:
+        call = with_flow_and_queue(call, flow_queue_recording)
     if hold_recording == "suppressed":
         call = with_suppressed_holds(call)
     if channel_layout != "standard":
