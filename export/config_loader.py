@@ -13,8 +13,9 @@ import logging
 from typing import Any, Protocol
 
 import profiles
+from genesys.notifications import MAX_CHANNELS, MAX_TOPICS_PER_CHANNEL
 from messages.config import ConfigSnapshot
-from profiles import scoping
+from profiles import policies, scoping
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +62,11 @@ def build_snapshot(client: Any, settings: ConfigLocation, document: str, version
     queues = client.find_queues()
     queue_names = {q["id"]: q["name"] for q in queues}
     ids_by_lower_name = {q["name"].lower(): q["id"] for q in queues}
-    policy_queue_ids: dict[str, frozenset[str]] = {}
-    wanted_policies = {p.lower() for p in scoping.watched_policy_names(result.config)}
-    if wanted_policies:
-        for policy in client.list_retention_policies():
-            if policy.get("name", "").lower() in wanted_policies:
-                policy_queue_ids[policy["name"]] = frozenset(_policy_queue_ids(policy))
+    system_queue_id = ids_by_lower_name.get(settings.system_queue.lower())
+    retention, policy_queue_ids, policy_errors = _retention_policies(
+        client, result.config, [q["id"] for q in queues if q["id"] != system_queue_id]
+    )
+    errors += policy_errors
     watched: dict[str, str] = {}
     missing: list[str] = []
     for name in sorted(scoping.watched_queue_names(result.config)):
@@ -76,11 +76,13 @@ def build_snapshot(client: Any, settings: ConfigLocation, document: str, version
         else:
             missing.append(name)
     for ids in policy_queue_ids.values():
-        for queue_id in ids:
+        for queue_id in sorted(ids, key=lambda q: queue_names.get(q, q)):
             watched.setdefault(queue_names.get(queue_id, queue_id), queue_id)
+    watched, over = _within_notification_limits(watched)
+    if over:
+        errors += (over,)
     if missing:
         errors += tuple(f"queue {name!r} named by a profile does not exist in the org" for name in missing)
-    system_queue_id = ids_by_lower_name.get(settings.system_queue.lower())
     if system_queue_id is None:
         errors += (
             f"system queue {settings.system_queue!r} not found: configuration changes are picked up only "
@@ -92,6 +94,7 @@ def build_snapshot(client: Any, settings: ConfigLocation, document: str, version
         queue_ids=watched,
         queue_names=queue_names,
         policy_queue_ids=policy_queue_ids,
+        retention_policies=retention,
         system_queue_id=system_queue_id,
         errors=errors,
         transcribed_queue_ids=frozenset(q["id"] for q in queues if q.get("enableTranscription")),
@@ -102,14 +105,51 @@ def load_snapshot(client: Any, settings: ConfigLocation, version: int) -> Config
     return build_snapshot(client, settings, read_document(client, settings), version)
 
 
-def _policy_queue_ids(policy: dict[str, Any]) -> list[str]:
-    ids: list[str] = []
-    media = policy.get("mediaPolicies") or {}
-    for conditions in (
-        (media.get("callPolicy") or {}).get("conditions") or {},
-        policy.get("conditions") or {},
-    ):
-        for queue in conditions.get("forQueues") or []:
-            if queue.get("id"):
-                ids.append(queue["id"])
-    return ids
+def _retention_policies(
+    client: Any, config: Any, every_queue: list[str]
+) -> tuple[dict[str, tuple[Any, ...]], dict[str, frozenset[str]], tuple[str, ...]]:
+    """The retention policies the profiles name (`profiles.policies`), the queues each can select
+    calls in, and errors (a named policy that does not exist; one that is disabled or has no call
+    part). A policy without a queue condition can select calls in every queue of the org."""
+    wanted = {p.lower(): p for p in scoping.watched_policy_names(config)}
+    if not wanted:
+        return {}, {}, ()
+    found = policies.parse_policies(
+        p for p in client.list_retention_policies() if str(p.get("name", "")).lower() in wanted
+    )
+    errors: list[str] = []
+    by_lower = {name.lower(): name for name in found}
+    for lower, name in sorted(wanted.items()):
+        if lower not in by_lower:
+            errors.append(f"retention policy {name!r} named by a profile does not exist in the org")
+    queue_ids: dict[str, frozenset[str]] = {}
+    for name, same_name in found.items():
+        ids, everywhere = policies.watched_queue_ids(same_name, every_queue)
+        queue_ids[name] = ids
+        if not any(p.selects_calls for p in same_name):
+            why = "is disabled" if not any(p.enabled for p in same_name) else "has no call conditions"
+            errors.append(f"retention policy {name!r} {why}: it selects no call")
+        elif everywhere:
+            logger.info(
+                "Retention policy %r has no queue condition: every queue of the org (%d) is watched for it",
+                name,
+                len(every_queue),
+            )
+    return found, queue_ids, tuple(errors)
+
+
+MAX_WATCHED_QUEUES = MAX_CHANNELS * MAX_TOPICS_PER_CHANNEL - 1
+"""Queues the notification channels can carry (one topic each; one topic is the system queue's)."""
+
+
+def _within_notification_limits(watched: dict[str, str]) -> tuple[dict[str, str], str]:
+    """At most MAX_WATCHED_QUEUES queues (the 20-channel x 1,000-topic limit), with an error naming
+    how many are left out when there are more."""
+    if len(watched) <= MAX_WATCHED_QUEUES:
+        return watched, ""
+    kept = dict(sorted(watched.items())[:MAX_WATCHED_QUEUES])
+    return kept, (
+        f"{len(watched)} queues to watch exceed the {MAX_WATCHED_QUEUES} that {MAX_CHANNELS} notification "
+        f"channels of {MAX_TOPICS_PER_CHANNEL} topics carry; {len(watched) - MAX_WATCHED_QUEUES} queue(s) "
+        "(last by name) are not watched"
+    )

@@ -15,8 +15,9 @@ from typing import Any
 
 from profiles.loader import load_config
 from profiles.model import ConfigError, ConfigLoadResult
+from profiles.policies import parse_policies
 from profiles.preview import preview_files
-from profiles.scoping import policy_queue_ids, profile_applies, touched_queue_ids
+from profiles.scoping import profile_scope, touched_queue_ids
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +115,9 @@ def _preview(args: argparse.Namespace, result: ConfigLoadResult) -> None:
     names = _read_json(args.names, "names") if args.names else {}
     queue_names = names.get("queues") or {}
     policies = (
-        policy_queue_ids(_entities(_read_json(args.policies, "policies"), args.policies))
+        parse_policies(_entities(_read_json(args.policies, "policies"), args.policies))
         if args.policies
-        else {}
+        else None
     )
     conversation_id = details.get("conversationId", "?")
     queues = sorted(queue_names.get(q, q) for q in touched_queue_ids(details))
@@ -127,14 +128,18 @@ def _preview(args: argparse.Namespace, result: ConfigLoadResult) -> None:
             "  (no recordings document: one stand-in recording spanning the call; Recording.* use fallbacks)"
         )
     for profile in result.config.profiles:
-        scope = profile_applies(profile, details, queue_names=queue_names, policy_queue_ids=policies)
-        if scope:
+        scope = profile_scope(profile, details, queue_names=queue_names, policies=policies)
+        if scope.applies:
             scope_text = "in scope"
         elif not queue_names and profile.queues:
             scope_text = "scope not checked (pass --names to map queue ids to names)"
+        elif policies is None and profile.retention_policies:
+            scope_text = "scope by retention policy not checked (pass --policies)"
         else:
             scope_text = "NOT in scope: this profile would not export this call"
         print(f"\n{profile.name}: {scope_text}")
+        for reason in scope.reasons:
+            print(f"    - {reason}")
         files = preview_files(
             profile,
             details,

@@ -37,6 +37,7 @@ from simulator.model import Call
 from simulator.oauth_clients import AuthCodes, LoginSessions, OAuthClient, OAuthClients
 from simulator.oauth_users import ADMIN_USERNAME, People, Person, default_people
 from simulator.org import Org, Queue, User, default_org
+from simulator.recording_variants import apply_variants
 from simulator.scenarios import generate_call
 from simulator.scheduler import Scheduler
 from simulator.server import ApiServer, RecordedRequest, RequestLog
@@ -88,6 +89,8 @@ class Simulator:
         cors_origins: list[str] | None = None,
         admin_app_redirect_uris: list[str] | tuple[str, ...] = (),
         setup_redirect_uris: list[str] | tuple[str, ...] = (SETUP_REDIRECT_URI,),
+        suppressed_hold_fraction: float = 0.0,
+        swapped_channel_fraction: float = 0.0,
     ) -> None:
         if event_speed < 1:
             raise ValueError(f"event_speed must be >= 1 (compression factor), got {event_speed}")
@@ -108,6 +111,9 @@ class Simulator:
             attribute_events=attribute_events,
         )
         self.org: Org = org or default_org(seed)
+        # org recording settings drawn per injected call (simulator.recording_variants)
+        self.suppressed_hold_fraction = suppressed_hold_fraction
+        self.swapped_channel_fraction = swapped_channel_fraction
         self.client_id = client_id or f"callexport-sim-{seed}"
         self.client_secret = client_secret or hashlib.sha256(f"sim-secret-{seed}".encode()).hexdigest()[:40]
         self._rng = random.Random(f"simulator-{seed}")
@@ -337,6 +343,9 @@ class Simulator:
         duration_s: float | None = None,
         *,
         ended_ago_s: float | None = None,
+        hold_recording: str | None = None,
+        channel_layout: str | None = None,
+        flow_queue_recording: str | None = None,
         **overrides: Any,
     ) -> Call:
         """Create a call now and schedule its events and document availability; returns at once.
@@ -345,6 +354,10 @@ class Simulator:
         seconds of real time starting now. With `ended_ago_s` the call is history instead: it
         ended that long ago, publishes no events and every document is available at once.
         `overrides` replace fields of the generated `Call` (e.g. `transcript_available=False`).
+        `hold_recording` (`recorded`/`suppressed`), `channel_layout` (`standard`/`swapped`/`mixed`) and
+        `flow_queue_recording` (`recorded`/`suppressed`) force the org's recording settings for this
+        call (`simulator.recording_variants`); by default the first two are drawn with
+        `suppressed_hold_fraction` and `swapped_channel_fraction`, the third is as generated.
         """
         seed = self._draw_seed()
         now_ms = int(time.time() * 1000)
@@ -359,6 +372,15 @@ class Simulator:
             end_ms = now_ms + int(span_ms / self.config.event_speed) - tail_ms
         call = self.generate(
             end_ms=end_ms, kind=kind, queue_name=queue_name, duration_s=duration_s, seed=seed
+        )
+        call = apply_variants(
+            call,
+            random.Random(seed ^ 0x1A70),
+            hold_recording=hold_recording,
+            channel_layout=channel_layout,
+            flow_queue_recording=flow_queue_recording,
+            suppressed_hold_fraction=self.suppressed_hold_fraction,
+            swapped_channel_fraction=self.swapped_channel_fraction,
         )
         if overrides:
             call = dataclasses.replace(call, **overrides)
