@@ -49,8 +49,8 @@ def app_config(
     client_id: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The ``config.json`` the app reads at start-up (keys it does not know are ignored)."""
-    config: dict[str, Any] = {}
+    """The ``config.json`` the app reads at start-up: ``admin/config.json`` with these overrides."""
+    config: dict[str, Any] = json.loads((ADMIN_DIR / "config.json").read_text(encoding="utf-8"))
     if api_url:
         config["apiBaseUrl"] = api_url.rstrip("/")
     if login_url:
