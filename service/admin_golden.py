@@ -75,7 +75,7 @@ ZONES = [
     "Asia/Kolkata",
     "Pacific/Chatham",
     "America/St_Johns",
-    "Africa/Casablanca",
+    "America/Sao_Paulo",
     "Europe/London",
     "Etc/GMT+5",
     "UTC",

@@ -93,7 +93,8 @@ export function forgetToken() {
 }
 
 function keepToken(accessToken, expiresIn) {
-  const token = { accessToken, expiresAt: Date.now() + Math.max(0, Number(expiresIn || 0) - 5) * 1000 };
+  const seconds = Number(expiresIn || 0);
+  const token = { accessToken, expiresAt: Date.now() + (seconds - Math.min(5, seconds * 0.1)) * 1000 };
   sessionStorage.setItem(TOKEN_KEY, JSON.stringify(token));
   return token;
 }

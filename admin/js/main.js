@@ -106,6 +106,8 @@ async function start() {
 }
 
 function signIn() {
+  state.leaving = true; // the draft is kept; no "leave this page?" prompt on the way to the login page
+  keepDraft();
   try {
     startSignIn(state.config, state.env);
   } catch (exc) {
@@ -395,9 +397,13 @@ function renderList() {
       event.dataTransfer.setData("text/plain", String(index));
       event.dataTransfer.effectAllowed = "move";
     });
+    const inLowerHalf = (event) => {
+      const box = item.getBoundingClientRect();
+      return event.clientY > box.top + box.height / 2;
+    };
     item.addEventListener("dragover", (event) => {
       event.preventDefault();
-      const after = event.offsetY > item.offsetHeight / 2;
+      const after = inLowerHalf(event);
       item.classList.toggle("drop-before", !after);
       item.classList.toggle("drop-after", after);
     });
@@ -406,7 +412,7 @@ function renderList() {
       event.preventDefault();
       item.classList.remove("drop-before", "drop-after");
       const from = Number(event.dataTransfer.getData("text/plain"));
-      const after = event.offsetY > item.offsetHeight / 2;
+      const after = inLowerHalf(event);
       let to = index + (after ? 1 : 0);
       if (from < to) to -= 1;
       if (Number.isInteger(from) && from !== to) {
@@ -940,7 +946,7 @@ function wire() {
   $("#preview-sample").addEventListener("change", renderPreview);
   $("#editor").addEventListener("submit", (event) => event.preventDefault());
   window.addEventListener("beforeunload", (event) => {
-    if (state.dirty) {
+    if (state.dirty && !state.leaving) {
       keepDraft();
       event.preventDefault();
     }
