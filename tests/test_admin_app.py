@@ -60,7 +60,9 @@ def fresh(sim: Simulator) -> Simulator:
     return sim
 
 
-def open_app(page: Any, admin: AdminServer, username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD) -> None:
+def open_app(
+    page: Any, admin: AdminServer, username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD
+) -> None:
     page.goto(admin.url)
     sign_in_on_login_page(page, username, password)
     page.wait_for_selector("#workspace:not([hidden]), #fatal:not([hidden]), #repair-view:not([hidden])")
@@ -180,13 +182,18 @@ def test_create_a_profile_filling_every_group_and_save_it_live(
 
         # names: the preview changes with the template, as you type
         template = form.locator('[name="AudioFileTemplate"]')
-        template.fill("{CustomerCall.Attribute.CRMTicketNumber}_{Recording.StartTime|Format(yyyyMMddHHmmss)}.{FileExtension}")
+        template.fill(
+            "{CustomerCall.Attribute.CRMTicketNumber}_{Recording.StartTime|Format(yyyyMMddHHmmss)}.{FileExtension}"
+        )
         audio = [p for p in preview_paths(page) if p.endswith(".mp3")]
         assert audio and all(Path(p).name.startswith("TKT-98765_202603241") for p in audio), audio
         template.fill("{Agent.Name|ToUpper}.{FileExtension}")
         assert any(p.endswith("/LIAM O'CONNOR.mp3") for p in preview_paths(page)), preview_paths(page)
         template.fill("{Agent.Name|Nope}")
-        assert "unknown function 'Nope'" in form.locator('.field-error[data-for="AudioFileTemplate"]').inner_text()
+        assert (
+            "unknown function 'Nope'"
+            in form.locator('.field-error[data-for="AudioFileTemplate"]').inner_text()
+        )
         template.fill("{Conversation.Id}_{Agent.Name}.{FileExtension}")
         form.locator('[name="TranscriptionFileTemplate"]').fill("{Conversation.Id}.{FileExtension}")
         assert any(p.endswith(".srt") for p in preview_paths(page))
@@ -205,7 +212,10 @@ def test_create_a_profile_filling_every_group_and_save_it_live(
 
         # the global setting
         page.fill('[name="ConfigReloadIntervalSeconds"]', "5")
-        assert "minimum of 10" in page.locator('.field-error[data-for="ConfigReloadIntervalSeconds"]').inner_text()
+        assert (
+            "minimum of 10"
+            in page.locator('.field-error[data-for="ConfigReloadIntervalSeconds"]').inner_text()
+        )
         page.fill('[name="ConfigReloadIntervalSeconds"]', "600")
 
         started = time.monotonic()
@@ -253,7 +263,9 @@ def test_create_a_profile_filling_every_group_and_save_it_live(
         harness.stop()
 
 
-def test_reorder_by_drag_and_keyboard_duplicate_rename_disable(page: Any, admin: AdminServer, fresh: Simulator) -> None:
+def test_reorder_by_drag_and_keyboard_duplicate_rename_disable(
+    page: Any, admin: AdminServer, fresh: Simulator
+) -> None:
     open_app(page, admin)
     # drag "Speech dataset" above "Archive"
     item(page, 2).locator(".drag-handle").drag_to(item(page, 0), target_position={"x": 20, "y": 4})
@@ -284,19 +296,34 @@ def test_reorder_by_drag_and_keyboard_duplicate_rename_disable(page: Any, admin:
     page.click("#save")
     wait_status(page, "Saved")
     doc = stored(fresh)
-    assert [p["Name"] for p in doc["Profiles"]] == ["Archive", "Speech dataset", "QA agent audio", "QA agent audio (Oslo)"]
+    assert [p["Name"] for p in doc["Profiles"]] == [
+        "Archive",
+        "Speech dataset",
+        "QA agent audio",
+        "QA agent audio (Oslo)",
+    ]
     assert doc["Profiles"][0]["Active"] is False
-    assert doc["Profiles"][3] == {**doc["Profiles"][2], "Name": "QA agent audio (Oslo)", "TimeZoneOffset": "Europe/Oslo"}
+    assert doc["Profiles"][3] == {
+        **doc["Profiles"][2],
+        "Name": "QA agent audio (Oslo)",
+        "TimeZoneOffset": "Europe/Oslo",
+    }
     # delete, confirmed
     item(page, 1).click()
     page.click("#delete-profile")
     page.click("#confirm-dialog .confirm-yes")
     page.click("#save")
     wait_status(page, "Saved")
-    assert [p["Name"] for p in stored(fresh)["Profiles"]] == ["Archive", "QA agent audio", "QA agent audio (Oslo)"]
+    assert [p["Name"] for p in stored(fresh)["Profiles"]] == [
+        "Archive",
+        "QA agent audio",
+        "QA agent audio (Oslo)",
+    ]
 
 
-def test_two_tabs_editing_at_once_get_the_conflict_view(browser: Any, admin: AdminServer, fresh: Simulator) -> None:
+def test_two_tabs_editing_at_once_get_the_conflict_view(
+    browser: Any, admin: AdminServer, fresh: Simulator
+) -> None:
     first = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     second = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     try:
@@ -323,7 +350,9 @@ def test_two_tabs_editing_at_once_get_the_conflict_view(browser: Any, admin: Adm
         second.context.close()
 
 
-def test_a_broken_stored_document_opens_in_the_repair_view(page: Any, admin: AdminServer, fresh: Simulator) -> None:
+def test_a_broken_stored_document_opens_in_the_repair_view(
+    page: Any, admin: AdminServer, fresh: Simulator
+) -> None:
     broken = '{"Profiles": [{"Name": "Kept", "Queues": ["Sales"]},]}'
     fresh.set_config_document(broken)
     open_app(page, admin)
@@ -344,7 +373,9 @@ def test_a_broken_stored_document_opens_in_the_repair_view(page: Any, admin: Adm
     assert stored(fresh) == {"Profiles": [{"Name": "Kept", "Queues": ["Sales"]}]}
 
 
-def test_an_expired_session_signs_in_again_without_losing_edits(page: Any, admin: AdminServer, fresh: Simulator) -> None:
+def test_an_expired_session_signs_in_again_without_losing_edits(
+    page: Any, admin: AdminServer, fresh: Simulator
+) -> None:
     fresh.person_token_ttl_s = 6.0
     open_app(page, admin)
     page.locator('#groups [name="DestinationRoot"]').fill("G:\\Kept edit")
@@ -378,3 +409,36 @@ def test_permissions_and_empty_states(browser: Any, admin: AdminServer, fresh: S
     finally:
         viewer.context.close()
         agent.context.close()
+
+
+HOST_PAGE = """<!doctype html><html><body style="margin:0"><div style="height:40px;background:#2b3640"></div>
+<iframe id="gc-app" src="APP" style="border:0;width:100%;height:760px"
+ sandbox="allow-scripts allow-same-origin allow-forms allow-modals allow-popups allow-popups-to-escape-sandbox"></iframe>
+</body></html>"""
+
+
+def test_inside_the_genesys_frame_it_signs_in_through_a_popup(
+    page: Any, admin: AdminServer, fresh: Simulator
+) -> None:
+    app_url = (
+        admin.url + "?gcHostOrigin=https%3A%2F%2Fapps.mypurecloud.ie&gcTargetEnv=prod-euw1&gcLangTag=en-us"
+    )
+    page.route(
+        admin.url + "genesys-host.html",
+        lambda route: route.fulfill(content_type="text/html", body=HOST_PAGE.replace("APP", app_url)),
+    )
+    page.goto(admin.url + "genesys-host.html")
+    frame = page.frame_locator("#gc-app")
+    frame.locator("#signed-out:not([hidden])").wait_for()
+    with page.expect_popup() as popup_info:
+        frame.locator("#sign-in").click()
+    popup = popup_info.value
+    sign_in_on_login_page(popup, ADMIN_USERNAME, ADMIN_PASSWORD)
+    popup.wait_for_event("close")
+    frame.locator("#workspace:not([hidden])").wait_for()
+    assert frame.locator("#profile-list .profile-name").all_inner_texts() == [
+        "Archive",
+        "QA agent audio",
+        "Speech dataset",
+    ]
+    assert page.locator("#gc-app").evaluate("f => f.contentDocument.documentElement.lang") == "en"

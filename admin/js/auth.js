@@ -10,6 +10,11 @@
 //
 // Grants: authorization code with PKCE (default; S256 challenge, verifier in sessionStorage) or the
 // implicit grant (config "grant": "implicit"). The token lives in sessionStorage only.
+//
+// Framed (inside Genesys Cloud), the login page is opened in a pop-up instead of the frame (login
+// pages commonly refuse to be framed): the pop-up comes back to this app, hands the answer to the
+// frame that opened it (postMessage, same origin only) and closes; the frame exchanges the code with
+// the verifier it kept. When the browser blocks the pop-up, the frame itself goes to the login page.
 
 import { sha256Hex } from "./engine/pystr.js";
 
@@ -99,8 +104,30 @@ function keepToken(accessToken, expiresIn) {
   return token;
 }
 
-/** Leave for the login page (the caller saves unsaved work first). */
-export function startSignIn(config, env) {
+export function isFramed() {
+  try {
+    return window.self !== window.top;
+  } catch {
+    return true;
+  }
+}
+
+/** True when this page is the sign-in pop-up coming back: it hands the answer to its opener and closes. */
+export function handOverToOpener() {
+  const answer = window.location.search + window.location.hash;
+  if (!/[?&#](code|access_token|error)=/.test(answer) || !window.opener || window.opener === window) return false;
+  try {
+    if (!window.opener.callexportAdmin) return false; // not opened by this app
+  } catch {
+    return false; // another origin
+  }
+  window.opener.postMessage({ type: "callexport-oauth", search: window.location.search, hash: window.location.hash }, window.location.origin);
+  window.close();
+  return true;
+}
+
+/** Leave for the login page, or open it in a pop-up when framed (the caller saves unsaved work first). */
+export function startSignIn(config, env, { onAnswer = null } = {}) {
   if (!config.clientId) throw new AuthError("config.json names no OAuth clientId: see docs/admin.md (Register the app)");
   const state = b64url(crypto.getRandomValues(new Uint8Array(16)));
   const params = { client_id: config.clientId, redirect_uri: redirectUri(), state };
@@ -113,13 +140,26 @@ export function startSignIn(config, env) {
     Object.assign(params, { response_type: "code", code_challenge: challenge, code_challenge_method: "S256" });
     sessionStorage.setItem(PENDING_KEY, JSON.stringify({ state, grant: "pkce", verifier }));
   }
-  window.location.assign(`${env.loginBase}/oauth/authorize?${new URLSearchParams(params)}`);
+  const url = `${env.loginBase}/oauth/authorize?${new URLSearchParams(params)}`;
+  if (isFramed() && onAnswer) {
+    const popup = window.open(url, "callexport-sign-in", "popup,width=520,height=720");
+    if (popup) {
+      const listener = (event) => {
+        if (event.origin !== window.location.origin || !event.data || event.data.type !== "callexport-oauth") return;
+        window.removeEventListener("message", listener);
+        onAnswer(event.data.search, event.data.hash);
+      };
+      window.addEventListener("message", listener);
+      return;
+    }
+  }
+  window.location.assign(url);
 }
 
 /** Complete a sign-in the login page redirected back with; null when this load is not a redirect. */
-export async function finishSignIn(config, env) {
-  const query = new URLSearchParams(window.location.search);
-  const fragment = new URLSearchParams(window.location.hash.slice(1));
+export async function finishSignIn(config, env, search = window.location.search, hash = window.location.hash) {
+  const query = new URLSearchParams(search);
+  const fragment = new URLSearchParams(hash.slice(1));
   const source = query.get("code") || query.get("error") ? query : fragment.get("access_token") || fragment.get("error") ? fragment : null;
   if (source === null) return null;
   let pending = null;
@@ -129,7 +169,7 @@ export async function finishSignIn(config, env) {
     pending = null;
   }
   sessionStorage.removeItem(PENDING_KEY);
-  window.history.replaceState(null, "", window.location.pathname);
+  if (search === window.location.search) window.history.replaceState(null, "", window.location.pathname);
   if (source.get("error")) {
     throw new AuthError(`sign-in was not completed: ${source.get("error_description") || source.get("error")}`);
   }

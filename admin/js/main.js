@@ -3,12 +3,12 @@
 // and the storage layout are ports of the Python implementation (engine/, kept equal by golden vectors).
 
 import { Api, ApiError, ConfigStore, ConflictError } from "./api.js";
-import { AuthError, currentToken, finishSignIn, forgetToken, resolveEnvironment, startSignIn } from "./auth.js";
+import { AuthError, currentToken, finishSignIn, forgetToken, handOverToOpener, isFramed, resolveEnvironment, startSignIn } from "./auth.js";
 import { caseFold } from "./engine/context.js";
 import { engineData, setEngineData } from "./engine/data.js";
 import { LayoutError } from "./engine/layout.js";
 import { previewFiles } from "./engine/preview.js";
-import { ConfigError, loadConfig, profileDefaults, profileProblems, schema, structuralProblems } from "./engine/profiles.js";
+import { ConfigError, loadConfig, profileDefaults, profileProblems, ruleProblems, schema, structuralProblems } from "./engine/profiles.js";
 import { pyStrip } from "./engine/pystr.js";
 import { Moment, UTC } from "./engine/time.js";
 import { el, helpText, parseInteger, renderForm, showErrors, valueOf } from "./form.js";
@@ -71,6 +71,11 @@ async function loadJson(url) {
 }
 
 async function start() {
+  if (handOverToOpener()) {
+    showView("#signed-out");
+    $("#signed-out-reason").textContent = "Signed in. You can close this window.";
+    return;
+  }
   try {
     setEngineData(await loadJson("data/engine.json"));
     state.samples = [builtInSample()];
@@ -97,9 +102,15 @@ async function start() {
     return;
   }
   if (!token) {
-    signIn();
+    if (isFramed()) signedOut("Inside Genesys Cloud the sign-in opens in a small window."); // a click may open it
+    else signIn();
     return;
   }
+  await signedIn(token);
+}
+
+async function signedIn(token) {
+  hideBanner();
   state.api = new Api(state.env.apiBase, token, sessionExpired);
   state.store = new ConfigStore(state.api, state.config);
   await openConfiguration();
@@ -109,7 +120,17 @@ function signIn() {
   state.leaving = true; // the draft is kept; no "leave this page?" prompt on the way to the login page
   keepDraft();
   try {
-    startSignIn(state.config, state.env);
+    startSignIn(state.config, state.env, {
+      onAnswer: async (search, hash) => {
+        state.leaving = false;
+        try {
+          const token = await finishSignIn(state.config, state.env, search, hash);
+          if (token) await signedIn(token);
+        } catch (exc) {
+          signedOut(exc instanceof AuthError ? exc.message : `sign-in failed: ${exc.message}`);
+        }
+      },
+    });
   } catch (exc) {
     signedOut(exc.message);
   }
@@ -293,6 +314,16 @@ function profileLabel(profile, index) {
 function problemsOf(index) {
   const profile = state.doc.Profiles[index];
   const problems = profileProblems(profile);
+  if (problems.length && profile && typeof profile === "object" && !Array.isArray(profile)) {
+    // The service stops at structural errors; the editor also shows the rules' findings for the
+    // settings that are well formed (badly formed ones are taken at their default for this check).
+    const bad = new Set(problems.map(([field]) => String(field).split(/[.[]/)[0]));
+    const repaired = { ...profileDefaults(), Name: "profile" };
+    for (const [key, value] of Object.entries(profile)) if (!bad.has(key) && Object.hasOwn(repaired, key) && key !== "Name") repaired[key] = value;
+    if (structuralProblems(repaired).length === 0) {
+      for (const problem of ruleProblems(repaired)) if (!bad.has(problem[0])) problems.push(problem);
+    }
+  }
   if (typeof profile.Name === "string" && pyStrip(profile.Name)) {
     const folded = caseFold(pyStrip(profile.Name));
     const clash = state.doc.Profiles.findIndex(
