@@ -8,7 +8,6 @@ login page in headless Chromium (1280x800) and saves one PNG per screen.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -39,7 +38,9 @@ def main(out: Path) -> None:
         config = app_config(api_url=sim.api_url, login_url=sim.login_url, client_id=sim.admin_app_client_id)
         with AdminServer(config=config) as admin, sync_playwright() as pw:
             sim.add_redirect_uri(sim.admin_app_client_id, admin.url)
-            browser = pw.chromium.launch(executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(
+                executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS
+            )
             page = browser.new_context(viewport=VIEWPORT).new_page()
             page.goto(admin.url)
             sign_in_on_login_page(page, ADMIN_USERNAME, ADMIN_PASSWORD)
@@ -76,12 +77,17 @@ def main(out: Path) -> None:
             page.screenshot(path=str(out / "admin-repair.png"))
 
             sim.set_config_document(document)
-            frame_url = admin.url + "?gcHostOrigin=https%3A%2F%2Fapps.mypurecloud.ie&gcTargetEnv=prod-euw1&gcLangTag=en-us"
+            frame_url = (
+                admin.url
+                + "?gcHostOrigin=https%3A%2F%2Fapps.mypurecloud.ie&gcTargetEnv=prod-euw1&gcLangTag=en-us"
+            )
             framed = browser.new_context(viewport=VIEWPORT).new_page()
             # a stand-in for the Genesys Cloud page that frames the app (same tab, so the sign-in is shared)
             framed.route(
                 admin.url + "genesys-host.html",
-                lambda route: route.fulfill(content_type="text/html", body=HOST_PAGE.replace("APP", frame_url)),
+                lambda route: route.fulfill(
+                    content_type="text/html", body=HOST_PAGE.replace("APP", frame_url)
+                ),
             )
             framed.goto(admin.url)  # sign in once (the login page refuses to be framed, as Genesys' does)
             sign_in_on_login_page(framed, ADMIN_USERNAME, ADMIN_PASSWORD)
