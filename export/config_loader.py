@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import profiles
 from genesys.notifications import MAX_CHANNELS, MAX_TOPICS_PER_CHANNEL
 from messages.config import ConfigSnapshot
-from profiles import policies, scoping
+from profiles import policies, scoping, table_layout
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +34,36 @@ class ConfigLoadError(RuntimeError):
 
 
 def read_document(client: Any, settings: ConfigLocation) -> str:
+    """The configuration document from its data table row, in the storage layout of
+    `profiles.table_layout` (the document in the cell, or a manifest naming parts rows)."""
     table = client.find_datatable(settings.datatable)
     if table is None:
         raise ConfigLoadError(f"data table {settings.datatable!r} not found")
+    head = _config_cell(client, table["id"], settings)
+    for attempt in (1, 2):
+        try:
+            manifest = table_layout.parse_manifest(head)
+            if manifest is None:
+                return head
+            return _joined_parts(client, table["id"], settings, manifest)
+        except table_layout.LayoutError as exc:
+            if attempt == 2:
+                raise ConfigLoadError(
+                    f"data table {settings.datatable!r} row {settings.datatable_row!r}: {exc}"
+                ) from exc
+            # A save may have replaced the parts between our two reads: read the manifest again.
+            again = _config_cell(client, table["id"], settings)
+            if again == head:
+                raise ConfigLoadError(
+                    f"data table {settings.datatable!r} row {settings.datatable_row!r}: {exc}"
+                ) from exc
+            head = again
+    raise AssertionError("unreachable")
+
+
+def _config_cell(client: Any, table_id: str, settings: ConfigLocation) -> str:
     try:
-        row = client.get_datatable_row(table["id"], settings.datatable_row)
+        row = client.get_datatable_row(table_id, settings.datatable_row)
     except Exception as exc:
         raise ConfigLoadError(
             f"data table {settings.datatable!r} row {settings.datatable_row!r}: {exc}"
@@ -49,6 +74,21 @@ def read_document(client: Any, settings: ConfigLocation) -> str:
             f"data table {settings.datatable!r} row {settings.datatable_row!r} has no column {settings.datatable_column!r}"
         )
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _joined_parts(client: Any, table_id: str, settings: ConfigLocation, manifest: Any) -> str:
+    try:
+        rows = client.list_datatable_rows(table_id)
+    except Exception as exc:
+        raise ConfigLoadError(
+            f"data table {settings.datatable!r}: reading the configuration parts: {exc}"
+        ) from exc
+    values = {
+        str(r.get("key")): r.get(settings.datatable_column)
+        for r in rows
+        if isinstance(r.get(settings.datatable_column), str)
+    }
+    return table_layout.join(settings.datatable_row, manifest, values.get)
 
 
 def build_snapshot(client: Any, settings: ConfigLocation, document: str, version: int) -> ConfigSnapshot:

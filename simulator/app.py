@@ -560,9 +560,19 @@ class Simulator:
         return self.datatables.set_row(table_id or self.config_table_id, row)
 
     def set_config_document(self, document: dict[str, Any] | str, row_key: str = CONFIG_ROW) -> None:
-        """Store the service's JSON configuration document in the configuration data table."""
+        """Store the service's JSON configuration document in the configuration data table, in the
+        layout callexport writes (profiles/table_layout.py: one cell, or parts rows and a manifest)."""
+        from profiles import table_layout
+
         text = document if isinstance(document, str) else json.dumps(document)
-        self.set_datatable_row({"key": row_key, CONFIG_COLUMN: text})
+        table_layout.store(_TableRows(self.datatables, self.config_table_id), row_key, text)
+
+    def config_document(self, row_key: str = CONFIG_ROW) -> str:
+        """The configuration document as stored now (parts joined), for test assertions."""
+        from profiles import table_layout
+
+        rows = {r["key"]: r.get(CONFIG_COLUMN) for r in self.datatables.rows(self.config_table_id)}
+        return table_layout.read(row_key, rows[row_key], rows)
 
     def wait_until_published(self, conversation_id: str, timeout: float = 30.0) -> bool:
         """Block until every event of the call has been published."""
@@ -582,3 +592,19 @@ class Simulator:
         if delay > 0:
             time.sleep(delay)
         return True
+
+
+class _TableRows:
+    """`profiles.table_layout.RowStore` over one simulated data table (the configuration column)."""
+
+    def __init__(self, store: DataTableStore, table_id: str) -> None:
+        self.store, self.table_id = store, table_id
+
+    def keys(self) -> list[str]:
+        return [r["key"] for r in self.store.rows(self.table_id)]
+
+    def upsert(self, key: str, value: str) -> None:
+        self.store.set_row(self.table_id, {"key": key, CONFIG_COLUMN: value})
+
+    def delete(self, key: str) -> None:
+        self.store.delete_row(self.table_id, key)
