@@ -574,6 +574,14 @@ class Simulator:
         rows = {r["key"]: r.get(CONFIG_COLUMN) for r in self.datatables.rows(self.config_table_id)}
         return table_layout.read(row_key, rows[row_key], rows)
 
+    def delay_transcript(self, conversation_id: str, extra_s: float) -> None:
+        """Speech analytics delivers this call's transcript `extra_s` seconds later than configured
+        (real platforms deliver transcripts from seconds to many minutes after the call)."""
+        live = self.book.get(conversation_id)
+        if live is None:
+            raise KeyError(f"no call {conversation_id}")
+        live.transcript_s += max(0.0, float(extra_s))
+
     def wait_until_published(self, conversation_id: str, timeout: float = 30.0) -> bool:
         """Block until every event of the call has been published."""
         return self.live(conversation_id).done.wait(timeout)
