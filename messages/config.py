@@ -23,6 +23,8 @@ class ConfigSnapshot:
     system_queue_id: str | None = None
     errors: tuple[str, ...] = ()
     transcribed_queue_ids: frozenset[str] | None = None  # queues with voice transcription on (None: unknown)
+    queue_acw: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """queue id -> the queue's ``acwSettings`` (``wrapupPrompt``, ``timeoutMs``): bounds wrap-up waits."""
 
     def watched_queue_ids(self) -> frozenset[str]:
         return frozenset(self.queue_ids.values())
