@@ -278,20 +278,20 @@ class SchemaRetry:
         now = time.monotonic() if now is None else now
         self.attempts += 1
         delay = self.backoff.delay(self.attempts)
-        cause = str(error)
+        cause = _cause(error)
         if cause != self.last_cause or now - self.last_warned >= REPEAT_WARNING_S:
             logger.warning(
                 "Could not find or create the custom attributes schema %r (%s: %s); status goes to "
                 "participant attributes only until it can; next attempt in %.0f s",
                 SCHEMA_TITLE,
                 type(error).__name__ if isinstance(error, BaseException) else "error",
-                cause,
+                error,
                 delay,
             )
             self.last_cause, self.last_warned = cause, now
         else:
             logger.debug(
-                "custom attributes schema still unavailable (%s); next attempt in %.0f s", cause, delay
+                "custom attributes schema still unavailable (%s); next attempt in %.0f s", error, delay
             )
         return delay
 
@@ -299,6 +299,14 @@ class SchemaRetry:
         if self.attempts:
             logger.info("custom attributes schema %r is available again", SCHEMA_TITLE)
         self.attempts, self.last_cause = 0, None
+
+
+def _cause(error: BaseException | str) -> str:
+    """What makes two failures "the same cause" (not the correlation id of each response)."""
+    status, code = getattr(error, "status", None), getattr(error, "code", None)
+    if status is not None or code is not None:
+        return f"{type(error).__name__}:{getattr(error, 'endpoint', '')}:{status}:{code}"
+    return f"{type(error).__name__}:{error}"
 
 
 # -- the record ------------------------------------------------------------------------------------
