@@ -70,9 +70,9 @@ class KindStatus:
 
     profile: str
     kind: str
-    status: str
+    status: str  # "exported" | "failed" | "skipped" | "pending"
     root: str
-    files: tuple[str, ...]
+    files: tuple[str, ...] = ()
     detail: str = ""
 
 
@@ -428,3 +428,15 @@ def _write_legacy(client: Any, schema_id: str | None, request: Any) -> None:
             request.conversation_id, merged.values(), when, _SCHEMA_BOUNDS.get(schema_id)
         )
         client.put_custom_attributes(request.conversation_id, rid, schema_id, attrs)
+
+
+def write_conversation_status(
+    client: Any,
+    schema_id: str | None,
+    conversation_id: str,
+    participant_id: str | None,
+    statuses: Iterable[KindStatus],
+    when: datetime | None = None,
+) -> None:
+    """The name the export pipeline calls: `write_status` for one conversation."""
+    write_status(client, schema_id, conversation_id, participant_id, statuses, when)

@@ -205,15 +205,33 @@ class RecordingFetcher:
         self.attempts = {"poll": 0, "transcode": 0, "api": 0}
         # analytics evidence about recording: True/False/None; "unknown" until checked
         self.evidence: bool | None | str = "unknown"
-        if expect_recordings is True:
-            self.evidence = True
-        elif details is not None:
+        if details is not None:
             self.evidence = recording_expected(details)
+        if expect_recordings is not None and self.evidence in ("unknown", None):
+            self.evidence = expect_recordings  # the caller's evidence (False: positive evidence only)
         self._metadata: list[dict[str, Any]] | None = None
         self._media: dict[str, dict[str, Any]] = {}
         self._stale: set[str] = set()
+        self._list_has_others = False
         if state is not None:
             self._load(state)
+
+    # -- compatibility: the names `export.steps` set and read (same meaning) ------------------------
+    @property
+    def _started(self) -> float | None:
+        return self.started_at
+
+    @_started.setter
+    def _started(self, value: float | None) -> None:
+        self.started_at = value
+
+    @property
+    def _transcode_polls(self) -> int:
+        return self.attempts["transcode"]
+
+    @_transcode_polls.setter
+    def _transcode_polls(self, value: int) -> None:
+        self.attempts["transcode"] = int(value or 0)
 
     # -- persistence ------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -355,7 +373,13 @@ class RecordingFetcher:
         missing = [rid for rid in wanted if rid in self._stale or not media_uri(self._media.get(rid, {}))]
         # The list endpoint covers every recording of the conversation: use it only when that is
         # exactly the audio we want (no screen recording, nothing archived, nothing to renew).
-        list_is_exact = not others and not unavailable and not self._stale and len(missing) == len(wanted)
+        list_is_exact = (
+            not others
+            and not unavailable
+            and not self._stale
+            and not self._list_has_others
+            and len(missing) == len(wanted)
+        )
         transcoding: list[str] = []
         if missing and list_is_exact:
             listing = self.client.get_recordings(
@@ -363,6 +387,8 @@ class RecordingFetcher:
             )
             items = listing.body if isinstance(listing, Pending) else listing
             for rec in items if isinstance(items, list) else []:
+                if isinstance(rec, dict) and not is_audio(rec):
+                    self._list_has_others = True  # metadata we were given left it out: ask one by one
                 if isinstance(rec, dict) and rec.get("id") in wanted and media_uri(rec):
                     self._media[str(rec["id"])] = rec
             missing = [rid for rid in wanted if not media_uri(self._media.get(rid, {}))]
@@ -443,11 +469,9 @@ def fetch_recordings(
     """Wait for and download every audio recording of a conversation into ``dest_dir``
     (``<recordingId>.<ext>``). Raises `GenesysError` when not ready within ``deadline_s``.
 
-    ``expect_recordings=False`` alone is not trusted (it used to be derived from absent analytics
-    flags): pass ``details=`` (the analytics details) so that an explicit ``recording: false``
-    decides at once; otherwise the details are asked for once when no recording is listed."""
-    if expect_recordings is False:
-        expect_recordings = None
+    Pass ``details=`` (the analytics details) or ``expect_recordings=recording_expected(details)``:
+    an explicit ``recording: false`` on every recordable session decides at once; without evidence
+    the details are asked for once when no recording is listed."""
     fetcher = RecordingFetcher(
         client,
         conversation_id,

@@ -177,6 +177,37 @@ class TranscriptFetcher:
         if state is not None:
             self._load(state)
 
+    # -- compatibility: the names `export.steps` set and read (same meaning) ------------------------
+    @property
+    def _started(self) -> float | None:
+        return self.started_at
+
+    @_started.setter
+    def _started(self, value: float | None) -> None:
+        self.started_at = value
+
+    @property
+    def _misses(self) -> int:
+        return self.attempts
+
+    @_misses.setter
+    def _misses(self, value: int) -> None:
+        self.attempts = int(value or 0)
+
+    @property
+    def _errors(self) -> int:
+        return self.api_attempts
+
+    @_errors.setter
+    def _errors(self, value: int) -> None:
+        self.api_attempts = int(value or 0)
+
+    @property
+    def spent(self) -> int:
+        """Requests spent on this wait: counted, or (for a fetcher rebuilt from the backoff counters
+        alone) one per wait that was returned."""
+        return max(self.requests, self.attempts + self.api_attempts)
+
     # -- persistence ------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         return {
@@ -231,7 +262,7 @@ class TranscriptFetcher:
         elapsed = max(0.0, now - self.started_at)
         if not self.communication_ids:
             return NotAvailable("the conversation has no communication that can have a transcript")
-        if self.requests >= self.max_requests:
+        if self.spent >= self.max_requests:
             return NotAvailable(self._spent())
         primary = self.communication_ids[0]
         try:
@@ -273,7 +304,7 @@ class TranscriptFetcher:
         return TranscriptsReady(tuple(found), tuple(missing))
 
     def _spent(self) -> str:
-        return f"no transcript after {self.requests} request(s) (the budget is {self.max_requests})"
+        return f"no transcript after {self.spent} request(s) (the budget is {self.max_requests})"
 
     def _wait(self, elapsed: float, kind: str, reason: str) -> TranscriptStep:
         if kind == "api":
@@ -282,7 +313,7 @@ class TranscriptFetcher:
         else:
             self.attempts += 1
             delay = self.backoff.delay(self.attempts)
-        if self.requests >= self.max_requests:
+        if self.spent >= self.max_requests:
             return NotAvailable(f"{self._spent()}: {reason}")
         if elapsed + delay > self.deadline_s:
             return NotAvailable(f"no transcript within {self.deadline_s:.0f}s ({reason})")

@@ -10,7 +10,7 @@ import time
 import pytest
 from genesys_fixtures import make_client, running_sim
 
-from export.steps import download_recordings, fetch_conversation
+from export.steps import advance_recordings, fetch_conversation
 from genesys.recordings import Failed, Ready, RecordingFetcher, Waiting, media_uri
 from reliability.backoff import API, POLL, TRANSCODE, Backoff
 
@@ -48,11 +48,17 @@ def test_recorded_call_without_recording_flag_and_late_metadata_is_exported_not_
         assert all(
             "recording" not in s for p in details["participants"] for s in p["sessions"]
         )  # as in Genesys' samples
-        data = fetch_conversation(client, call.conversation_id)  # the export pipeline's first step
+        data = fetch_conversation(client, call.conversation_id)  # the export pipeline's own steps
         assert data.recordings == ()  # metadata not listed yet
-        got = download_recordings(client, data, "WAV", tmp_path, deadline_s=60)
-        assert [rec["id"] for rec, _ in got.files] == [r.recording_id for r in call.recordings]
-        assert all(f.path.stat().st_size > 44 for _, f in got.files)
+        state: dict = {}
+        for _ in range(20):
+            progress = advance_recordings(client, data, "WAV", state, tmp_path, no_recording_grace_s=600)
+            if progress.waiting_s is None:
+                break
+            state = progress.state
+            time.sleep(min(progress.waiting_s, 5))
+        assert [rec["id"] for rec, _ in progress.files] == [r.recording_id for r in call.recordings], progress
+        assert all(path.stat().st_size > 44 for _, path in progress.files)
 
 
 def test_not_recorded_only_on_evidence_or_after_the_bounded_wait_which_survives_a_restart() -> None:

@@ -8,7 +8,7 @@ import json
 
 from genesys_fixtures import make_client, running_sim
 
-from export.steps import ConversationData, transcript_fetcher, transcript_step
+from export.steps import ConversationData, advance_transcripts
 from genesys.transcripts import (
     NotAvailable,
     TranscriptFetcher,
@@ -117,8 +117,7 @@ def test_transcript_with_trailing_commas_is_exported_through_the_tolerant_parser
         assert sim.wait_until_available(call.conversation_id, "details", 30)
         details = client.get_conversation_details(call.conversation_id)
         data = ConversationData(call.conversation_id, details, conv, ())
-        fetcher = transcript_fetcher(client, data, 30)  # the export pipeline's own steps
-        outcome = transcript_step(fetcher, call.conversation_id)
+        outcome = advance_transcripts(client, data, {}, deadline_s=30)  # the export pipeline's own step
         assert outcome.error is None and len(outcome.documents) == 1
         (doc,) = outcome.documents
         assert doc.phrases and any("trailing comma" in w for w in doc.warnings), doc.warnings
