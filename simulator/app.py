@@ -24,8 +24,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from simulator import api_authorize, api_conversations, api_platform, documents, views
+from simulator import api_authorize, api_conversations, api_platform, documents, variations, views
 from simulator.callbacks import callback_documents
+from simulator.callbacks import disconnect as callback_disconnect
 from simulator.channels import ChannelRegistry
 from simulator.cors import CorsPolicy
 from simulator.customattributes import CustomAttributesStore
@@ -80,6 +81,15 @@ class Simulator:
         event_speed: float = 20.0,
         archived_fraction: float = 0.0,
         attribute_events: bool = True,
+        metadata_delay_s: float = 0.0,
+        recording_flag: str = "mixed",
+        screen_recording_fraction: float = 0.2,
+        screen_transcode_s: float = 3600.0,
+        deleted_fraction: float = 0.0,
+        error_fraction: float = 0.0,
+        restoring_fraction: float = 0.0,
+        restore_s: float = 5.0,
+        terminated_fraction: float = 0.3,
         rate_limit_allowed: int = 300,
         media_dir: Path | str | None = None,
         config_document: dict[str, Any] | str | None = None,
@@ -109,6 +119,15 @@ class Simulator:
             event_speed=event_speed,
             archived_fraction=archived_fraction,
             attribute_events=attribute_events,
+            metadata_delay_s=metadata_delay_s,
+            recording_flag=recording_flag,
+            screen_recording_fraction=screen_recording_fraction,
+            screen_transcode_s=screen_transcode_s,
+            deleted_fraction=deleted_fraction,
+            error_fraction=error_fraction,
+            restoring_fraction=restoring_fraction,
+            restore_s=restore_s,
+            terminated_fraction=terminated_fraction,
         )
         self.org: Org = org or default_org(seed)
         # org recording settings drawn per injected call (simulator.recording_variants)
@@ -175,8 +194,9 @@ class Simulator:
         )
         self.faults.install_action("drop_websockets", self.ws.drop_all)
         self.faults.install_action("send_socket_closing", self.ws.send_socket_closing)
+        self.faults.install_action("send_system_message", self.ws.send_system_message)
         self.faults.install_action("revoke_tokens", self._revoke_tokens)
-        self._callbacks: dict[str, dict[str, Any]] = {}
+        self._callbacks: dict[str, Any] = {}  # conversation id -> CallbackDocuments
         self._traffic: TrafficGenerator | None = None
         self._started = False
 
@@ -407,6 +427,7 @@ class Simulator:
             transcript_s=disconnect_s + (0 if history else cfg.recording_delay_s + cfg.transcript_delay_s),
             archived=rng.random() < cfg.archived_fraction,
         )
+        variations.apply_to_live(live, cfg, history=history)
         self.book.add(live)
         if history or not any(documents.queue_entered_ms(call, q) is not None for q in call.queue_ids()):
             live.done.set()
@@ -488,7 +509,7 @@ class Simulator:
         """`POST /api/v2/conversations/callbacks`: a callback conversation and its queue event."""
         docs = callback_documents(self.org, queue, body, int(time.time() * 1000))
         cid = docs.conversation["id"]
-        self._callbacks[cid] = docs.conversation
+        self._callbacks[cid] = docs
         topic = f"v2.routing.queues.{queue.id}.conversations"
 
         def publish() -> None:
@@ -500,20 +521,43 @@ class Simulator:
         return docs.response
 
     def callback_conversation(self, conversation_id: str) -> dict[str, Any] | None:
-        return self._callbacks.get(conversation_id)
+        docs = self._callbacks.get(conversation_id)
+        return None if docs is None else docs.conversation
+
+    def callback_details(self, conversation_id: str) -> dict[str, Any] | None:
+        """Analytics details of a callback conversation (sessions of ``mediaType: "callback"``)."""
+        docs = self._callbacks.get(conversation_id)
+        return None if docs is None else docs.details
+
+    def disconnect_callback(self, conversation_id: str) -> dict[str, Any]:
+        """`PATCH /api/v2/conversations/callbacks/{id}` with ``state: disconnected``: every
+        participant ends, the final snapshot is published on the queue's topic."""
+        docs = self._callbacks[conversation_id]
+        if not docs.disconnected:
+            docs = callback_disconnect(docs, int(time.time() * 1000))
+            self._callbacks[conversation_id] = docs
+            queue_id = next(p["queueId"] for p in docs.event["participants"] if p.get("queueId"))
+            topic = f"v2.routing.queues.{queue_id}.conversations"
+            event = docs.event
+            self.scheduler.at(time.time(), lambda: self.ws.publish(topic, event))
+            logger.info("simulator callback conversation %s disconnected", conversation_id)
+        return docs.conversation
 
     @property
     def callbacks(self) -> dict[str, dict[str, Any]]:
-        return dict(self._callbacks)
+        """Callback conversations created through the API (REST `Conversation` documents, as now)."""
+        return {cid: docs.conversation for cid, docs in self._callbacks.items()}
 
     # -- URLs ------------------------------------------------------------------------------------------
     def media_url(self, conversation_id: str, recording_id: str, format_id: str) -> str:
         ttl = 0.0 if self.faults.expire_media_urls else self.config.media_url_ttl_s
         return self.signer.sign(self.api_url, f"/media/{conversation_id}/{recording_id}/{format_id}", ttl)
 
-    def transcript_url(self, conversation_id: str, communication_id: str) -> str:
+    def transcript_url(self, conversation_id: str, communication_id: str, part: int = 0) -> str:
+        """Pre-signed URL of part `part` of a communication's transcript (part 0: the plain path)."""
         ttl = 0.0 if self.faults.expire_media_urls else self.config.transcript_url_ttl_s
-        return self.signer.sign(self.api_url, f"/transcripts/{conversation_id}/{communication_id}", ttl)
+        path = f"/transcripts/{conversation_id}/{communication_id}" + (f"/{part}" if part else "")
+        return self.signer.sign(self.api_url, path, ttl)
 
     def annotation_rng(self) -> random.Random:
         """A generator for per-request hold annotation ids (random per request, like the real API)."""
