@@ -1,6 +1,6 @@
 """Take a conversation's recordings to "ready to download", step by step.
 
-The sequence (reference §3.3): poll ``recordingmetadata`` until every audio recording is
+The sequence (RecordingApi, ``Recording``/``RecordingMetadata`` models; docs/genesys.md): poll ``recordingmetadata`` until every audio recording is
 ``AVAILABLE``; request the media in the wanted ``formatId``; while Genesys transcodes it answers
 202 — wait, guided by ``estimatedTranscodeTimeMs``, and ask again; archived, deleted or failed
 recordings (``ARCHIVED``/``DELETED``/``ERROR``) are final and reported, not retried forever; a media

@@ -994,7 +994,7 @@ def transcript_communication_ids(call: Call) -> list[str]:
 
 
 def transcript_document(call: Call, org: Org, communication_id: str) -> dict:
-    """The STA transcript JSON behind the pre-signed transcript URL (reference §5.2)."""
+    """The STA transcript JSON behind the pre-signed transcript URL (docs/transcripts.md)."""
     from simulator.transcript_synth import transcript_document as build
 
     if communication_id not in transcript_communication_ids(call):
