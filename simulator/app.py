@@ -24,7 +24,16 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from simulator import api_conversations, api_platform, documents, views
+from simulator import (
+    api_conversations,
+    api_platform,
+    authz,
+    documents,
+    integrations,
+    oauth_clients,
+    queue_admin,
+    views,
+)
 from simulator.callbacks import callback_documents
 from simulator.channels import ChannelRegistry
 from simulator.customattributes import CustomAttributesStore
@@ -78,6 +87,7 @@ class Simulator:
         media_dir: Path | str | None = None,
         config_document: dict[str, Any] | str | None = None,
         org: Org | None = None,
+        provisioned: bool = True,
     ) -> None:
         if event_speed < 1:
             raise ValueError(f"event_speed must be >= 1 (compression factor), got {event_speed}")
@@ -98,6 +108,8 @@ class Simulator:
             attribute_events=attribute_events,
         )
         self.org: Org = org or default_org(seed)
+        if not provisioned:  # an org `python run.py setup` has not touched: no system queue, no table
+            self.org = dataclasses.replace(self.org, system_queue=None)
         self.client_id = client_id or f"callexport-sim-{seed}"
         self.client_secret = client_secret or hashlib.sha256(f"sim-secret-{seed}".encode()).hexdigest()[:40]
         self._rng = random.Random(f"simulator-{seed}")
@@ -107,21 +119,26 @@ class Simulator:
         self.channels = ChannelRegistry(channel_ttl_s, lambda: [q.id for q in self.org.all_queues()])
         self.book = CallBook()
         self.custom = CustomAttributesStore()
-        self.datatables = DataTableStore(
-            {
-                "id": self.org.division_id,
-                "name": self.org.division_name,
-                "selfUri": f"/api/v2/authorization/divisions/{self.org.division_id}",
-            }
-        )
-        self.config_table_id = self.datatables.create(
-            {
-                "name": CONFIG_TABLE_NAME,
-                "description": "callexport configuration document (JSON in a row)",
-                "schema": string_schema({CONFIG_COLUMN: "string"}),
-            },
-            table_id=str(uuid.UUID(int=random.Random(f"table-{seed}").getrandbits(128), version=4)),
-        ).id
+        division = {
+            "id": self.org.division_id,
+            "name": self.org.division_name,
+            "selfUri": f"/api/v2/authorization/divisions/{self.org.division_id}",
+        }
+        self.datatables = DataTableStore(division)
+        self.authz = authz.AuthorizationStore(division)
+        self.oauth_clients = oauth_clients.OAuthClientStore(self)
+        self.queue_admin = queue_admin.QueueAdmin(self)
+        self.integrations = integrations.IntegrationStore()
+        self.config_table_id: str | None = None
+        if provisioned:
+            self.config_table_id = self.datatables.create(
+                {
+                    "name": CONFIG_TABLE_NAME,
+                    "description": "callexport configuration document (JSON in a row)",
+                    "schema": string_schema({CONFIG_COLUMN: "string"}),
+                },
+                table_id=str(uuid.UUID(int=random.Random(f"table-{seed}").getrandbits(128), version=4)),
+            ).id
         if config_document is not None:
             self.set_config_document(config_document)
         self.signer = UrlSigner()
@@ -144,6 +161,8 @@ class Simulator:
         self.router = Router()
         api_platform.register(self.router, self)
         api_conversations.register(self.router, self)
+        for module in (authz, oauth_clients, queue_admin, integrations):
+            module.register(self.router, self)
         self.http = ApiServer(self.router, self.tokens, self.faults, self.log, port=port)
         self.faults.install_action("drop_websockets", self.ws.drop_all)
         self.faults.install_action("send_socket_closing", self.ws.send_socket_closing)
@@ -389,6 +408,10 @@ class Simulator:
 
     def _revoke_tokens(self) -> int:
         return self.tokens.revoke_all()
+
+    def subject_of(self, request: Any) -> dict[str, str]:
+        """Who made an authenticated request: the OAuth client of a client-credentials token."""
+        return {"id": request.client_id, "name": request.client_id}
 
     # -- inspection for tests -----------------------------------------------------------------------
     @property

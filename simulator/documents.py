@@ -92,11 +92,11 @@ def queue(q: Queue, org: Org | None = None) -> dict:
         "id": q.id,
         "name": q.name,
         "description": q.description or None,
-        "dateCreated": "2025-01-15T09:00:00.000Z",
-        "dateModified": "2025-06-01T12:00:00.000Z",
-        "memberCount": 12,
-        "userMemberCount": 12,
-        "joinedMemberCount": 10,
+        "dateCreated": q.date_created,
+        "dateModified": q.date_modified,
+        "memberCount": q.member_count,
+        "userMemberCount": q.member_count,
+        "joinedMemberCount": q.joined_member_count,
         "mediaSettings": {
             "call": {
                 "enableAutoAnswer": False,

@@ -47,6 +47,18 @@ class TokenStore:
     def ttl_s(self, value: float) -> None:
         self._ttl_s = float(value)
 
+    def set_client(self, client_id: str, secret: str | None) -> None:
+        """Add an OAuth client or change its secret; ``None`` removes it and revokes its tokens
+        (clients created, re-keyed, disabled or deleted through `/api/v2/oauth/clients`)."""
+        with self._lock:
+            if secret is None:
+                self._clients.pop(client_id, None)
+                for token in self._tokens.values():
+                    if token.client_id == client_id:
+                        token.revoked = True
+            else:
+                self._clients[client_id] = secret
+
     def authenticate_basic(self, authorization: str | None) -> str:
         """Client id from a `Basic` header; ApiError 401 when missing or wrong."""
         if not authorization or not authorization.lower().startswith("basic "):
