@@ -58,7 +58,11 @@ def walk_admin_routes(check: Check, sim: Any) -> None:
         "PUT",
         cpath,
         "OAuthClient",
-        json={"name": "Fidelity client", "authorizedGrantType": "CLIENT-CREDENTIALS", "roleIds": [role["id"]]},
+        json={
+            "name": "Fidelity client",
+            "authorizedGrantType": "CLIENT-CREDENTIALS",
+            "roleIds": [role["id"]],
+        },
     )
     assert check("POST", cpath + "/secret", "OAuthClient")["secret"] != client["secret"]
     check("DELETE", cpath, None, status=204)
