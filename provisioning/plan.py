@@ -54,7 +54,8 @@ class Options:
     credential_store: str | None = None
     license_file: Path | None = None
     install_service: bool = False
-    service_args: tuple[str, ...] = ()
+    service_account: str | None = None
+    nssm: str | None = None
 
 
 @dataclass
