@@ -9,8 +9,7 @@ import socket
 from typing import Any
 
 import PureCloudPlatformClientV2 as sdk
-import pytest
-from setup_fixtures import APP_URL, bare_sim, changed, file_keyring, run_setup  # noqa: F401 - fixtures
+from setup_fixtures import APP_URL, changed, run_setup
 
 from export.writeback import SCHEMA_TITLE
 from genesys.credentials import CredentialStore
