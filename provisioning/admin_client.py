@@ -16,6 +16,7 @@ from typing import Any
 import PureCloudPlatformClientV2 as sdk
 
 from genesys.config import ClientConfig
+from genesys.ratelimit import RateLimiter
 from genesys.rest import GenesysClient
 from provisioning.signin import AdminSession
 
@@ -32,7 +33,11 @@ class AdminClient(GenesysClient):
             max_retries=3,
             user_agent="callexport-setup",
         )
-        super().__init__(config, token_provider=session.tokens)
+        # one setup run is one short-lived user of the admin's budget: its own limiter (the process-wide
+        # one per client id would carry the requests of earlier runs in the same process)
+        super().__init__(
+            config, token_provider=session.tokens, limiter=RateLimiter(config.requests_per_minute)
+        )
         self.session = session
         self.authorization = sdk.AuthorizationApi(self.api_client)
         self.oauth = sdk.OAuthApi(self.api_client)
