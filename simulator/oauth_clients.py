@@ -206,7 +206,8 @@ def register(router: Router, sim: Simulator) -> None:
     store: OAuthClientStore = sim.oauth_clients
 
     def list_clients(req: Request) -> dict[str, Any]:
-        return listing([c.document() for c in store.all()], req.path, req.query)
+        clients = [c.document() for c in store.all()]  # no paging parameters: every client at once
+        return listing(clients, req.path, req.query, default_size=max(25, len(clients)))
 
     def post_client(req: Request) -> dict[str, Any]:
         return store.create(req.json_object(), sim.subject_of(req)["id"]).document(with_secret=True)
