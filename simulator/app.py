@@ -26,11 +26,11 @@ from typing import Any
 
 from simulator import (
     api_conversations,
+    api_oauth_clients,
     api_platform,
     authz,
     documents,
     integrations,
-    oauth_clients,
     queue_admin,
     views,
 )
@@ -126,7 +126,7 @@ class Simulator:
         }
         self.datatables = DataTableStore(division)
         self.authz = authz.AuthorizationStore(division)
-        self.oauth_clients = oauth_clients.OAuthClientStore(self)
+        self.oauth_clients = api_oauth_clients.OAuthClientStore(self)
         self.queue_admin = queue_admin.QueueAdmin(self)
         self.integrations = integrations.IntegrationStore()
         self.config_table_id: str | None = None
@@ -161,7 +161,7 @@ class Simulator:
         self.router = Router()
         api_platform.register(self.router, self)
         api_conversations.register(self.router, self)
-        for module in (authz, oauth_clients, queue_admin, integrations):
+        for module in (authz, api_oauth_clients, queue_admin, integrations):
             module.register(self.router, self)
         self.http = ApiServer(self.router, self.tokens, self.faults, self.log, port=port)
         self.faults.install_action("drop_websockets", self.ws.drop_all)
