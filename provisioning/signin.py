@@ -38,7 +38,7 @@ from provisioning.regions import Region
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_REDIRECT_URI = "http://localhost:8765/callback"
+DEFAULT_REDIRECT_URI = "http://127.0.0.1:53682/oauth/callback"
 SIGN_IN_TIMEOUT_S = 300.0
 
 

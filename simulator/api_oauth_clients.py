@@ -1,15 +1,20 @@
-"""OAuth clients created through the API (`OAuthApi`): `GET/POST /api/v2/oauth/clients`,
+"""OAuth clients through the API (`OAuthApi`): `GET/POST /api/v2/oauth/clients`,
 `GET/PUT/DELETE …/{clientId}`, `POST …/{clientId}/secret`.
 
-A client-credentials client created here can sign in at `/oauth/token` at once (its secret is added to
-the token store); its tokens carry the permissions of its roles. Modelled on the platform:
+The clients themselves live in the org's registry (`simulator.oauth_clients.OAuthClients`, `sim.oauth`,
+which signs them in); this module adds what the API shows and changes (roles per division, state,
+description, dates). A client-credentials client created here can sign in at `/oauth/token` at once;
+its tokens carry the permissions of its roles *now* (a permission removed from the role is gone for
+the client's existing tokens too). Modelled on the platform:
 
 * the secret is in the body of the `POST` that creates the client and of the `POST …/secret` that
   regenerates it, and nowhere else (listings and `GET` leave it out), so a lost secret can only be
   replaced;
 * a client-credentials client needs at least one role (`roleDivisions`, or the older `roleIds` which
   mean the home division); the roles must exist;
-* `state` `disabled`/`inactive` clients cannot get tokens; deleting a client revokes its tokens.
+* `state` `disabled`/`inactive` clients cannot get tokens; deleting a client revokes its tokens;
+* a person can give a client only roles they hold themselves (Genesys' premium-app installer grants its
+  role to the signed-in user before it assigns the role to its client: `wizard/scripts/modules/role.js`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from simulator.errors import bad_request, not_found
+from simulator.errors import ApiError, bad_request, not_found
 from simulator.http_api import Request, Response, Router
 from simulator.paging import listing
 
@@ -91,7 +96,7 @@ class OAuthClientStore:
         self._clients: dict[str, OAuthClientRecord] = {}
         self._lock = threading.RLock()
 
-    def _fields(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _fields(self, body: dict[str, Any], person_id: str | None = None) -> dict[str, Any]:
         name = body.get("name")
         if not isinstance(name, str) or not name.strip():
             raise bad_request("An OAuth client needs a name")
@@ -113,6 +118,16 @@ class OAuthClientStore:
                 raise bad_request("Each roleDivision needs a roleId")
             self._sim.authz.get(rd["roleId"])  # 404 for an unknown role
             cleaned.append({"roleId": rd["roleId"], "divisionId": str(rd.get("divisionId") or home)})
+        if person_id is not None:
+            held = {r.id for r in self._sim.authz.roles_of(person_id)}
+            lacking = sorted({rd["roleId"] for rd in cleaned} - held)
+            if lacking:
+                raise ApiError(
+                    403,
+                    "You can only assign roles that you have yourself; you do not have role(s) "
+                    + ", ".join(lacking),
+                    code="missing.permissions",
+                )
         if grant == "CLIENT-CREDENTIALS" and not cleaned:
             raise bad_request("A client credentials client needs at least one role")
         state = body.get("state", "active")
@@ -130,15 +145,45 @@ class OAuthClientStore:
         }
 
     def _sync_tokens(self, record: OAuthClientRecord) -> None:
+        """The registry and the token store follow the record (secret, name, permissions, state)."""
+        registered = self._sim.oauth.get(record.id)
+        if registered is not None:
+            registered.name, registered.secret = record.name, record.secret
+            registered.permissions = frozenset(self._role_permissions(record))
         usable = record.state == "active" and record.grant_type == "CLIENT-CREDENTIALS"
-        self._sim.tokens.set_client(record.id, record.secret if usable else None)
+        if usable:
+            self._sim.tokens.add_client(record.id, record.secret)
+        else:
+            self._sim.tokens.remove_client(record.id)
 
-    def create(self, body: dict[str, Any], created_by: str) -> OAuthClientRecord:
-        values = self._fields(body)
+    def _role_permissions(self, record: OAuthClientRecord) -> set[str]:
+        granted: set[str] = set()
+        for rd in record.role_divisions:
+            try:
+                granted.update(self._sim.authz.get(rd["roleId"]).permissions())
+            except ApiError:  # a deleted role grants nothing
+                continue
+        return granted
+
+    def refresh_permissions(self) -> None:
+        """After a role changed: every client's tokens carry its roles' permissions as they are now."""
+        with self._lock:
+            for record in self._clients.values():
+                registered = self._sim.oauth.get(record.id)
+                if registered is not None:
+                    registered.permissions = frozenset(self._role_permissions(record))
+
+    def create(
+        self, body: dict[str, Any], created_by: str, person_id: str | None = None
+    ) -> OAuthClientRecord:
+        values = self._fields(body, person_id)
         now = iso_now()
+        registered = self._sim.oauth.register(
+            values["name"], values["grant_type"], values["redirect_uris"], client_id=str(uuid.uuid4())
+        )
         record = OAuthClientRecord(
-            id=str(uuid.uuid4()),
-            secret=new_secret(),
+            id=registered.id,
+            secret=registered.secret,
             created_by=created_by,
             date_created=now,
             date_modified=now,
@@ -157,10 +202,10 @@ class OAuthClientStore:
             raise not_found("OAuth client", client_id)
         return record
 
-    def update(self, client_id: str, body: dict[str, Any]) -> OAuthClientRecord:
+    def update(self, client_id: str, body: dict[str, Any], person_id: str | None = None) -> OAuthClientRecord:
         with self._lock:
             record = self.get(client_id)
-            for key, value in self._fields(body).items():
+            for key, value in self._fields(body, person_id).items():
                 setattr(record, key, value)
             record.date_modified = iso_now()
             self._sync_tokens(record)
@@ -180,43 +225,58 @@ class OAuthClientStore:
             record = self._clients.pop(client_id, None)
             if record is None:
                 raise not_found("OAuth client", client_id)
-            self._sim.tokens.set_client(client_id, None)
+            self._sim.tokens.remove_client(client_id)
+            registered = self._sim.oauth.get(client_id)
+            if registered is not None:  # the registry has no removal: it can no longer do anything
+                registered.permissions = frozenset()
+                registered.secret = new_secret()
+
+    def registry_documents(self) -> list[dict[str, Any]]:
+        """The org's other clients (the simulator's own, the admin app's, setup's), as the API lists them."""
+        with self._lock:
+            mine = set(self._clients)
+        docs = []
+        for client in self._sim.oauth.all():
+            if client.id in mine:
+                continue
+            doc: dict[str, Any] = {
+                "id": client.id,
+                "name": client.name,
+                "authorizedGrantType": client.grant_type,
+                "accessTokenValiditySeconds": int(client.token_ttl_s or 86400),
+                "registeredRedirectUri": list(client.redirect_uris),
+                "state": "active",
+                "selfUri": f"{API}/oauth/clients/{client.id}",
+            }
+            if client.description:
+                doc["description"] = client.description
+            docs.append(doc)
+        return docs
 
     def all(self) -> list[OAuthClientRecord]:
         with self._lock:
             return sorted(self._clients.values(), key=lambda c: c.name.lower())
-
-    def permissions_of(self, client_id: str) -> set[str] | None:
-        """The permissions a token of this client carries (None: not a client created here)."""
-        with self._lock:
-            record = self._clients.get(client_id)
-            if record is None:
-                return None
-            role_ids = [rd["roleId"] for rd in record.role_divisions]
-        granted: set[str] = set()
-        for role_id in role_ids:
-            try:
-                granted.update(self._sim.authz.get(role_id).permissions())
-            except Exception:  # a deleted role grants nothing
-                continue
-        return granted
 
 
 def register(router: Router, sim: Simulator) -> None:
     store: OAuthClientStore = sim.oauth_clients
 
     def list_clients(req: Request) -> dict[str, Any]:
-        clients = [c.document() for c in store.all()]  # no paging parameters: every client at once
+        clients = [c.document() for c in store.all()] + store.registry_documents()  # no paging: all at once
         return listing(clients, req.path, req.query, default_size=max(25, len(clients)))
 
     def post_client(req: Request) -> dict[str, Any]:
-        return store.create(req.json_object(), sim.subject_of(req)["id"]).document(with_secret=True)
+        subject = sim.subject_of(req)
+        person = subject["id"] if subject["kind"] == "person" else None
+        return store.create(req.json_object(), subject["id"], person).document(with_secret=True)
 
     def get_client(req: Request) -> dict[str, Any]:
         return store.get(req.params["clientId"]).document()
 
     def put_client(req: Request) -> dict[str, Any]:
-        return store.update(req.params["clientId"], req.json_object()).document()
+        subject = sim.subject_of(req)
+        person = subject["id"] if subject["kind"] == "person" else None
+        return store.update(req.params["clientId"], req.json_object(), person).document()
 
     def delete_client(req: Request) -> Response:
         store.delete(req.params["clientId"])

@@ -104,6 +104,11 @@ class AuthorizationStore:
         self.division = dict(division)
         self._roles: dict[str, Role] = {}
         self._lock = threading.RLock()
+        self.listeners: list[Any] = []  # called after a role's permissions change (OAuth client tokens)
+
+    def _changed(self) -> None:
+        for listener in self.listeners:
+            listener()
 
     # -- roles ------------------------------------------------------------------------------
     def _check_name(self, name: Any, exclude: str | None = None) -> str:
@@ -136,12 +141,14 @@ class AuthorizationStore:
             role.description = str(body.get("description") or "")
             role.policies = _policies(body)
         logger.info("simulator role %r updated (%d permissions)", role.name, len(role.permissions()))
+        self._changed()
         return role
 
     def delete(self, role_id: str) -> None:
         with self._lock:
             if self._roles.pop(role_id, None) is None:
                 raise not_found("Role", role_id)
+        self._changed()
 
     def all(self) -> list[Role]:
         with self._lock:
