@@ -63,10 +63,11 @@ def run_setup(
     monkeypatch: pytest.MonkeyPatch,
     *extra: str,
     admin: bool = True,
+    secret: str | None = None,
 ) -> SetupRun:
     """`run.py setup --non-interactive` as the simulator's admin client, in `workdir`."""
     monkeypatch.chdir(workdir)
-    monkeypatch.setenv("CALLEXPORT_ADMIN_CLIENT_SECRET", sim.client_secret)
+    monkeypatch.setenv("CALLEXPORT_ADMIN_CLIENT_SECRET", secret or sim.client_secret)
     before = len(sim.requests)
     argv = ["setup", "--non-interactive", "--region", sim.api_url, "--app-url", APP_URL]
     if admin:

@@ -191,14 +191,30 @@ def test_a_name_collision_stops_only_that_step_and_adopt_takes_it_over(
 
 def test_an_admin_without_the_right_to_create_a_role(bare_sim, file_keyring, tmp_path, capsys, monkeypatch):
     sim = bare_sim
-    sim.faults.forbidden_paths = ["/api/v2/authorization/roles"]
-    result = run_setup(sim, tmp_path, capsys, monkeypatch)
+    from genesys.permissions import SETUP_PERMISSIONS
+
+    limited = sim.register_oauth_client(
+        "limited admin",
+        "CLIENT-CREDENTIALS",
+        permissions=[p for p in SETUP_PERMISSIONS if p != "authorization:role:add"],
+    )
+    monkeypatch.setenv("CALLEXPORT_ADMIN_CLIENT_SECRET", limited.secret)
+    result = run_setup(
+        sim,
+        tmp_path,
+        capsys,
+        monkeypatch,
+        "--admin-client-id",
+        limited.id,
+        admin=False,
+        secret=limited.secret,
+    )
     assert result.code == 1
     assert "[FAILED]    Role 'callexport service'" in result.out
     assert "authorization:role:add" in result.out  # says which permissions to get
     assert "[skipped]   OAuth client 'callexport service': skipped: needs role" in result.out
     assert "[created]   System queue 'CallExport System'" in result.out  # independent steps are done
-    sim.faults.forbidden_paths = []
+    assert "missing the following permission(s): authorization:role:add" in result.out  # Genesys' 403
     fixed = run_setup(sim, tmp_path, capsys, monkeypatch)
     assert fixed.code == 0, fixed.out
     assert_provisioned(sim, tmp_path)
