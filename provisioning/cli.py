@@ -224,7 +224,9 @@ def gather(args: argparse.Namespace, prompter: Prompter) -> tuple[Options, dict[
         )
     app_url = str(values.get("app_url") or DEFAULT_APP_URL)
     if prompter.interactive and "app_url" not in values:
-        app_url = prompter.value("Admin app URL (HTTPS, where the admin app is hosted)", app_url)
+        app_url = prompter.value(
+            "Admin app URL (where the admin app is hosted; HTTPS for Genesys Cloud)", app_url
+        )
     root = str(values.get("export_root") or "")
     queues = values.get("export_queues") or ""
     if prompter.interactive and "export_root" not in values:

@@ -24,11 +24,20 @@ NOTES = f"The callexport admin app: edit the export profiles. {MARKER}"
 SANDBOX = (
     "allow-forms,allow-modals,allow-popups,allow-presentation,allow-same-origin,allow-scripts,allow-downloads"
 )
-DEFAULT_APP_URL = "https://localhost:8443/?gcHostOrigin={{gcHostOrigin}}&gcTargetEnv={{gcTargetEnv}}"
+DEFAULT_APP_URL = "http://localhost:8760/"  # `python run.py admin serve` on this machine; production: HTTPS
+PLACEHOLDERS = "gcHostOrigin={{gcHostOrigin}}&gcTargetEnv={{gcTargetEnv}}&gcLangTag={{gcLangTag}}"
+
+
+def app_url(base: str) -> str:
+    """The integration's URL: the admin app's address with the placeholders Genesys Cloud fills in
+    (the app derives the region's hosts from ``gcHostOrigin``: docs/admin.md), unless already there."""
+    if "{{gcHostOrigin}}" in base:
+        return base
+    return base + ("&" if "?" in base else "?") + PLACEHOLDERS
 
 
 def wanted_properties(url: str) -> dict[str, Any]:
-    return {"url": url, "displayType": "standalone", "sandbox": SANDBOX, "featureCategory": ""}
+    return {"url": app_url(url), "displayType": "standalone", "sandbox": SANDBOX, "featureCategory": ""}
 
 
 def find_app(ctx: Context, name: str) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from setup_fixtures import APP_URL, changed, run_setup
 from export.writeback import SCHEMA_TITLE
 from genesys.credentials import CredentialStore
 from genesys.permissions import ROLE_PERMISSIONS, permission_policies
+from provisioning.client_app import PLACEHOLDERS
 from provisioning.plan import MARKER
 from simulator.app import Simulator
 
@@ -68,7 +69,7 @@ def assert_provisioned(sim: Simulator, workdir: Any) -> None:
     assert queue.enable_transcription is False and state["members"] == [] and MARKER in queue.description
     (app,) = state["apps"]
     assert app.intended_state == "ENABLED" and app.integration_type.id == "embedded-client-app"
-    assert state["app_config"].properties["url"] == APP_URL
+    assert state["app_config"].properties["url"] == APP_URL + "?" + PLACEHOLDERS
     # the stored credentials are the new client's, and they work
     creds = CredentialStore(workdir / "callexport.toml").load()
     assert creds.client_id == client.id and "keyring" in creds.source
