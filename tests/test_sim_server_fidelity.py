@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from sim_admin_routes import walk_admin_routes
 from sim_fidelity import assert_sdk_roundtrip
 from sim_server_fixtures import FAST, Api, SocketReader, queue_topics, wait_until
 
@@ -337,6 +338,8 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
         status=400,
         json={"state": "connected"},
     )
+
+    walk_admin_routes(check, sim)  # roles, OAuth clients, queues, integrations (run.py setup)
 
     # error bodies are ErrorBody
     check("GET", "/api/v2/conversations/00000000-0000-4000-8000-000000000000", "ErrorBody", status=404)
