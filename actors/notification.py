@@ -265,7 +265,13 @@ class NotificationActor(Supervised):
         self.sweep_due = False
         self.next_sweep = time.monotonic() + settings.reconcile_interval_s
         self.run_in_background(
-            sweep, self.deps.client, queue_ids, since, settings.wrapup_timeout_s, tag=("reconcile", since)
+            sweep,
+            self.deps.client,
+            queue_ids,
+            since,
+            settings.wrapup_timeout_s,
+            queue_acw=dict(getattr(self.snapshot, "queue_acw", None) or {}),
+            tag=("reconcile", since),
         )
 
     def _background_done(self, done: BackgroundDone) -> None:

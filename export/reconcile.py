@@ -82,19 +82,55 @@ def query_body(
     }
 
 
-def wrapped_up(details: dict[str, Any], now: datetime, wrapup_timeout_s: float) -> bool:
-    """Every agent that talked has a wrap-up segment, or the wrap-up wait has run out."""
+OPTIONAL_GRACE_S = 120.0
+"""An agent on a queue whose after-call work is optional and who shows no wrap-up in analytics is taken
+as done this long after the conversation ended (analytics shows a wrap-up only once it ends, so this
+fallback cannot tell "skipped" from "still wrapping up"; the notification path can, and is exact)."""
+
+TIMED_PROMPTS = frozenset({"MANDATORY_TIMEOUT", "MANDATORY_FORCED_TIMEOUT", "AGENT_REQUESTED"})
+
+
+def wrapped_up(
+    details: dict[str, Any],
+    now: datetime,
+    wrapup_timeout_s: float,
+    queue_acw: dict[str, dict[str, Any]] | None = None,
+) -> bool:
+    """Every agent that talked has a wrap-up segment, or no longer needs one: the queue's after-call
+    work (`acwSettings`) is optional (after a grace), or timed and its timeout has passed; or the
+    wrap-up wait (`wrapup_timeout_s`) has run out."""
     end = details.get("conversationEnd")
     if not end:
         return False
-    if (now - _parse(end)).total_seconds() > wrapup_timeout_s:
+    waited = (now - _parse(end)).total_seconds()
+    if waited > wrapup_timeout_s:
         return True
     for participant in details.get("participants", []):
         if participant.get("purpose") != "agent":
             continue
         segments = [s for session in participant.get("sessions", []) for s in session.get("segments", [])]
         talked = any(s.get("segmentType") == "interact" for s in segments)
-        if talked and not any(s.get("segmentType") == "wrapup" for s in segments):
+        if not talked or any(s.get("segmentType") == "wrapup" for s in segments):
+            continue
+        if not _acw_over(segments, waited, queue_acw or {}):
+            return False
+    return True
+
+
+def _acw_over(segments: list[dict[str, Any]], waited_s: float, queue_acw: dict[str, dict[str, Any]]) -> bool:
+    """Whether an agent without a wrap-up segment is done by the queue's after-call-work rules."""
+    prompts: list[tuple[str, float]] = []
+    for queue_id in {s.get("queueId") for s in segments if s.get("queueId")}:
+        acw = queue_acw.get(str(queue_id)) or {}
+        prompt = str(acw.get("wrapupPrompt") or "").upper()
+        timeout_ms = acw.get("timeoutMs")
+        prompts.append((prompt, float(timeout_ms) / 1000 if isinstance(timeout_ms, int | float) else 0.0))
+    if not prompts or any(p in ("", "MANDATORY") for p, _ in prompts):
+        return False  # unknown or mandatory without a timeout: wait for the wrap-up (bounded by the caller)
+    for prompt, timeout_s in prompts:
+        if prompt in TIMED_PROMPTS and timeout_s > 0 and waited_s < timeout_s + 30.0:
+            return False
+        if prompt == "OPTIONAL" and waited_s < OPTIONAL_GRACE_S:
             return False
     return True
 
@@ -197,8 +233,10 @@ def sweep(
     lag_s: float = LAG_S,
     page_size: int = PAGE_SIZE,
     max_results: int = MAX_RESULTS,
+    queue_acw: dict[str, dict[str, Any]] | None = None,
 ) -> SweepResult:
-    """Wrapped-up conversations of ``queue_ids`` that ended in ``[since, now - lag_s)``."""
+    """Wrapped-up conversations of ``queue_ids`` that ended in ``[since, now - lag_s)``; `queue_acw`
+    (queue id -> `acwSettings`) says which agents need no wrap-up to be done."""
     now = now or datetime.now(UTC)
     until = max(since, now - timedelta(seconds=lag_s))
     if not queue_ids or until <= since:
@@ -231,7 +269,7 @@ def sweep(
         end = _parse(details["conversationEnd"])
         if end >= until:
             continue  # the next sweep's window
-        if wrapped_up(details, now, wrapup_timeout_s):
+        if wrapped_up(details, now, wrapup_timeout_s, queue_acw):
             finished.append((cid, queue_ids_of(details)))
         else:
             resume_from = min(resume_from, end)  # look at it again until it is wrapped up

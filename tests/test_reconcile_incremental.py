@@ -118,3 +118,40 @@ def test_details_query_limits_as_genesys_documents_them() -> None:
         }
         with pytest.raises(BadRequest, match="7 days"):
             client.query_conversation_details(body)
+
+
+def test_an_agent_without_wrap_up_is_done_by_the_queues_after_call_work_rules():
+    """Analytics shows no wrap-up for an agent who did not have to wrap up: the sweep must not wait an
+    hour for it (optional ACW after a grace, timed ACW after its timeout, mandatory until the bound)."""
+    from datetime import UTC, datetime, timedelta
+
+    from export.reconcile import OPTIONAL_GRACE_S, wrapped_up
+
+    end = datetime(2026, 3, 24, 14, 0, tzinfo=UTC)
+
+    def details(queue_id: str) -> dict:
+        return {
+            "conversationEnd": end.isoformat().replace("+00:00", "Z"),
+            "participants": [
+                {
+                    "purpose": "agent",
+                    "sessions": [{"segments": [{"segmentType": "interact", "queueId": queue_id}]}],
+                }
+            ],
+        }
+
+    acw = {
+        "opt": {"wrapupPrompt": "OPTIONAL"},
+        "timed": {"wrapupPrompt": "MANDATORY_TIMEOUT", "timeoutMs": 60_000},
+        "asked": {"wrapupPrompt": "AGENT_REQUESTED", "timeoutMs": 90_000},
+        "must": {"wrapupPrompt": "MANDATORY"},
+    }
+    at = lambda s: end + timedelta(seconds=s)  # noqa: E731
+    assert not wrapped_up(details("opt"), at(10), 3600, acw)
+    assert wrapped_up(details("opt"), at(OPTIONAL_GRACE_S + 1), 3600, acw)
+    assert not wrapped_up(details("timed"), at(60), 3600, acw)
+    assert wrapped_up(details("timed"), at(95), 3600, acw)
+    assert wrapped_up(details("asked"), at(125), 3600, acw)
+    assert not wrapped_up(details("must"), at(1800), 3600, acw)
+    assert wrapped_up(details("must"), at(3601), 3600, acw)
+    assert not wrapped_up(details("unknown"), at(1800), 3600, acw)
