@@ -24,13 +24,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from simulator import api_authorize, api_conversations, api_platform, documents, views
+from simulator import api_authorize, api_conversations, api_platform, bulk, documents, views
 from simulator.callbacks import callback_documents
 from simulator.channels import ChannelRegistry
 from simulator.cors import CorsPolicy
 from simulator.customattributes import CustomAttributesStore
 from simulator.datatables import CONFIG_TABLE_NAME, DataTableStore, string_schema
 from simulator.faults import Faults
+from simulator.history import History
 from simulator.http_api import Router
 from simulator.mediacache import MediaCache
 from simulator.model import Call
@@ -88,6 +89,8 @@ class Simulator:
         cors_origins: list[str] | None = None,
         admin_app_redirect_uris: list[str] | tuple[str, ...] = (),
         setup_redirect_uris: list[str] | tuple[str, ...] = (SETUP_REDIRECT_URI,),
+        history_days: int = 0,
+        history_calls_per_day: int = 0,
     ) -> None:
         if event_speed < 1:
             raise ValueError(f"event_speed must be >= 1 (compression factor), got {event_speed}")
@@ -119,6 +122,13 @@ class Simulator:
         )
         self.channels = ChannelRegistry(channel_ttl_s, lambda: [q.id for q in self.org.all_queues()])
         self.book = CallBook()
+        self.bulk = bulk.BulkKnobs()
+        """Limits and timings of the bulk endpoints (batch recordings, analytics jobs); settable."""
+        self.history = History(self.org, seed)
+        """The simulated past (`history.add(days, calls_per_day)`, truth per day and call)."""
+        self.book.set_lazy(self.history.live, self.history.pin)
+        if history_days and history_calls_per_day:
+            self.history.add(history_days, history_calls_per_day)
         self.custom = CustomAttributesStore()
         self.datatables = DataTableStore(
             {
@@ -158,6 +168,9 @@ class Simulator:
         api_authorize.register(self.router, self)  # first: /api/v2/users/me before /users/{userId}
         api_platform.register(self.router, self)
         api_conversations.register(self.router, self)
+        self.recording_batches: Any = None  # set by bulk.register
+        self.analytics_jobs: Any = None
+        bulk.register(self.router, self)
         self.http = ApiServer(
             self.router,
             self.tokens,
@@ -196,6 +209,7 @@ class Simulator:
             self.ws.stop()
             self.http.stop()
             self._started = False
+        self.analytics_jobs.close()
         self.media.close()
         if self._own_media_dir:
             shutil.rmtree(self.media_dir, ignore_errors=True)
