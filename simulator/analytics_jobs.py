@@ -120,6 +120,8 @@ class DetailsJob:
     query: dict[str, Any]
     submitted_s: float
     watermark_s: float
+    queued_until_s: float
+    ready_at_s: float
     fail: str | None = None
     cancelled_s: float | None = None
     future: Future[list[dict[str, Any]]] | None = None
@@ -175,7 +177,16 @@ class AnalyticsJobs:
             if knobs.jobs_fail_next > 0:
                 knobs.jobs_fail_next -= 1
                 fail = "The query could not be completed. Please try again later."
-            job = DetailsJob(str(uuid.uuid4()), req.client_id, query, now, self.watermark_s(now), fail)
+            job = DetailsJob(
+                str(uuid.uuid4()),
+                req.client_id,
+                query,
+                now,
+                self.watermark_s(now),
+                now + knobs.jobs_queued_s,
+                now + knobs.jobs_queued_s + knobs.jobs_run_s,
+                fail,
+            )
             self._jobs[job.id] = job
         if fail is None:
             job.future = self._pool.submit(self._compute, job, start, end)
@@ -201,30 +212,26 @@ class AnalyticsJobs:
 
     # -- state ------------------------------------------------------------------------------------
     def _state(self, job: DetailsJob, now: float) -> str:
-        knobs = self.sim.bulk
         if job.cancelled_s is not None:
             return "CANCELLED"
-        if now < job.submitted_s + knobs.jobs_queued_s:
-            return "QUEUED"
-        ready_at = job.submitted_s + knobs.jobs_queued_s + knobs.jobs_run_s
-        if now < ready_at:
-            return "PENDING"
-        if job.fail is not None:
-            job.completed_s = job.completed_s or ready_at
-            return "FAILED"
         if job.completed_s is None:
-            assert job.future is not None
-            if not job.future.done():
+            if now < job.queued_until_s:
+                return "QUEUED"
+            if now < job.ready_at_s:
                 return "PENDING"
-            try:
-                job.results = job.future.result()
-            except Exception as exc:
-                logger.exception("simulator analytics job %s failed", job.id)
-                job.fail = f"Internal error: {exc}"
-                job.completed_s = now
-                return "FAILED"
-            job.completed_s = max(now, ready_at)
-        if now >= job.completed_s + knobs.jobs_results_ttl_s:
+            if job.fail is None:
+                assert job.future is not None
+                if not job.future.done():
+                    return "PENDING"
+                try:
+                    job.results = job.future.result()
+                except Exception as exc:
+                    logger.exception("simulator analytics job %s failed", job.id)
+                    job.fail = f"Internal error: {exc}"
+            job.completed_s = max(now, job.ready_at_s) if job.fail is None else job.ready_at_s
+        if job.fail is not None:
+            return "FAILED"
+        if now >= job.completed_s + self.sim.bulk.jobs_results_ttl_s:
             return "EXPIRED"
         return "FULFILLED"
 
