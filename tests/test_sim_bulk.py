@@ -377,3 +377,52 @@ def test_sync_query_limits_and_many_ids(sim: Simulator) -> None:
         assert r.status_code == 400 and "predicates" in r.json()["message"]
     finally:
         sim.bulk.max_predicates = 100
+
+
+def test_run_py_simulate_with_history(tmp_path: Any) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from genesys.bulk import DetailsJobRunner, Ready, run_to_end
+    from genesys.config import ClientConfig
+    from genesys.rest import GenesysClient
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "run.py",
+            "simulate",
+            "--calls-per-minute",
+            "0",
+            "--history-days",
+            "2",
+            "--history-calls-per-day",
+            "50",
+            "--seed",
+            "9",
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines = {}
+        while "HISTORY" not in lines:
+            key, _, value = proc.stdout.readline().strip().partition("=")  # type: ignore[union-attr]
+            lines[key] = value
+        assert lines["HISTORY"].startswith("100 calls from ")
+        client = GenesysClient(ClientConfig(lines["API_URL"], lines["CLIENT_ID"], lines["CLIENT_SECRET"]))
+        try:
+            outcome = run_to_end(DetailsJobRunner(client, midnight(2), midnight(0)), deadline_s=120)
+        finally:
+            client.close()
+        assert isinstance(outcome.outcome, Ready) and len(outcome.items) == 100
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0

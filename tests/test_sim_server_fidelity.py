@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from bulk_fidelity import walk_bulk_routes
 from sim_fidelity import assert_sdk_roundtrip
 from sim_server_fixtures import FAST, Api, SocketReader, queue_topics, wait_until
 
@@ -290,6 +291,8 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
         "CreateCallbackResponse",
         json={"routingData": {"queueId": sim.org.system_queue.id}, "callbackNumbers": ["+1555"]},
     )
+
+    walk_bulk_routes(check, sim)  # batch recordings, analytics jobs, past calls (tests/bulk_fidelity.py)
 
     # error bodies are ErrorBody
     check("GET", "/api/v2/conversations/00000000-0000-4000-8000-000000000000", "ErrorBody", status=404)
