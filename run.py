@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "transcript": ("transcripts.cli", "convert a Genesys Cloud transcript document"),
     "license": ("licensing.cli", "hardware id, license status and the vendor signing tool"),
     "credentials": ("genesys.credentials_cli", "store, show, delete and test the OAuth credentials"),
+    "report": ("report.cli", "account for every call of an interval per profile (csv, json, html)"),
 }
 DEFAULT_COMMAND = "service"
 
