@@ -147,7 +147,7 @@ class ExportSupervisor(Supervisor):
         if conversation_id in self.running:
             return
         if not self.deps.ledger.add_job(conversation_id, (), 0.0, state, source="operator"):
-            self.deps.ledger.set_state(conversation_id, state)
+            self.deps.ledger.restart(conversation_id, state)
         self._enqueue(conversation_id)
         self._pump()
 

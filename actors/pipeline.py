@@ -173,6 +173,8 @@ class DspActor(Supervised):
 class WorkerLost(RuntimeError):
     """The worker process died or could not be started: the work is sent again."""
 
+    resend = True
+
 
 class WriterActor(Supervised):
     """Writes files exactly once (ledger-backed), atomically, with the profile's conflict strategy and

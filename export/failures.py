@@ -48,15 +48,17 @@ _STORAGE_RECOVERABLE = frozenset(
         errno.ECONNABORTED,
         errno.ESTALE,
         errno.EINTR,
+        errno.EEXIST,  # a file where the destination folder should be
     }
 )
-_STORAGE_PERMANENT = frozenset({errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ, errno.EEXIST})
+_STORAGE_PERMANENT = frozenset({errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ})
 
 
 @dataclass(frozen=True)
 class Failure:
-    """How one error is handled: `kind` is "recoverable", "permanent" or "bounded" (retried up to a
-    cap); `cause` groups errors with the same origin for logging (e.g. "storage /mnt/share")."""
+    """How one error is handled: `kind` is "recoverable", "permanent", "bounded" (retried up to a
+    cap) or "resend" (the worker doing it was lost: sent again, not counted as a failure); `cause`
+    groups errors with the same origin for logging (e.g. "storage /mnt/share")."""
 
     kind: str
     cause: str
@@ -97,6 +99,8 @@ def classify(error: BaseException, *, where: str = "") -> Failure:
     declared = getattr(error, "permanent", None)
     if declared is True:
         return Failure("permanent", type(error).__name__, message)
+    if getattr(error, "resend", False) is True:  # the worker was lost, not the work: send it again
+        return Failure("resend", type(error).__name__, message)
     if isinstance(error, ClientClosed):
         return Failure("recoverable", "shutdown", message)
     if isinstance(error, Forbidden):

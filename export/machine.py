@@ -56,7 +56,7 @@ from export.commands import (
 )
 from export.durable import OutputView
 from export.events import Event, Expired, Failed, Replied, TimerFired
-from export.failures import REPORTER, FailureReporter, classify
+from export.failures import REPORTER, Failure, FailureReporter, classify
 from export.steps import (
     ConversationData,
     NotReady,
@@ -70,6 +70,8 @@ from reliability.backoff import POLL
 logger = logging.getLogger(__name__)
 
 SETTLED_WRITTEN = ("written", "failed", "empty", "skipped", "split")
+MAX_LOST_WORKERS = 4
+"""A request whose worker dies this many times is no longer re-sent for free: it counts as a failure."""
 INTERIM_WRITEBACK_AFTER_S = 60.0
 """A transcript still missing this long after the first try gets the audio's status written back meanwhile."""
 
@@ -940,6 +942,19 @@ class ConversationExport:
             return
         where = self._where(work)
         failure = classify(error, where=where)
+        if failure.kind == "resend":
+            lost = self.failures.setdefault(
+                work.key, {"attempts": 0, "first_at": now, "cause": failure.cause}
+            )
+            lost["lost"] = int(lost.get("lost", 0)) + 1
+            if lost["lost"] <= MAX_LOST_WORKERS:
+                self.resends += 1
+                logger.info(
+                    "Conversation %s: %s was lost (%s); sending it again", self.cid, work.key, failure.message
+                )
+                return
+            # the work itself kills its worker (a recording that crashes the decoder): a bounded failure
+            failure = Failure("bounded", failure.cause, f"{failure.message} ({lost['lost']} times)")
         record = self.failures.setdefault(work.key, {"attempts": 0, "first_at": now, "cause": failure.cause})
         record["attempts"] += 1
         record["cause"] = failure.cause

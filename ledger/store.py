@@ -157,6 +157,17 @@ class Ledger:
             cid=conversation_id,
         )
 
+    def restart(self, conversation_id: str, state: str = "queued") -> None:
+        """Export a known conversation again from the start (an operator asked): its machine state and
+        fetched documents are forgotten; written files and exported statuses still count."""
+        self._rows(
+            "UPDATE jobs SET state=:state, machine=NULL, context=NULL, wake_at=NULL, park_reason=NULL, "
+            "crashes=0, unclean_starts=0, done_at=NULL, updated_at=:now WHERE conversation_id=:cid",
+            state=state,
+            now=time.time(),
+            cid=conversation_id,
+        )
+
     def start(self, conversation_id: str) -> Job | None:
         """The job starts running: counted, and counted as unclean until it parks or ends."""
         self._rows(
@@ -272,7 +283,8 @@ class Ledger:
         where = " AND ".join(clauses) or "1=1"
         rows = self.db.execute(
             "UPDATE jobs SET state='parked', wake_at=:now, park_reason='operator retry', crashes=0, "
-            f"unclean_starts=0, done_at=NULL, updated_at=:now WHERE {where} AND state <> 'running' "
+            "unclean_starts=0, done_at=NULL, machine=NULL, context=NULL, updated_at=:now "
+            f"WHERE {where} AND state <> 'running' "
             "RETURNING conversation_id",
             params,
         )

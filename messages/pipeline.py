@@ -45,6 +45,7 @@ class FileWritten:
     path: Path | None
     size: int
     action: str
+    duration_s: float | None = None
 
 
 @dataclass(frozen=True)

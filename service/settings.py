@@ -161,3 +161,8 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
 
 def dsp_worker_count(settings: Settings) -> int:
     return settings.dsp_workers if settings.dsp_workers > 0 else max(1, os.cpu_count() or 1)
+
+
+def ledger_location(settings: Settings) -> Path:
+    """Where the export ledger lives: `ledger.sqlite3` in the state directory."""
+    return settings.state_dir / "ledger.sqlite3"
