@@ -436,7 +436,7 @@ class GenesysClient:
         while start < len(ids):
             part = ids[start : start + size]
             try:
-                for doc in self._details_query_pages(_ids_query(part, interval)):
+                for doc in self._details_query_pages(_ids_query(part, interval), want=len(part)):
                     found.setdefault(str(doc.get("conversationId")), doc)
             except BadRequest as exc:
                 if size > 1 and "predicate" in str(exc).lower():
@@ -449,7 +449,9 @@ class GenesysClient:
             start += len(part)
         return [found[i] for i in ids if i in found]
 
-    def _details_query_pages(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+    def _details_query_pages(self, body: dict[str, Any], *, want: int | None = None) -> list[dict[str, Any]]:
+        """Every page of a query (stops early once `want` conversations are in: `totalHits` moves while
+        data arrives, so it is not trusted to end the paging)."""
         docs: list[dict[str, Any]] = []
         page = 1
         while True:
@@ -457,7 +459,11 @@ class GenesysClient:
             data = self.query_conversation_details(body) or {}
             batch = [c for c in data.get("conversations") or [] if isinstance(c, dict)]
             docs.extend(batch)
-            if len(batch) < DETAILS_PAGE_SIZE or page * DETAILS_PAGE_SIZE >= DETAILS_MAX_RESULTS:
+            if (
+                len(batch) < DETAILS_PAGE_SIZE
+                or page * DETAILS_PAGE_SIZE >= DETAILS_MAX_RESULTS
+                or (want is not None and len(docs) >= want)
+            ):
                 return docs
             page += 1
 

@@ -337,6 +337,9 @@ class Collector:
             conv.recording = conv.recording or "not recorded"
         elif audio == "skipped" and detail:
             result.outcome, result.reason = "not exported", f"skipped: {detail}"
+        elif job is not None and job.state == "failed" and not audio:
+            result.outcome = "failed"
+            result.reason = f"export failed: {job.last_error or 'see the service log'}"
         else:
             result.outcome, result.reason = self._recording_reason(conv, audio)
         return result
