@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reliability.backoff import POLL
+from reliability.backoff import SOON
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def advance_recordings(
         if "transcoding" not in result.reason:  # not there yet: poll with the one backoff policy
             waits = int(state.get("waits") or 0) + 1
             next_state["waits"] = waits
-            delay = max(delay, POLL.delay(waits))
+            delay = SOON.delay(waits)
         return RecordingsProgress(waiting_s=delay, reason=result.reason, state=next_state)
     if isinstance(result, Failed):
         raise RecordingsFailed(f"conversation {data.conversation_id}: {result.reason}", result.permanent)

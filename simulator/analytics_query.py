@@ -11,13 +11,16 @@ from simulator.errors import bad_request
 
 logger = logging.getLogger(__name__)
 
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+"""Genesys' own samples page with 200 and 300 per page; the documented bound was not found."""
 MAX_RESULTS = 10_000
+"""The sync query returns at most 10,000 records per query (Genesys tutorial recordings-downloader):
+pages beyond them are empty, whatever ``totalHits`` says."""
+MAX_INTERVAL_S = 7 * 86_400
+"""The sync query accepts a search interval of at most 7 days (same tutorial)."""
 MAX_DAYS_BACK = 35
 """The sync query accepts interval starts up to 35 days in the past (developercenter-tutorials
 recordings-downloader/config.yml, "Starting December 9, 2020")."""
-MAX_INTERVAL_DAYS = 7
-"""...and a search interval of at most 7 days (same source); longer: the async jobs."""
 MAX_PREDICATES = 100
 """Predicates per filter or clause (unconfirmed: no limit found in official material)."""
 DAY_S = 86_400
@@ -27,7 +30,8 @@ def parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def parse_interval(interval: Any) -> tuple[datetime, datetime]:
+def parse_interval(interval: Any, *, max_s: float | None = MAX_INTERVAL_S) -> tuple[datetime, datetime]:
+    """The query's interval; 400 when malformed or longer than `max_s` (None: no limit, the jobs)."""
     if not isinstance(interval, str) or "/" not in interval:
         raise bad_request("The query needs an 'interval' of the form <ISO-8601>/<ISO-8601>")
     a, b = interval.split("/", 1)
@@ -39,6 +43,8 @@ def parse_interval(interval: Any) -> tuple[datetime, datetime]:
         raise bad_request("Interval times need a time zone (e.g. Z)")
     if end <= start:
         raise bad_request("The interval end must be after its start")
+    if max_s is not None and (end - start).total_seconds() > max_s:
+        raise bad_request("The interval may not exceed 7 days; use the async jobs API for longer ones")
     return start, end
 
 
@@ -154,8 +160,6 @@ def check_sync_interval(start: datetime, end: datetime, now_s: float) -> None:
             f"The interval may start at most {MAX_DAYS_BACK} days in the past; use the asynchronous "
             "conversation details jobs for older data"
         )
-    if (end - start).total_seconds() > MAX_INTERVAL_DAYS * DAY_S:
-        raise bad_request(f"The interval may span at most {MAX_INTERVAL_DAYS} days")
 
 
 def run_query(
@@ -201,9 +205,9 @@ def run_query(
         return min(segs) if segs else ""
 
     matched.sort(key=sort_key, reverse=order == "desc")
-    total = min(len(matched), MAX_RESULTS)
-    page = matched[:MAX_RESULTS][(number - 1) * size : number * size]
-    body: dict[str, Any] = {"totalHits": total}
+    reachable = matched[:MAX_RESULTS]
+    page = reachable[(number - 1) * size : number * size]
+    body: dict[str, Any] = {"totalHits": len(matched)}
     if page:
         body["conversations"] = page
     return body

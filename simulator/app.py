@@ -24,8 +24,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from simulator import api_authorize, api_conversations, api_platform, bulk, documents, views
+from simulator import api_authorize, api_conversations, api_platform, bulk, documents, variations, views
 from simulator.callbacks import callback_documents
+from simulator.callbacks import disconnect as callback_disconnect
 from simulator.channels import ChannelRegistry
 from simulator.cors import CorsPolicy
 from simulator.customattributes import CustomAttributesStore
@@ -38,6 +39,7 @@ from simulator.model import Call
 from simulator.oauth_clients import AuthCodes, LoginSessions, OAuthClient, OAuthClients
 from simulator.oauth_users import ADMIN_USERNAME, People, Person, default_people
 from simulator.org import Org, Queue, User, default_org
+from simulator.recording_variants import apply_variants
 from simulator.scenarios import generate_call
 from simulator.scheduler import Scheduler
 from simulator.server import ApiServer, RecordedRequest, RequestLog
@@ -80,6 +82,15 @@ class Simulator:
         event_speed: float = 20.0,
         archived_fraction: float = 0.0,
         attribute_events: bool = True,
+        metadata_delay_s: float = 0.0,
+        recording_flag: str = "mixed",
+        screen_recording_fraction: float = 0.2,
+        screen_transcode_s: float = 3600.0,
+        deleted_fraction: float = 0.0,
+        error_fraction: float = 0.0,
+        restoring_fraction: float = 0.0,
+        restore_s: float = 5.0,
+        terminated_fraction: float = 0.3,
         rate_limit_allowed: int = 300,
         media_dir: Path | str | None = None,
         config_document: dict[str, Any] | str | None = None,
@@ -91,6 +102,8 @@ class Simulator:
         setup_redirect_uris: list[str] | tuple[str, ...] = (SETUP_REDIRECT_URI,),
         history_days: int = 0,
         history_calls_per_day: int = 0,
+        suppressed_hold_fraction: float = 0.0,
+        swapped_channel_fraction: float = 0.0,
     ) -> None:
         if event_speed < 1:
             raise ValueError(f"event_speed must be >= 1 (compression factor), got {event_speed}")
@@ -109,8 +122,20 @@ class Simulator:
             event_speed=event_speed,
             archived_fraction=archived_fraction,
             attribute_events=attribute_events,
+            metadata_delay_s=metadata_delay_s,
+            recording_flag=recording_flag,
+            screen_recording_fraction=screen_recording_fraction,
+            screen_transcode_s=screen_transcode_s,
+            deleted_fraction=deleted_fraction,
+            error_fraction=error_fraction,
+            restoring_fraction=restoring_fraction,
+            restore_s=restore_s,
+            terminated_fraction=terminated_fraction,
         )
         self.org: Org = org or default_org(seed)
+        # org recording settings drawn per injected call (simulator.recording_variants)
+        self.suppressed_hold_fraction = suppressed_hold_fraction
+        self.swapped_channel_fraction = swapped_channel_fraction
         self.client_id = client_id or f"callexport-sim-{seed}"
         self.client_secret = client_secret or hashlib.sha256(f"sim-secret-{seed}".encode()).hexdigest()[:40]
         self._rng = random.Random(f"simulator-{seed}")
@@ -182,8 +207,9 @@ class Simulator:
         )
         self.faults.install_action("drop_websockets", self.ws.drop_all)
         self.faults.install_action("send_socket_closing", self.ws.send_socket_closing)
+        self.faults.install_action("send_system_message", self.ws.send_system_message)
         self.faults.install_action("revoke_tokens", self._revoke_tokens)
-        self._callbacks: dict[str, dict[str, Any]] = {}
+        self._callbacks: dict[str, Any] = {}  # conversation id -> CallbackDocuments
         self._traffic: TrafficGenerator | None = None
         self._started = False
 
@@ -351,6 +377,9 @@ class Simulator:
         duration_s: float | None = None,
         *,
         ended_ago_s: float | None = None,
+        hold_recording: str | None = None,
+        channel_layout: str | None = None,
+        flow_queue_recording: str | None = None,
         **overrides: Any,
     ) -> Call:
         """Create a call now and schedule its events and document availability; returns at once.
@@ -359,6 +388,10 @@ class Simulator:
         seconds of real time starting now. With `ended_ago_s` the call is history instead: it
         ended that long ago, publishes no events and every document is available at once.
         `overrides` replace fields of the generated `Call` (e.g. `transcript_available=False`).
+        `hold_recording` (`recorded`/`suppressed`), `channel_layout` (`standard`/`swapped`/`mixed`) and
+        `flow_queue_recording` (`recorded`/`suppressed`) force the org's recording settings for this
+        call (`simulator.recording_variants`); by default the first two are drawn with
+        `suppressed_hold_fraction` and `swapped_channel_fraction`, the third is as generated.
         """
         seed = self._draw_seed()
         now_ms = int(time.time() * 1000)
@@ -373,6 +406,15 @@ class Simulator:
             end_ms = now_ms + int(span_ms / self.config.event_speed) - tail_ms
         call = self.generate(
             end_ms=end_ms, kind=kind, queue_name=queue_name, duration_s=duration_s, seed=seed
+        )
+        call = apply_variants(
+            call,
+            random.Random(seed ^ 0x1A70),
+            hold_recording=hold_recording,
+            channel_layout=channel_layout,
+            flow_queue_recording=flow_queue_recording,
+            suppressed_hold_fraction=self.suppressed_hold_fraction,
+            swapped_channel_fraction=self.swapped_channel_fraction,
         )
         if overrides:
             call = dataclasses.replace(call, **overrides)
@@ -399,6 +441,7 @@ class Simulator:
             transcript_s=disconnect_s + (0 if history else cfg.recording_delay_s + cfg.transcript_delay_s),
             archived=rng.random() < cfg.archived_fraction,
         )
+        variations.apply_to_live(live, cfg, history=history)
         self.book.add(live)
         if history or not any(documents.queue_entered_ms(call, q) is not None for q in call.queue_ids()):
             live.done.set()
@@ -480,7 +523,7 @@ class Simulator:
         """`POST /api/v2/conversations/callbacks`: a callback conversation and its queue event."""
         docs = callback_documents(self.org, queue, body, int(time.time() * 1000))
         cid = docs.conversation["id"]
-        self._callbacks[cid] = docs.conversation
+        self._callbacks[cid] = docs
         topic = f"v2.routing.queues.{queue.id}.conversations"
 
         def publish() -> None:
@@ -492,20 +535,43 @@ class Simulator:
         return docs.response
 
     def callback_conversation(self, conversation_id: str) -> dict[str, Any] | None:
-        return self._callbacks.get(conversation_id)
+        docs = self._callbacks.get(conversation_id)
+        return None if docs is None else docs.conversation
+
+    def callback_details(self, conversation_id: str) -> dict[str, Any] | None:
+        """Analytics details of a callback conversation (sessions of ``mediaType: "callback"``)."""
+        docs = self._callbacks.get(conversation_id)
+        return None if docs is None else docs.details
+
+    def disconnect_callback(self, conversation_id: str) -> dict[str, Any]:
+        """`PATCH /api/v2/conversations/callbacks/{id}` with ``state: disconnected``: every
+        participant ends, the final snapshot is published on the queue's topic."""
+        docs = self._callbacks[conversation_id]
+        if not docs.disconnected:
+            docs = callback_disconnect(docs, int(time.time() * 1000))
+            self._callbacks[conversation_id] = docs
+            queue_id = next(p["queueId"] for p in docs.event["participants"] if p.get("queueId"))
+            topic = f"v2.routing.queues.{queue_id}.conversations"
+            event = docs.event
+            self.scheduler.at(time.time(), lambda: self.ws.publish(topic, event))
+            logger.info("simulator callback conversation %s disconnected", conversation_id)
+        return docs.conversation
 
     @property
     def callbacks(self) -> dict[str, dict[str, Any]]:
-        return dict(self._callbacks)
+        """Callback conversations created through the API (REST `Conversation` documents, as now)."""
+        return {cid: docs.conversation for cid, docs in self._callbacks.items()}
 
     # -- URLs ------------------------------------------------------------------------------------------
     def media_url(self, conversation_id: str, recording_id: str, format_id: str) -> str:
         ttl = 0.0 if self.faults.expire_media_urls else self.config.media_url_ttl_s
         return self.signer.sign(self.api_url, f"/media/{conversation_id}/{recording_id}/{format_id}", ttl)
 
-    def transcript_url(self, conversation_id: str, communication_id: str) -> str:
+    def transcript_url(self, conversation_id: str, communication_id: str, part: int = 0) -> str:
+        """Pre-signed URL of part `part` of a communication's transcript (part 0: the plain path)."""
         ttl = 0.0 if self.faults.expire_media_urls else self.config.transcript_url_ttl_s
-        return self.signer.sign(self.api_url, f"/transcripts/{conversation_id}/{communication_id}", ttl)
+        path = f"/transcripts/{conversation_id}/{communication_id}" + (f"/{part}" if part else "")
+        return self.signer.sign(self.api_url, path, ttl)
 
     def annotation_rng(self) -> random.Random:
         """A generator for per-request hold annotation ids (random per request, like the real API)."""
@@ -552,9 +618,27 @@ class Simulator:
         return self.datatables.set_row(table_id or self.config_table_id, row)
 
     def set_config_document(self, document: dict[str, Any] | str, row_key: str = CONFIG_ROW) -> None:
-        """Store the service's JSON configuration document in the configuration data table."""
+        """Store the service's JSON configuration document in the configuration data table, in the
+        layout callexport writes (profiles/table_layout.py: one cell, or parts rows and a manifest)."""
+        from profiles import table_layout
+
         text = document if isinstance(document, str) else json.dumps(document)
-        self.set_datatable_row({"key": row_key, CONFIG_COLUMN: text})
+        table_layout.store(_TableRows(self.datatables, self.config_table_id), row_key, text)
+
+    def config_document(self, row_key: str = CONFIG_ROW) -> str:
+        """The configuration document as stored now (parts joined), for test assertions."""
+        from profiles import table_layout
+
+        rows = {r["key"]: r.get(CONFIG_COLUMN) for r in self.datatables.rows(self.config_table_id)}
+        return table_layout.read(row_key, rows[row_key], rows)
+
+    def delay_transcript(self, conversation_id: str, extra_s: float) -> None:
+        """Speech analytics delivers this call's transcript `extra_s` seconds later than configured
+        (real platforms deliver transcripts from seconds to many minutes after the call)."""
+        live = self.book.get(conversation_id)
+        if live is None:
+            raise KeyError(f"no call {conversation_id}")
+        live.transcript_s += max(0.0, float(extra_s))
 
     def wait_until_published(self, conversation_id: str, timeout: float = 30.0) -> bool:
         """Block until every event of the call has been published."""
@@ -574,3 +658,19 @@ class Simulator:
         if delay > 0:
             time.sleep(delay)
         return True
+
+
+class _TableRows:
+    """`profiles.table_layout.RowStore` over one simulated data table (the configuration column)."""
+
+    def __init__(self, store: DataTableStore, table_id: str) -> None:
+        self.store, self.table_id = store, table_id
+
+    def keys(self) -> list[str]:
+        return [r["key"] for r in self.store.rows(self.table_id)]
+
+    def upsert(self, key: str, value: str) -> None:
+        self.store.set_row(self.table_id, {"key": key, CONFIG_COLUMN: value})
+
+    def delete(self, key: str) -> None:
+        self.store.delete_row(self.table_id, key)

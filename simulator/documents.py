@@ -21,6 +21,7 @@ from typing import Any
 
 from simulator.model import WRAPUP_TIMEOUT_CODE, Call, Participant, Recording, Segment
 from simulator.org import Flow, Org, Queue, RetentionPolicy, User
+from simulator.policies import retention_dates
 
 logger = logging.getLogger(__name__)
 
@@ -164,16 +165,45 @@ def wrapup_code(code_id: str, org: Org) -> dict:
 
 
 def retention_policy(policy: RetentionPolicy, org: Org) -> dict:
-    """`Policy` (GET /api/v2/recording/mediaretentionpolicies/{id}) with `forQueues` conditions."""
+    """`Policy` (GET /api/v2/recording/mediaretentionpolicies/{id}): its call part
+    (`mediaPolicies.callPolicy`, `CallMediaPolicyConditions`), with only the conditions that are set."""
     retention: dict[str, Any] = {}
     if policy.archive_days is not None:
         retention["archiveRetention"] = {"days": policy.archive_days, "storageMedium": "CLOUDARCHIVE"}
     if policy.delete_days is not None:
         retention["deleteRetention"] = {"days": policy.delete_days}
-    for_queues = []
-    for qid in policy.queue_ids:
-        q = org.queue_by_id(qid)
-        for_queues.append({"id": q.id, "name": q.name, "selfUri": f"{API}/routing/queues/{q.id}"})
+    conditions: dict[str, Any] = {}
+    if policy.user_ids:
+        conditions["forUsers"] = [user_ref(org.user_by_id(uid)) for uid in policy.user_ids]
+    if policy.date_ranges:
+        conditions["dateRanges"] = list(policy.date_ranges)
+    if policy.queue_ids:
+        conditions["forQueues"] = [
+            {"id": q.id, "name": q.name, "selfUri": f"{API}/routing/queues/{q.id}"}
+            for q in (org.queue_by_id(qid) for qid in policy.queue_ids)
+        ]
+    if policy.wrapup_code_ids:
+        conditions["wrapupCodes"] = [wrapup_code(cid, org) for cid in policy.wrapup_code_ids]
+    if policy.languages:
+        conditions["languages"] = [
+            {"id": lang.id, "name": lang.name, "selfUri": f"{API}/routing/languages/{lang.id}"}
+            for lang in policy.languages
+        ]
+    if policy.time_slots:
+        conditions["timeAllowed"] = {
+            "timeSlots": [{"startTime": a, "stopTime": b, "day": day} for day, a, b in policy.time_slots],
+            "timeZoneId": policy.time_zone,
+            "empty": False,
+        }
+    if policy.directions:
+        conditions["directions"] = list(policy.directions)
+    if policy.duration:
+        mode, value = policy.duration
+        conditions["duration"] = {
+            "durationTarget": "DURATION_RANGE" if mode == "Between" else "DURATION",
+            "durationRange": value,
+            "durationMode": mode,
+        }
     actions = {"retainRecording": True, "deleteRecording": False, "alwaysDelete": False}
     if retention:
         actions["retentionDuration"] = retention
@@ -181,16 +211,11 @@ def retention_policy(policy: RetentionPolicy, org: Org) -> dict:
         "id": policy.id,
         "name": policy.name,
         "description": policy.description,
-        "enabled": True,
+        "enabled": policy.enabled,
         "order": org.policies.index(policy) + 1,
         "createdDate": "2025-02-01T08:00:00.000Z",
         "modifiedDate": "2025-05-20T08:00:00.000Z",
-        "mediaPolicies": {
-            "callPolicy": {
-                "conditions": {"forQueues": for_queues, "directions": ["INBOUND", "OUTBOUND"]},
-                "actions": actions,
-            }
-        },
+        "mediaPolicies": {"callPolicy": {"conditions": conditions, "actions": actions}},
         "selfUri": f"{API}/recording/mediaretentionpolicies/{policy.id}",
     }
 
@@ -593,7 +618,6 @@ def conversation(call: Call, org: Org, at_ms: int | None = None) -> dict:
         "address": _tel(call.dnis),
         "participants": participants,
         "recordingState": "ACTIVE" if call.recordings and at < call.end_ms else "NONE",
-        "state": "disconnected" if at >= call.end_ms else "connected",
         "divisions": [{"division": _division(org), "entities": []}],
         "securePause": False,
         "selfUri": f"{API}/conversations/{call.conversation_id}",
@@ -628,10 +652,12 @@ def _rest_wrapup(p: Participant, org: Org) -> dict:
     }
 
 
-def _event_wrapup(p: Participant) -> dict:
+def _event_wrapup(p: Participant, org: Org) -> dict:
+    """`QueueConversationEventTopicWrapup`: its ``code`` is "the user configured wrap up code name"
+    (SDK docstring), unlike the REST `Wrapup` whose ``code`` is the id and ``name`` the name."""
     assert p.wrapup_code is not None and p.wrapup_submitted_ms is not None
     return {
-        "code": p.wrapup_code,
+        "code": _wrapup_code_name(p.wrapup_code, org),
         "notes": "",
         "tags": [],
         "durationSeconds": max(0, (p.wrapup_submitted_ms - p.end_ms) // 1000),
@@ -692,7 +718,7 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
                         acw["endTime"] = iso(p.wrapup_submitted_ms)  # type: ignore[arg-type]
                     c["afterCallWork"] = acw
                 if submitted:
-                    c["wrapup"] = _event_wrapup(p)
+                    c["wrapup"] = _event_wrapup(p, org)
             part: dict[str, Any] = {
                 "id": p.participant_id,
                 "name": p.name,
@@ -709,7 +735,7 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
             if p.queue_id:
                 part["queueId"] = p.queue_id
             if submitted:
-                part["wrapup"] = _event_wrapup(p)
+                part["wrapup"] = _event_wrapup(p, org)
             for media in _OTHER_MEDIA:
                 part[media] = []
         else:
@@ -753,7 +779,7 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
                     at_ms >= p.end_ms and not p.wrapup_required and p.wrapup_submitted_ms is None
                 )
                 if submitted:
-                    part["wrapup"] = _event_wrapup(p)
+                    part["wrapup"] = _event_wrapup(p, org)
         if at_ms >= p.end_ms:
             part["endTime"] = iso(p.end_ms)
         if p.user_id and shape == "conversations":
@@ -890,15 +916,13 @@ def _annotations(call: Call, rec: Recording, rng: random.Random | None) -> list[
 
 
 def _policy_dates(call: Call, org: Org) -> dict:
-    touched = set(call.queue_ids())
+    """The recordings' deletion and archive dates set by the policy that applies and keeps longest."""
+    delete_days, archive_days = retention_dates(call, org)
     dates: dict[str, str] = {}
-    for pol in org.policies:
-        if touched & set(pol.queue_ids):
-            if pol.delete_days is not None and "deleteDate" not in dates:
-                dates["deleteDate"] = iso(call.end_ms + pol.delete_days * 86_400_000)
-            if pol.archive_days is not None and "archiveDate" not in dates:
-                dates["archiveDate"] = iso(call.end_ms + pol.archive_days * 86_400_000)
-    if "archiveDate" in dates:
+    if delete_days is not None:
+        dates["deleteDate"] = iso(call.end_ms + delete_days * 86_400_000)
+    if archive_days is not None:
+        dates["archiveDate"] = iso(call.end_ms + archive_days * 86_400_000)
         dates["archiveMedium"] = "CLOUDARCHIVE"
     return dates
 
@@ -993,15 +1017,27 @@ def transcript_communication_ids(call: Call) -> list[str]:
     return list(call.transcript_ids) if call.transcript_available else []
 
 
-def transcript_document(call: Call, org: Org, communication_id: str) -> dict:
-    """The STA transcript JSON behind the pre-signed transcript URL (reference §5.2)."""
+def transcript_parts(call: Call, communication_id: str) -> list[Recording]:
+    """The recordings a communication's transcript is made of, one transcript document each (what
+    `TranscriptUrls.urls[]` lists): the main-scope Trunk recordings of that communication."""
+    if communication_id not in transcript_communication_ids(call):
+        return []
+    trunks = [r for r in call.recordings if r.subtype == "Trunk" and r.scope == "main"]
+    own = [r for r in trunks if r.session_id == communication_id]
+    return sorted(own or trunks[:1], key=lambda r: r.start_ms)
+
+
+def transcript_document(call: Call, org: Org, communication_id: str, part: int = 0) -> dict:
+    """The STA transcript JSON behind a pre-signed transcript URL (reference §5.2): part `part` of
+    the communication's transcript (one per recording; the single-URL endpoint serves part 0)."""
     from simulator.transcript_synth import transcript_document as build
 
-    if communication_id not in transcript_communication_ids(call):
+    parts = transcript_parts(call, communication_id)
+    if not 0 <= part < len(parts):
         raise KeyError(
-            f"call {call.conversation_id} has no transcript for communication {communication_id!r}"
+            f"call {call.conversation_id} has no transcript part {part} for communication {communication_id!r}"
         )
-    return build(call, org, communication_id)
+    return build(call, org, communication_id, parts[part], part)
 
 
 def _agent_acw_fields(p: Participant, at_ms: int, submitted: bool) -> dict[str, Any]:

@@ -289,7 +289,7 @@ class History:
             recordings_s=call.end_ms / 1000.0,
             transcript_s=call.end_ms / 1000.0,
             archived=fate == "ARCHIVED",
-            deleted=fate == "DELETED",
+            fate="DELETED" if fate == "DELETED" else "AVAILABLE",
         )
         live.done.set()
         return live

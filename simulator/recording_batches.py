@@ -136,15 +136,21 @@ class RecordingBatches:
                 return [_error(cid, rid, f"Recording {rid} of conversation {cid} was not found")]
         if not recordings:
             return [_error(cid, None, f"Conversation {cid} has no recordings")]
-        state = live.recording_state(done_at)
         out = []
         fmt = self.sim.bulk.batch_format_id
         for rec in recordings:
+            state = live.file_state(rec.recording_id, done_at)
             if state == "ARCHIVED":
                 out.append(_error(cid, rec.recording_id, "The recording is archived; restore it first"))
             elif state == "DELETED":
                 out.append(_error(cid, rec.recording_id, "The recording has been deleted"))
-            elif state != "AVAILABLE":
+            elif state == "RESTORING":
+                out.append(
+                    _error(cid, rec.recording_id, "The recording is being restored; not available yet")
+                )
+            elif state == "ERROR":
+                out.append(_error(cid, rec.recording_id, "The recording is in error"))
+            elif state not in ("AVAILABLE", "RESTORED"):
                 out.append(_error(cid, rec.recording_id, "The recording is not available yet"))
             else:
                 ttl = max(0.0, done_at + self.sim.bulk.batch_url_ttl_s - now)

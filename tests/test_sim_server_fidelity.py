@@ -24,6 +24,7 @@ NON_MODEL_ROUTES = {
     ("GET", "/logout"),
     ("GET", "/media/{conversationId}/{recordingId}/{formatId}"),
     ("GET", "/transcripts/{conversationId}/{communicationId}"),
+    ("GET", "/transcripts/{conversationId}/{communicationId}/{part}"),
 }
 
 EVENT_MODELS = {
@@ -200,9 +201,25 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
             "$schema": "http://json-schema.org/draft-04/schema#",
             "title": "Export",
             "description": "export status",
-            "properties": {"status": {"type": "string"}},
+            "properties": {
+                "status_text": {
+                    "allOf": [{"$ref": "#/definitions/text"}],
+                    "title": "Status",
+                    "minLength": 0,
+                    "maxLength": 50,
+                }
+            },
         },
     )
+    check(
+        "POST",
+        "/api/v2/conversations/customattributes/schemas",
+        "ErrorBody",
+        status=400,
+        json={"title": "Plain", "properties": {"status": {"type": "string"}}},
+    )
+    check("GET", "/api/v2/conversations/customattributes/schemas/coretypes", "CoretypeListing")
+    check("GET", "/api/v2/conversations/customattributes/schemas/coretypes/longtext", "Coretype")
     check("GET", "/api/v2/conversations/customattributes/schemas", "ConversationDataSchemaListing")
     check("GET", f"/api/v2/conversations/customattributes/schemas/{schema['id']}", "ConversationDataSchema")
     check("GET", "/api/v2/conversations/customattributes/schemas/limits", "SchemaQuantityLimits")
@@ -230,7 +247,18 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
             if fmt == "WAV":
                 assert one["mediaUris"]["S"]["mediaUri"].startswith(sim.api_url)
                 media_checked = True
-        assert len(recs) == len(call.recordings)
+        screens = sim.live(cid).screen_recordings
+        for sr in screens:  # screen recordings are listed too (media "screen")
+            check(
+                "GET", f"/api/v2/conversations/{cid}/recordingmetadata/{sr.recording_id}", "RecordingMetadata"
+            )
+            check(
+                "GET",
+                f"/api/v2/conversations/{cid}/recordings/{sr.recording_id}?formatId={fmt}",
+                "Recording",
+                status=202 if fmt == "WAV" else 200,
+            )
+        assert len(recs) == len(call.recordings) + len(screens)
         for comm in call.transcript_ids:
             base = f"/api/v2/speechandtextanalytics/conversations/{cid}/communications/{comm}"
             check("GET", base + "/transcripturl", "TranscriptUrl")
@@ -255,9 +283,11 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
             "PUT",
             ca,
             "CustomAttributesIdResponse",
-            json={"id": "export", "schemaId": schema["id"], "customAttributes": {"status": "done"}},
+            json={"id": "export", "schemaId": schema["id"], "customAttributes": {"status_text": "done"}},
         )
-        check("PATCH", ca, None, status=204, json={"id": "export", "customAttributes": {"status": "again"}})
+        check(
+            "PATCH", ca, None, status=204, json={"id": "export", "customAttributes": {"status_text": "again"}}
+        )
         check("GET", ca, "CustomAttributesListing")
         check("GET", ca + "/export", "CustomAttributes")
         check("DELETE", ca + "/export", None, status=204)
@@ -285,11 +315,28 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
         },
     )
     assert res["totalHits"] >= 1
-    check(
+    created = check(
         "POST",
         "/api/v2/conversations/callbacks",
         "CreateCallbackResponse",
         json={"routingData": {"queueId": sim.org.system_queue.id}, "callbackNumbers": ["+1555"]},
+    )
+    callback = created["conversation"]["id"]
+    check(
+        "GET", f"/api/v2/analytics/conversations/{callback}/details", "AnalyticsConversationWithoutAttributes"
+    )
+    check(
+        "PATCH",
+        f"/api/v2/conversations/callbacks/{callback}",
+        "Conversation",
+        json={"state": "disconnected"},
+    )
+    check(
+        "PATCH",
+        f"/api/v2/conversations/callbacks/{callback}",
+        "ErrorBody",
+        status=400,
+        json={"state": "connected"},
     )
 
     walk_bulk_routes(check, sim)  # batch recordings, analytics jobs, past calls (tests/bulk_fidelity.py)
