@@ -1,6 +1,6 @@
 """Take a conversation's audio recordings to "ready to download", step by step and restorably.
 
-The sequence (reference §3.3): poll ``recordingmetadata`` until every *audio* recording is settled;
+The sequence (RecordingApi, ``Recording``/``RecordingMetadata`` models; docs/genesys.md): poll ``recordingmetadata`` until every *audio* recording is settled;
 request the media of the audio recordings in the wanted ``formatId``; while Genesys transcodes it
 answers 202 — wait and ask again; a media URL that expired before it was downloaded is requested
 again.

@@ -1,4 +1,4 @@
-"""Decide "the call is over and wrapped up" from queue conversation snapshots (reference §2.5).
+"""Decide "the call is over and wrapped up" from queue conversation snapshots (rule and sources: docs/genesys.md, "genesys.wrapup").
 
 `ConversationTracker.feed()` takes every event body of the queue topics, in both shapes:
 

@@ -24,7 +24,19 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from simulator import api_authorize, api_conversations, api_platform, bulk, documents, variations, views
+from simulator import (
+    api_authorize,
+    api_conversations,
+    api_oauth_clients,
+    api_platform,
+    authz,
+    bulk,
+    documents,
+    integrations,
+    queue_admin,
+    variations,
+    views,
+)
 from simulator.callbacks import callback_documents
 from simulator.callbacks import disconnect as callback_disconnect
 from simulator.channels import ChannelRegistry
@@ -95,6 +107,7 @@ class Simulator:
         media_dir: Path | str | None = None,
         config_document: dict[str, Any] | str | None = None,
         org: Org | None = None,
+        provisioned: bool = True,
         person_token_ttl_s: float = 86_400.0,
         auth_code_ttl_s: float = 120.0,
         cors_origins: list[str] | None = None,
@@ -136,6 +149,8 @@ class Simulator:
         # org recording settings drawn per injected call (simulator.recording_variants)
         self.suppressed_hold_fraction = suppressed_hold_fraction
         self.swapped_channel_fraction = swapped_channel_fraction
+        if not provisioned:  # an org `python run.py setup` has not touched: no system queue, no table
+            self.org = dataclasses.replace(self.org, system_queue=None)
         self.client_id = client_id or f"callexport-sim-{seed}"
         self.client_secret = client_secret or hashlib.sha256(f"sim-secret-{seed}".encode()).hexdigest()[:40]
         self._rng = random.Random(f"simulator-{seed}")
@@ -155,21 +170,29 @@ class Simulator:
         if history_days and history_calls_per_day:
             self.history.add(history_days, history_calls_per_day)
         self.custom = CustomAttributesStore()
-        self.datatables = DataTableStore(
-            {
-                "id": self.org.division_id,
-                "name": self.org.division_name,
-                "selfUri": f"/api/v2/authorization/divisions/{self.org.division_id}",
-            }
-        )
-        self.config_table_id = self.datatables.create(
-            {
-                "name": CONFIG_TABLE_NAME,
-                "description": "callexport configuration document (JSON in a row)",
-                "schema": string_schema({CONFIG_COLUMN: "string"}),
-            },
-            table_id=str(uuid.UUID(int=random.Random(f"table-{seed}").getrandbits(128), version=4)),
-        ).id
+        division = {
+            "id": self.org.division_id,
+            "name": self.org.division_name,
+            "selfUri": f"/api/v2/authorization/divisions/{self.org.division_id}",
+        }
+        self.datatables = DataTableStore(division)
+        self.authz = authz.AuthorizationStore(division)
+        self.oauth_clients = api_oauth_clients.OAuthClientStore(self)
+        self.authz.listeners.append(self.oauth_clients.refresh_permissions)
+        if not provisioned:  # the simulator's own client is an automation admin there, not the service's
+            self.oauth.get(self.client_id).name = "simulator admin automation"  # type: ignore[union-attr]
+        self.queue_admin = queue_admin.QueueAdmin(self)
+        self.integrations = integrations.IntegrationStore()
+        self.config_table_id: str | None = None
+        if provisioned:
+            self.config_table_id = self.datatables.create(
+                {
+                    "name": CONFIG_TABLE_NAME,
+                    "description": "callexport configuration document (JSON in a row)",
+                    "schema": string_schema({CONFIG_COLUMN: "string"}),
+                },
+                table_id=str(uuid.UUID(int=random.Random(f"table-{seed}").getrandbits(128), version=4)),
+            ).id
         if config_document is not None:
             self.set_config_document(config_document)
         self.signer = UrlSigner()
@@ -193,6 +216,8 @@ class Simulator:
         api_authorize.register(self.router, self)  # first: /api/v2/users/me before /users/{userId}
         api_platform.register(self.router, self)
         api_conversations.register(self.router, self)
+        for module in (authz, api_oauth_clients, queue_admin, integrations):
+            module.register(self.router, self)
         self.recording_batches: Any = None  # set by bulk.register
         self.analytics_jobs: Any = None
         bulk.register(self.router, self)
@@ -579,6 +604,19 @@ class Simulator:
 
     def _revoke_tokens(self) -> int:
         return self.tokens.revoke_all()
+
+    def subject_of(self, request: Any) -> dict[str, str]:
+        """Who made an authenticated request: the person who signed in, else the OAuth client."""
+        user_id = getattr(request, "user_id", None)
+        if user_id:
+            person = self.people.by_id(user_id)
+            return {"id": user_id, "name": person.user.name if person else user_id, "kind": "person"}
+        client = self.oauth.get(request.client_id)
+        return {
+            "id": request.client_id,
+            "name": client.name if client else request.client_id,
+            "kind": "client",
+        }
 
     # -- inspection for tests -----------------------------------------------------------------------
     @property

@@ -93,11 +93,11 @@ def queue(q: Queue, org: Org | None = None) -> dict:
         "id": q.id,
         "name": q.name,
         "description": q.description or None,
-        "dateCreated": "2025-01-15T09:00:00.000Z",
-        "dateModified": "2025-06-01T12:00:00.000Z",
-        "memberCount": 12,
-        "userMemberCount": 12,
-        "joinedMemberCount": 10,
+        "dateCreated": q.date_created,
+        "dateModified": q.date_modified,
+        "memberCount": q.member_count,
+        "userMemberCount": q.member_count,
+        "joinedMemberCount": q.joined_member_count,
         "mediaSettings": {
             "call": {
                 "enableAutoAnswer": False,
@@ -1028,7 +1028,7 @@ def transcript_parts(call: Call, communication_id: str) -> list[Recording]:
 
 
 def transcript_document(call: Call, org: Org, communication_id: str, part: int = 0) -> dict:
-    """The STA transcript JSON behind a pre-signed transcript URL (reference §5.2): part `part` of
+    """The STA transcript JSON behind a pre-signed transcript URL (docs/transcripts.md): part `part` of
     the communication's transcript (one per recording; the single-URL endpoint serves part 0)."""
     from simulator.transcript_synth import transcript_document as build
 

@@ -1,4 +1,4 @@
-"""Truth -> Genesys Cloud Speech & Text Analytics transcript document (reference §5.2).
+"""Truth -> Genesys Cloud Speech & Text Analytics transcript document (docs/transcripts.md).
 
 Phrases are the call's main-scope utterances (what the trunk recording hears), with absolute
 epoch-millisecond times that match the synthetic audio word for word. Words that fall into a

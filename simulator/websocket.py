@@ -2,7 +2,7 @@
 
 Runs `websockets.sync.server` in a thread, bound to 127.0.0.1. A client connects to the
 channel's `connectUri` (`ws://127.0.0.1:<port>/channels/<channelId>`); unknown or expired
-channels are refused with HTTP 404. Envelopes follow reference §2.3.
+channels are refused with HTTP 404. Envelopes follow the SDK's notification models (docs/simulator.md).
 """
 
 from __future__ import annotations

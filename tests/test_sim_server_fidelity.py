@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 from bulk_fidelity import walk_bulk_routes
+from sim_admin_routes import walk_admin_routes
 from sim_fidelity import assert_sdk_roundtrip
 from sim_server_fixtures import FAST, Api, SocketReader, queue_topics, wait_until
 
@@ -340,6 +341,7 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
     )
 
     walk_bulk_routes(check, sim)  # batch recordings, analytics jobs, past calls (tests/bulk_fidelity.py)
+    walk_admin_routes(check, sim)  # roles, OAuth clients, queues, integrations (run.py setup)
 
     # error bodies are ErrorBody
     check("GET", "/api/v2/conversations/00000000-0000-4000-8000-000000000000", "ErrorBody", status=404)
