@@ -311,6 +311,8 @@ def test_job_failed_expired_and_limits(sim: Simulator) -> None:
         assert r.status_code == 429 and r.headers["Retry-After"]
     finally:
         sim.bulk.jobs_max_running, sim.bulk.jobs_queued_s = None, 0.05
+    long = submit(api, {"interval": f"{iso(midnight(30))}/{iso(midnight(0))}"})  # jobs: no 7-day limit
+    assert long["jobId"]
     avail = api.ok("GET", "/api/v2/analytics/conversations/details/jobs/availability")
     assert_sdk_roundtrip(avail, "DataAvailabilityResponse")
 
