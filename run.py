@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "transcript": ("transcripts.cli", "convert a Genesys Cloud transcript document"),
     "license": ("licensing.cli", "hardware id, license status and the vendor signing tool"),
     "credentials": ("genesys.credentials_cli", "store, show, delete and test the OAuth credentials"),
+    "report": ("report.cli", "account for every call of an interval per profile (csv, json, html)"),
     "admin": ("service.admin_cli", "serve the admin web app; regenerate its engine data and golden vectors"),
     "setup": ("provisioning.cli", "set up Genesys Cloud, credentials, license and service (idempotent)"),
 }

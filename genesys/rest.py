@@ -34,6 +34,7 @@ from .auth import TokenProvider
 from .config import ClientConfig
 from .errors import (
     AuthenticationFailed,
+    BadRequest,
     ClientClosed,
     GenesysError,
     GenesysUnavailable,
@@ -50,6 +51,14 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 100
+ID_PREDICATES = 100
+"""Conversation ids per synchronous details query (one predicate each; the limit is unconfirmed, so a
+400 naming predicates halves it)."""
+DETAILS_PAGE_SIZE = 100
+DETAILS_MAX_RESULTS = 10_000
+"""The synchronous details query returns at most 10,000 conversations (developercenter-tutorials)."""
+BATCH_MAX_ITEMS = 100
+"""`BatchDownloadJobSubmission.batchDownloadRequestList`: "List of up to 100 items requested" (SDK)."""
 
 
 @dataclass(frozen=True)
@@ -410,6 +419,134 @@ class GenesysClient:
             lambda: self._analytics.post_analytics_conversations_details_query(body),
         )
 
+    def query_details_by_ids(
+        self, conversation_ids: Iterable[str], interval: str, *, chunk: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Analytics details of many conversations at once: the synchronous query with one
+        ``conversationId`` predicate per conversation, ``chunk`` ids per request (default
+        `ID_PREDICATES`), every page. ``interval`` (``<ISO>/<ISO>``, at most 7 days, starting at most 35
+        days back) must cover the conversations: the query matches those that started on a UTC day the
+        interval touches and were active in it. A 400 that names predicates halves the chunk and asks
+        again (the predicate limit is unconfirmed). Conversations analytics does not know yet are
+        simply absent from the answer."""
+        ids = list(dict.fromkeys(i for i in conversation_ids if i))
+        size = max(1, chunk or ID_PREDICATES)
+        found: dict[str, dict[str, Any]] = {}
+        start = 0
+        while start < len(ids):
+            part = ids[start : start + size]
+            try:
+                for doc in self._details_query_pages(_ids_query(part, interval), want=len(part)):
+                    found.setdefault(str(doc.get("conversationId")), doc)
+            except BadRequest as exc:
+                if size > 1 and "predicate" in str(exc).lower():
+                    size = max(1, size // 2)
+                    logger.warning(
+                        "details query refused %d id predicates (%s); trying %d", len(part), exc, size
+                    )
+                    continue
+                raise
+            start += len(part)
+        return [found[i] for i in ids if i in found]
+
+    def _details_query_pages(self, body: dict[str, Any], *, want: int | None = None) -> list[dict[str, Any]]:
+        """Every page of a query (stops early once `want` conversations are in: `totalHits` moves while
+        data arrives, so it is not trusted to end the paging)."""
+        docs: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body["paging"] = {"pageSize": DETAILS_PAGE_SIZE, "pageNumber": page}
+            data = self.query_conversation_details(body) or {}
+            batch = [c for c in data.get("conversations") or [] if isinstance(c, dict)]
+            docs.extend(batch)
+            if (
+                len(batch) < DETAILS_PAGE_SIZE
+                or page * DETAILS_PAGE_SIZE >= DETAILS_MAX_RESULTS
+                or (want is not None and len(docs) >= want)
+            ):
+                return docs
+            page += 1
+
+    # ----- analytics conversation details jobs (asynchronous) ------------------------------------
+    def submit_details_job(self, query: Mapping[str, Any]) -> str:
+        """``POST /api/v2/analytics/conversations/details/jobs`` (`AsyncConversationQuery`) -> job id."""
+        data = self._sdk(
+            "POST /api/v2/analytics/conversations/details/jobs",
+            lambda: self._analytics.post_analytics_conversations_details_jobs(dict(query)),
+        )
+        job_id = (data or {}).get("jobId")
+        if not job_id:
+            raise GenesysError("POST /api/v2/analytics/conversations/details/jobs", 200, message="no jobId")
+        return str(job_id)
+
+    def get_details_job(self, job_id: str) -> dict[str, Any]:
+        """`AsyncQueryStatus`: ``state`` QUEUED/PENDING/FULFILLED/FAILED/CANCELLED/EXPIRED, dates, error."""
+        return self._sdk(
+            "GET /api/v2/analytics/conversations/details/jobs/{jobId}",
+            lambda: self._analytics.get_analytics_conversations_details_job(job_id),
+        )
+
+    def get_details_job_results(
+        self, job_id: str, cursor: str | None = None, page_size: int | None = None
+    ) -> dict[str, Any]:
+        """One page of a fulfilled job: ``conversations`` (with participant ``attributes``), ``cursor``
+        (absent on the last page), ``dataAvailabilityDate``."""
+        kwargs: dict[str, Any] = {}
+        if cursor:
+            kwargs["cursor"] = cursor
+        if page_size:
+            kwargs["page_size"] = int(page_size)
+        return self._sdk(
+            "GET /api/v2/analytics/conversations/details/jobs/{jobId}/results",
+            lambda: self._analytics.get_analytics_conversations_details_job_results(job_id, **kwargs),
+        )
+
+    def delete_details_job(self, job_id: str) -> None:
+        """Cancel a job / delete its results."""
+        self._sdk(
+            "DELETE /api/v2/analytics/conversations/details/jobs/{jobId}",
+            lambda: self._analytics.delete_analytics_conversations_details_job(job_id),
+        )
+
+    def get_details_jobs_availability(self) -> str:
+        """The data lake's ``dataAvailabilityDate`` (ISO-8601): jobs know the data up to it."""
+        data = self._sdk(
+            "GET /api/v2/analytics/conversations/details/jobs/availability",
+            self._analytics.get_analytics_conversations_details_jobs_availability,
+        )
+        value = (data or {}).get("dataAvailabilityDate")
+        if not value:
+            raise GenesysError(
+                "GET /api/v2/analytics/conversations/details/jobs/availability",
+                200,
+                message="no dataAvailabilityDate",
+            )
+        return str(value)
+
+    # ----- batch recording downloads ------------------------------------------------------------
+    def submit_recording_batch(self, pairs: Iterable[tuple[str, str | None]]) -> str:
+        """``POST /api/v2/recording/batchrequests`` for (conversation id, recording id or None: every
+        recording of the conversation) pairs, at most `BATCH_MAX_ITEMS`; returns the job id."""
+        items = [{"conversationId": cid, **({"recordingId": rid} if rid else {})} for cid, rid in pairs]
+        if not items or len(items) > BATCH_MAX_ITEMS:
+            raise ValueError(f"a batch request takes 1..{BATCH_MAX_ITEMS} items, got {len(items)}")
+        data = self._sdk(
+            "POST /api/v2/recording/batchrequests",
+            lambda: self._recording.post_recording_batchrequests({"batchDownloadRequestList": items}),
+        )
+        job_id = (data or {}).get("id")
+        if not job_id:
+            raise GenesysError("POST /api/v2/recording/batchrequests", 200, message="no job id")
+        return str(job_id)
+
+    def get_recording_batch(self, job_id: str) -> dict[str, Any]:
+        """`BatchDownloadJobStatusResult`: ``status`` InProgress/Completed, counts, ``results`` (each
+        ``resultUrl`` + ``contentType`` or ``errorMsg``)."""
+        return self._sdk(
+            "GET /api/v2/recording/batchrequests/{jobId}",
+            lambda: self._recording.get_recording_batchrequest(job_id),
+        )
+
     # ----- recordings -------------------------------------------------------------------------
     def get_recording_metadata(self, conversation_id: str) -> list[dict[str, Any]]:
         """``GET .../recordingmetadata``: recording ids and ``fileState`` without transcoding."""
@@ -740,6 +877,23 @@ class GenesysClient:
                 conversation_id, {"state": "disconnected"}
             ),
         )
+
+
+def _ids_query(conversation_ids: list[str], interval: str) -> dict[str, Any]:
+    return {
+        "interval": interval,
+        "order": "asc",
+        "orderBy": "conversationStart",
+        "conversationFilters": [
+            {
+                "type": "or",
+                "predicates": [
+                    {"type": "dimension", "dimension": "conversationId", "operator": "matches", "value": cid}
+                    for cid in conversation_ids
+                ],
+            }
+        ],
+    }
 
 
 def _custom_attributes_body(

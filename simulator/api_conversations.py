@@ -11,7 +11,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from simulator import documents, variations, views
-from simulator.analytics_query import run_query
+from simulator.analytics_jobs import detail_documents
+from simulator.analytics_query import check_predicate_limits, parse_interval, run_query
 from simulator.customattributes import CORETYPES, LIMITS, coretype_document
 from simulator.errors import ApiError, bad_request, not_found
 from simulator.http_api import Request, Response, Router
@@ -205,8 +206,10 @@ def register(router: Router, sim: Simulator) -> None:
         return {"conversations": docs}
 
     def post_query(req: Request) -> dict[str, Any]:
-        docs = [views.details(lc, sim.org) for lc in sim.book.all() if details_ready(lc)]
-        return run_query(req.json(), docs)
+        body = req.json_object()
+        start, end = parse_interval(body.get("interval"))
+        check_predicate_limits(body, sim.bulk.max_predicates)
+        return run_query(body, detail_documents(sim, start, end), now_s=time.time(), max_predicates=None)
 
     router.add("GET", "/api/v2/analytics/conversations/details", get_details_multi)
     router.add("POST", "/api/v2/analytics/conversations/details/query", post_query)

@@ -30,6 +30,7 @@ from simulator import (
     api_oauth_clients,
     api_platform,
     authz,
+    bulk,
     documents,
     integrations,
     queue_admin,
@@ -43,6 +44,7 @@ from simulator.cors import CorsPolicy
 from simulator.customattributes import CustomAttributesStore
 from simulator.datatables import CONFIG_TABLE_NAME, DataTableStore, string_schema
 from simulator.faults import Faults
+from simulator.history import History
 from simulator.http_api import Router
 from simulator.mediacache import MediaCache
 from simulator.model import Call
@@ -111,6 +113,8 @@ class Simulator:
         cors_origins: list[str] | None = None,
         admin_app_redirect_uris: list[str] | tuple[str, ...] = (),
         setup_redirect_uris: list[str] | tuple[str, ...] = (SETUP_REDIRECT_URI,),
+        history_days: int = 0,
+        history_calls_per_day: int = 0,
         suppressed_hold_fraction: float = 0.0,
         swapped_channel_fraction: float = 0.0,
     ) -> None:
@@ -158,6 +162,13 @@ class Simulator:
         )
         self.channels = ChannelRegistry(channel_ttl_s, lambda: [q.id for q in self.org.all_queues()])
         self.book = CallBook()
+        self.bulk = bulk.BulkKnobs()
+        """Limits and timings of the bulk endpoints (batch recordings, analytics jobs); settable."""
+        self.history = History(self.org, seed)
+        """The simulated past (`history.add(days, calls_per_day)`, truth per day and call)."""
+        self.book.set_lazy(self.history.live, self.history.pin)
+        if history_days and history_calls_per_day:
+            self.history.add(history_days, history_calls_per_day)
         self.custom = CustomAttributesStore()
         division = {
             "id": self.org.division_id,
@@ -207,6 +218,9 @@ class Simulator:
         api_conversations.register(self.router, self)
         for module in (authz, api_oauth_clients, queue_admin, integrations):
             module.register(self.router, self)
+        self.recording_batches: Any = None  # set by bulk.register
+        self.analytics_jobs: Any = None
+        bulk.register(self.router, self)
         self.http = ApiServer(
             self.router,
             self.tokens,
@@ -246,6 +260,7 @@ class Simulator:
             self.ws.stop()
             self.http.stop()
             self._started = False
+        self.analytics_jobs.close()
         self.media.close()
         if self._own_media_dir:
             shutil.rmtree(self.media_dir, ignore_errors=True)

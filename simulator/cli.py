@@ -47,11 +47,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--queues", default="", help="comma-separated queue names for the traffic (default: all)"
     )
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        default=0,
+        help="simulate this many past days of calls (ended before today, UTC) with their recordings",
+    )
+    parser.add_argument(
+        "--history-calls-per-day", type=int, default=200, help="calls per past day (default 200)"
+    )
     parser.add_argument("--log-level", default="WARNING", help="log level on stderr (default WARNING)")
 
 
 def main(args: argparse.Namespace) -> int:
     from simulator.app import Simulator
+
+    if args.history_days < 0 or args.history_calls_per_day < 0:
+        print("simulate: --history-days and --history-calls-per-day must be >= 0", file=sys.stderr)
+        return 2
 
     logging.basicConfig(
         level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
@@ -74,6 +87,8 @@ def main(args: argparse.Namespace) -> int:
             token_ttl_s=args.token_ttl,
             person_token_ttl_s=args.person_token_ttl,
             admin_app_redirect_uris=list(args.admin_app_redirect_uri),
+            history_days=args.history_days,
+            history_calls_per_day=args.history_calls_per_day if args.history_days else 0,
         ) as sim:
             print(f"API_URL={sim.api_url}", flush=True)
             print(f"LOGIN_URL={sim.login_url}", flush=True)
@@ -84,6 +99,9 @@ def main(args: argparse.Namespace) -> int:
             print(f"SETUP_CLIENT_ID={sim.setup_client_id}", flush=True)
             print(f"ADMIN_USERNAME={sim.admin.username}", flush=True)
             print(f"ADMIN_PASSWORD={sim.admin.password}", flush=True)
+            if len(sim.history):
+                days = sim.history.days()
+                print(f"HISTORY={len(sim.history)} calls from {days[0]} to {days[-1]}", flush=True)
             queues = [q.strip() for q in args.queues.split(",") if q.strip()] or None
             unknown = [q for q in queues or [] if q not in {x.name for x in sim.org.all_queues()}]
             if unknown:

@@ -236,6 +236,44 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Need] = {
         ("recording:recording:view", "recording:recordingSegment:view"),
         "SpeechTextAnalyticsApi.get_speechandtextanalytics_conversation_communication_transcripturls",
     ),
+    ("POST", "/api/v2/recording/batchrequests"): Need(
+        "ANY",
+        (
+            "recording:recording:view",
+            "recording:recordingSegment:view",
+            "recording:snippetRecording:view",
+            "recording:screenRecording:view",
+        ),
+        "RecordingApi.post_recording_batchrequests",
+    ),
+    ("GET", "/api/v2/recording/batchrequests/{jobId}"): Need(
+        "NONE", (), "RecordingApi.get_recording_batchrequest"
+    ),
+    ("POST", "/api/v2/analytics/conversations/details/jobs"): Need(
+        "ANY",
+        ("analytics:conversationDetail:view", "analytics:agentConversationDetail:view"),
+        "AnalyticsApi.post_analytics_conversations_details_jobs",
+    ),
+    ("GET", "/api/v2/analytics/conversations/details/jobs/availability"): Need(
+        "ANY",
+        ("analytics:conversationDetail:view",),
+        "AnalyticsApi.get_analytics_conversations_details_jobs_availability",
+    ),
+    ("GET", "/api/v2/analytics/conversations/details/jobs/{jobId}"): Need(
+        "ANY",
+        ("analytics:conversationDetail:view", "analytics:agentConversationDetail:view"),
+        "AnalyticsApi.get_analytics_conversations_details_job",
+    ),
+    ("DELETE", "/api/v2/analytics/conversations/details/jobs/{jobId}"): Need(
+        "ANY",
+        ("analytics:conversationDetail:view", "analytics:agentConversationDetail:view"),
+        "AnalyticsApi.delete_analytics_conversations_details_job",
+    ),
+    ("GET", "/api/v2/analytics/conversations/details/jobs/{jobId}/results"): Need(
+        "ANY",
+        ("analytics:conversationDetail:view", "analytics:agentConversationDetail:view"),
+        "AnalyticsApi.get_analytics_conversations_details_job_results",
+    ),
     ("GET", "/api/v2/users/me"): Need("NONE", (), "UsersApi.get_users_me"),
     ("GET", "/api/v2/tokens/me"): Need("NONE", (), "TokensApi.get_tokens_me"),
     # -- provisioning (`run.py setup`): roles, OAuth clients, queues, integrations -------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,11 +122,17 @@ def compressed_instant_s(t_ms: int, last_ms: int, speed: float) -> float:
 
 
 class CallBook:
-    """Every call of the run, by conversation id."""
+    """Every call of the run, by conversation id. Calls of the simulated past (`simulator.history`)
+    are not stored here: `set_lazy` installs their resolver, and a write to one pins it there."""
 
     def __init__(self) -> None:
         self._calls: dict[str, LiveCall] = {}
         self._lock = threading.RLock()
+        self._resolve: Callable[[str], LiveCall | None] | None = None
+        self._pin: Callable[[str], None] | None = None
+
+    def set_lazy(self, resolve: Callable[[str], LiveCall | None], pin: Callable[[str], None]) -> None:
+        self._resolve, self._pin = resolve, pin
 
     def add(self, live: LiveCall) -> None:
         with self._lock:
@@ -133,7 +140,18 @@ class CallBook:
 
     def get(self, conversation_id: str) -> LiveCall | None:
         with self._lock:
-            return self._calls.get(conversation_id)
+            live = self._calls.get(conversation_id)
+        if live is None and self._resolve is not None:
+            live = self._resolve(conversation_id)
+        return live
+
+    def _written(self, conversation_id: str) -> LiveCall:
+        live = self.get(conversation_id)
+        if live is None:
+            raise KeyError(conversation_id)
+        if conversation_id not in self._calls and self._pin is not None:
+            self._pin(conversation_id)
+        return live
 
     def visible(self, conversation_id: str, now_s: float | None = None) -> LiveCall | None:
         """The call if it has started by now (the API does not know future calls)."""
@@ -154,20 +172,20 @@ class CallBook:
         self, conversation_id: str, participant_id: str, attrs: dict[str, str]
     ) -> dict[str, str]:
         with self._lock:
-            live = self._calls[conversation_id]
+            live = self._written(conversation_id)
             merged = live.attributes.setdefault(participant_id, {})
             merged.update(attrs)
             return dict(merged)
 
     def attributes(self, conversation_id: str) -> dict[str, dict[str, str]]:
+        live = self.get(conversation_id)
         with self._lock:
-            live = self._calls.get(conversation_id)
             return {} if live is None else {pid: dict(a) for pid, a in live.attributes.items()}
 
     def count_transcode_request(self, conversation_id: str, recording_id: str, format_id: str) -> int:
         """Count one media request for (recording, format); returns how many came before it."""
         with self._lock:
-            live = self._calls[conversation_id]
+            live = self._written(conversation_id)
             key = (recording_id, format_id)
             before = live.transcode_requests.get(key, 0)
             live.transcode_requests[key] = before + 1

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from bulk_fidelity import walk_bulk_routes
 from sim_admin_routes import walk_admin_routes
 from sim_fidelity import assert_sdk_roundtrip
 from sim_server_fixtures import FAST, Api, SocketReader, queue_topics, wait_until
@@ -339,6 +340,7 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
         json={"state": "connected"},
     )
 
+    walk_bulk_routes(check, sim)  # batch recordings, analytics jobs, past calls (tests/bulk_fidelity.py)
     walk_admin_routes(check, sim)  # roles, OAuth clients, queues, integrations (run.py setup)
 
     # error bodies are ErrorBody

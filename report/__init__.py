@@ -1,0 +1,1 @@
+"""The reconciliation report: every call of an interval, per export profile, and why nothing was exported."""
