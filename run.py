@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("service.demo", "run the service against the built-in Genesys Cloud simulator"),
     "export": ("service.export_once", "export one conversation now and exit"),
     "simulate": ("simulator.cli", "run the Genesys Cloud simulator on loopback"),
+    "capture": ("capture.cli", "save what the service reads for one conversation (for tests and support)"),
     "profiles": ("profiles.cli", "validate a profile document and preview file paths"),
     "metadata": ("storage.cli", "list the metadata streams or attributes of an exported file"),
     "audio": ("audio.cli", "convert a recording with the service's audio chain"),

@@ -9,6 +9,7 @@ without the bearer header; an expired URL is requested again.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Forbidden, GenesysError, GenesysUnavailable, NotFound, RateLimited, TransientError
-from .media import MediaCorrupt, MediaUrlExpired, fetch_json_url
+from .media import MediaCorrupt, MediaUrlExpired, fetch_bytes
 from .rest import GenesysClient
 
 logger = logging.getLogger(__name__)
@@ -54,9 +55,11 @@ def communication_ids(document: dict[str, Any]) -> list[str]:
 
 @dataclass(frozen=True)
 class TranscriptsReady:
-    """``documents`` maps communication id -> STA transcript document."""
+    """``documents`` maps communication id -> STA transcript document: the decoded dict, or the bytes
+    exactly as served when they are not strict JSON (`transcripts.parse.load_transcript` reads both
+    and recovers what can be recovered, e.g. the trailing comma of Genesys' own published sample)."""
 
-    documents: dict[str, dict[str, Any]]
+    documents: dict[str, dict[str, Any] | bytes]
     missing: tuple[str, ...] = ()
 
 
@@ -98,7 +101,7 @@ class TranscriptFetcher:
     max_delay_s: float = 120.0
     clock: Callable[[], float] = time.monotonic
     _started: float | None = field(default=None, init=False)
-    _docs: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
+    _docs: dict[str, dict[str, Any] | bytes] = field(default_factory=dict, init=False)
     _misses: int = field(default=0, init=False)
     _errors: int = field(default=0, init=False)
 
@@ -147,11 +150,11 @@ class TranscriptFetcher:
             return NotAvailable(f"no transcript within {self.deadline_s:.0f}s ({reason})")
         return Waiting(delay, reason)
 
-    def _fetch(self, comm: str) -> dict[str, Any]:
+    def _fetch(self, comm: str) -> dict[str, Any] | bytes:
         for attempt in (1, 2):
             url = self.client.get_transcript_url(self.conversation_id, comm)
             try:
-                doc = fetch_json_url(url, timeout_s=self.client.config.timeout_s)
+                data = fetch_bytes(url, timeout_s=self.client.config.timeout_s)
             except MediaUrlExpired:
                 if attempt == 2:
                     raise
@@ -159,6 +162,10 @@ class TranscriptFetcher:
                     "conversation %s: transcript URL expired; requesting a new one", self.conversation_id
                 )
                 continue
+            try:
+                doc = json.loads(data)
+            except ValueError:
+                return data  # not strict JSON: the tolerant reader decides (and names the problem)
             if not isinstance(doc, dict):
                 raise MediaCorrupt("transcript", 200, message="transcript document is not a JSON object")
             return doc

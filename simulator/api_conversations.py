@@ -165,13 +165,16 @@ def register(router: Router, sim: Simulator) -> None:
         docs = []
         for cid in ids:
             live = sim.book.visible(cid)
+            replayed = sim.replay_book.details_document(cid)
             if live is not None and details_ready(live):
                 docs.append(views.details(live, sim.org))
+            elif replayed is not None:
+                docs.append(replayed)
         return {"conversations": docs}
 
     def post_query(req: Request) -> dict[str, Any]:
         docs = [views.details(lc, sim.org) for lc in sim.book.all() if details_ready(lc)]
-        return run_query(req.json(), docs)
+        return run_query(req.json(), docs + sim.replay_book.details_documents())
 
     router.add("GET", "/api/v2/analytics/conversations/details", get_details_multi)
     router.add("POST", "/api/v2/analytics/conversations/details/query", post_query)

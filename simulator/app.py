@@ -21,10 +21,12 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from simulator import api_conversations, api_platform, documents, views
+from simulator import replay as replay_routes
 from simulator.callbacks import callback_documents
 from simulator.channels import ChannelRegistry
 from simulator.customattributes import CustomAttributesStore
@@ -34,6 +36,7 @@ from simulator.http_api import Router
 from simulator.mediacache import MediaCache
 from simulator.model import Call
 from simulator.org import Org, Queue, default_org
+from simulator.replay import ReplayBook
 from simulator.scenarios import generate_call
 from simulator.scheduler import Scheduler
 from simulator.server import ApiServer, RecordedRequest, RequestLog
@@ -78,6 +81,8 @@ class Simulator:
         media_dir: Path | str | None = None,
         config_document: dict[str, Any] | str | None = None,
         org: Org | None = None,
+        replay: Iterable[Path | str] = (),
+        replay_destination_root: Path | str | None = None,
     ) -> None:
         if event_speed < 1:
             raise ValueError(f"event_speed must be >= 1 (compression factor), got {event_speed}")
@@ -122,8 +127,13 @@ class Simulator:
             },
             table_id=str(uuid.UUID(int=random.Random(f"table-{seed}").getrandbits(128), version=4)),
         ).id
+        self.replay_book = ReplayBook()
+        self.replay_profiles: list[tuple[Path, str]] = []  # (captured profile.json, its text)
+        self.config_from_argument = config_document is not None
         if config_document is not None:
             self.set_config_document(config_document)
+        for directory in replay:  # before any socket or directory exists: a bad capture leaks nothing
+            self.load_replay(directory, destination_root=replay_destination_root)
         self.signer = UrlSigner()
         self._own_media_dir = media_dir is None
         self.media_dir = (
@@ -144,6 +154,7 @@ class Simulator:
         self.router = Router()
         api_platform.register(self.router, self)
         api_conversations.register(self.router, self)
+        replay_routes.install(self.router, self)
         self.http = ApiServer(self.router, self.tokens, self.faults, self.log, port=port)
         self.faults.install_action("drop_websockets", self.ws.drop_all)
         self.faults.install_action("send_socket_closing", self.ws.send_socket_closing)
@@ -351,6 +362,26 @@ class Simulator:
             self._traffic.stop()
             self._traffic = None
 
+    # -- replay of captured conversations -----------------------------------------------------------
+    def load_replay(
+        self,
+        directory: Path | str,
+        *,
+        destination_root: Path | str | None = None,
+        keep_status_attributes: bool = False,
+    ) -> str:
+        """Serve a capture directory (`run.py capture`) for its conversation id; returns that id.
+
+        Its configuration document goes into the configuration table (unless one is there already),
+        with every profile's DestinationRoot set to `destination_root` when given. Raises
+        `capture.layout.CaptureError` naming the file when the capture is unusable."""
+        return replay_routes.load(
+            self,
+            directory,
+            destination_root=destination_root,
+            keep_status_attributes=keep_status_attributes,
+        ).conversation_id
+
     # -- callbacks on the system queue --------------------------------------------------------------
     def create_callback(self, queue: Queue, body: dict[str, Any]) -> dict[str, Any]:
         """`POST /api/v2/conversations/callbacks`: a callback conversation and its queue event."""
@@ -414,6 +445,9 @@ class Simulator:
 
     def participant_attributes(self, conversation_id: str) -> dict[str, dict[str, str]]:
         """Participant id → attributes written through the API for one conversation."""
+        replayed = self.replay_book.get(conversation_id)
+        if replayed is not None:
+            return replayed.attributes()
         return self.book.attributes(conversation_id)
 
     def custom_attributes(self, conversation_id: str) -> list[dict[str, Any]]:
