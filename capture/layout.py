@@ -134,10 +134,12 @@ class Capture:
 def describe_json_error(exc: json.JSONDecodeError, text: str) -> str:
     if not text.strip():
         return "empty file (expected a JSON document)"
-    if not text[exc.pos :].strip() and exc.pos > 0:
+    stripped = text.rstrip()
+    if (not text[exc.pos :].strip() and exc.pos > 0) or not stripped.endswith(("}", "]")):
+        lines = stripped.splitlines() or [""]
         return (
-            f"truncated JSON: the text ends at line {exc.lineno} column {exc.colno} before the "
-            f"document is complete ({exc.msg})"
+            f"truncated JSON: the text ends at line {len(lines)} column {len(lines[-1]) + 1} before "
+            f"the document is complete ({exc.msg} at line {exc.lineno} column {exc.colno})"
         )
     return f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
 
@@ -266,7 +268,9 @@ def _transcript(path: Path, conversation_id: str) -> bytes:
     try:
         load_transcript(data, conversation_id=conversation_id)
     except TranscriptError as exc:
-        raise CaptureError(path, f"unusable transcript: {exc}") from None
+        ends = data.decode("utf-8", "replace").rstrip().endswith(("}", "]"))
+        hint = "" if ends or "truncated" in str(exc) else "truncated (the file ends before the document does): "
+        raise CaptureError(path, f"unusable transcript: {hint}{exc}") from None
     return data
 
 

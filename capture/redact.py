@@ -115,10 +115,10 @@ class Redactor:
             return
         if not isinstance(value, str):
             return
-        for email in _EMAIL.findall(value):
-            self._email(email)
         for user, _host in _SIP.findall(value):
             self._sip_user(user)
+        for email in _EMAIL.findall(_SIP.sub(" ", value)):  # user@host of a SIP URI is not an e-mail
+            self._email(email)
         if key in PHONE_KEYS or value.lower().startswith("tel:"):
             for run in _DIGITS.findall(value):
                 self._number(run)
@@ -180,8 +180,8 @@ class Redactor:
         """One string with every known number, name, e-mail address (and transcript word) replaced."""
         if transcript:
             return _WORD.sub(lambda m: self.words.get(m.group(0).lower(), m.group(0)), value)
-        out = _EMAIL.sub(lambda m: self.emails.get(m.group(0).lower(), m.group(0)), value)
-        out = _SIP.sub(self._sip_sub, out)
+        out = _SIP.sub(self._sip_sub, value)
+        out = _EMAIL.sub(lambda m: self.emails.get(m.group(0).lower(), m.group(0)), out)
         if self.numbers:
             out = _DIGITS.sub(self._number_sub, out)
         for name in sorted(self.names, key=len, reverse=True):

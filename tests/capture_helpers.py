@@ -49,7 +49,9 @@ def run_py(
     )
 
 
-def export(tmp: Path, api: dict[str, str], conversation_id: str, name: str) -> subprocess.CompletedProcess[str]:
+def export(
+    tmp: Path, api: dict[str, str], conversation_id: str, name: str
+) -> subprocess.CompletedProcess[str]:
     result = run_py(
         ["export", conversation_id, "--timeout", "90"],
         tmp,

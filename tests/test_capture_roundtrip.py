@@ -80,7 +80,11 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_the_original_export_wrote_audio_transcripts_and_status(original: dict[str, Any]) -> None:
     names = original["files"]
     assert [n for n in names if n.endswith(".vtt")] and [n for n in names if n.startswith("agent/")]
-    assert len([n for n in names if n.endswith(".wav") and "/" not in n]) == len(original["call"].recordings) == 2
+    assert (
+        len([n for n in names if n.endswith(".wav") and "/" not in n])
+        == len(original["call"].recordings)
+        == 2
+    )
     status = original["statuses"]
     assert status["callexport.Archive.audio.status"] == "exported"
     assert status["callexport.Archive.transcript.status"] == "exported"

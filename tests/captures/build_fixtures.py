@@ -418,5 +418,5 @@ FIXTURES = {
 
 
 if __name__ == "__main__":
-    for name, build in FIXTURES.items():
+    for build in FIXTURES.values():
         print(build())
