@@ -269,7 +269,9 @@ def _transcript(path: Path, conversation_id: str) -> bytes:
         load_transcript(data, conversation_id=conversation_id)
     except TranscriptError as exc:
         ends = data.decode("utf-8", "replace").rstrip().endswith(("}", "]"))
-        hint = "" if ends or "truncated" in str(exc) else "truncated (the file ends before the document does): "
+        hint = (
+            "" if ends or "truncated" in str(exc) else "truncated (the file ends before the document does): "
+        )
         raise CaptureError(path, f"unusable transcript: {hint}{exc}") from None
     return data
 

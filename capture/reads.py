@@ -162,7 +162,12 @@ def read_transcripts(
     result = fetcher.wait()
     if isinstance(result, TranscriptsReady):
         if result.missing:
-            notes.append(f"no transcript for communication(s) {', '.join(result.missing)}")
+            logger.info(
+                "conversation %s: no transcript for the other communication(s) %s (usual: STA transcribes "
+                "the customer's)",
+                conversation_id,
+                ", ".join(result.missing),
+            )
     elif isinstance(result, NotAvailable):
         notes.append(f"no transcript: {result.reason}")
     else:

@@ -260,12 +260,7 @@ class Recorder:
             if owner is None:
                 continue
             kind, ident = owner
-            source = {
-                "endpoint": "GET <pre-signed URL>",
-                "path": urlsplit(event.url).path,
-                "status": 200,
-                "at": at,
-            }
+            source = {"endpoint": f"GET <pre-signed {kind} URL>", "status": 200, "at": at}
             if kind == "transcript" and event.data is not None:
                 out.items.append(
                     Item("transcript", ident, bytes(event.data), source, raw=True, note="bytes as served")

@@ -6,8 +6,9 @@ placeholder in every document (the pipeline still links participants, sessions a
 * phone numbers (``ani``, ``dnis``, addresses, ``tel:`` and ``sip:`` URIs, callback numbers, and the
   same digits anywhere else) -> ``555`` followed by a counter, same number of digits; a ``sip:`` URI
   keeps its parameters, its user part becomes a placeholder and its host ``redacted.invalid``;
-* names of people (participants whose purpose is a person, users, recording users) -> ``Person N``;
-  queue, flow and wrap-up code names are configuration, not people, and stay (profiles name queues);
+* names (participant names, caller ids, users and recording users) -> ``Person N``; the names of
+  queues, flows, wrap-up codes and policies are configuration, not people, and stay wherever they
+  appear (profiles name queues; an acd participant is named after its queue);
 * e-mail addresses -> ``personN@example.invalid``;
 * transcript text (phrase text, decorated text, words, sentiment and topic phrases) -> placeholder
   words ``qxa``, ``qxb``, ... per distinct word; timings, confidences and structure are kept.
@@ -25,7 +26,6 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-PERSON_PURPOSES = frozenset({"customer", "external", "agent", "user", "outbound", "voicemail", "dialer"})
 PHONE_KEYS = frozenset(
     {
         "ani",
@@ -57,7 +57,9 @@ TEXT_KEYS = frozenset({"text", "decoratedText", "word", "phrase", "transcriptPhr
 CONFIG_KEYS = frozenset(
     {"wrapup", "queue", "flow", "division", "divisions", "routingData", "script", "scripts"}
 )
-"""Objects inside a person's participant that name configuration, not people (wrap-up code, queue)."""
+"""Objects that name configuration, not people (wrap-up code, queue, flow, division)."""
+KEPT_NAME_KEYS = frozenset({"queueName", "flowName", "transferTargetName"})
+"""Fields whose value is a configuration name; the same text as a participant name stays too."""
 
 _EMAIL = re.compile(r"(?i)(?<![\w.+-])[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _SIP = re.compile(r"(?i)\bsips?:([^@\s;>\"',]+)@([^\s;>\"',]+)")
@@ -75,12 +77,17 @@ class Redactor:
         self.emails: dict[str, str] = {}
         self.sip_users: dict[str, str] = {}
         self.words: dict[str, str] = {}
+        self.keep: set[str] = set()  # queue, flow and wrap-up code names: configuration, not people
 
     # -- pass 1: what must go ----------------------------------------------------------------
     def collect(self, kind: str, document: Any) -> None:
+        if kind in ("queue", "wrapup-code", "retention-policy", "profile"):
+            if isinstance(document, dict) and isinstance(document.get("name"), str):
+                self.keep.add(document["name"])  # configuration names stay (profiles name queues)
+            return
         if kind == "user":
             self._collect_user(document)
-        self._walk_collect(document, kind, person=kind in ("user", "transcript"), key="")
+        self._walk_collect(document, kind, config=False, key="")
 
     def _collect_user(self, user: Any) -> None:
         if not isinstance(user, dict):
@@ -89,29 +96,31 @@ class Redactor:
             if isinstance(user.get(key), str):
                 self._name(user[key])
 
-    def _walk_collect(self, value: Any, kind: str, *, person: bool, key: str) -> None:
+    def _walk_collect(self, value: Any, kind: str, *, config: bool, key: str) -> None:
         if isinstance(value, dict):
-            purpose = str(value.get("purpose") or value.get("participantPurpose") or "").lower()
-            here = person or purpose in PERSON_PURPOSES
-            if key in ("users", "user") or "username" in value:
+            if config and isinstance(value.get("name"), str):
+                self.keep.add(value["name"])
+            if not config and (key in ("users", "user") or "username" in value):
                 self._collect_user(value)
-                here = True
             for k, item in value.items():
-                if k == "attributes" or k in CONFIG_KEYS:  # participant data, configuration: no names
-                    self._walk_collect(item, kind, person=False, key=k)
+                if k in CONFIG_KEYS:
+                    self._walk_collect(item, kind, config=True, key=k)
                     continue
-                if (
-                    here
+                if isinstance(item, str) and k in KEPT_NAME_KEYS:
+                    self.keep.add(item)
+                elif (
+                    not config
+                    and k != "attributes"
                     and k in NAME_KEYS
                     and isinstance(item, str)
                     and (k != "name" or _names_a_party(value))
                 ):
                     self._name(item)
-                self._walk_collect(item, kind, person=here, key=k)
+                self._walk_collect(item, kind, config=config, key=k)
             return
         if isinstance(value, list):
             for item in value:
-                self._walk_collect(item, kind, person=person, key=key)
+                self._walk_collect(item, kind, config=config, key=key)
             return
         if not isinstance(value, str):
             return
@@ -142,7 +151,12 @@ class Redactor:
         if sum(c.isdigit() for c in name) >= MIN_NUMBER_DIGITS and not any(c.isalpha() for c in name):
             self._number(name)  # a caller id that is a number
             return
-        self.names[name] = f"Person {len(self.names) + 1}"
+        self.names[name] = ""  # numbered by `_number_names` once every document is collected
+
+    def _number_names(self) -> None:
+        if self.names and not all(self.names.values()):
+            people = [n for n in self.names if n not in self.keep]
+            self.names = {n: f"Person {i}" for i, n in enumerate(people, 1)}
 
     def _email(self, email: str) -> None:
         self.emails.setdefault(email.lower(), f"person{len(self.emails) + 1}@example.invalid")
@@ -184,8 +198,9 @@ class Redactor:
         out = _EMAIL.sub(lambda m: self.emails.get(m.group(0).lower(), m.group(0)), out)
         if self.numbers:
             out = _DIGITS.sub(self._number_sub, out)
+        self._number_names()
         for name in sorted(self.names, key=len, reverse=True):
-            if name in out:
+            if name in out and name not in self.keep:
                 out = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", self.names[name], out)
         if phone:
             digits = re.sub(r"\D", "", out)
@@ -213,7 +228,7 @@ class Redactor:
     def summary(self) -> dict[str, int]:
         return {
             "phoneNumbers": len(self.numbers),
-            "names": len(self.names),
+            "names": len([n for n in self.names if n not in self.keep]),
             "emailAddresses": len(self.emails),
             "sipUsers": len(self.sip_users),
             "transcriptWords": len(self.words),

@@ -372,8 +372,10 @@ class Simulator:
     ) -> str:
         """Serve a capture directory (`run.py capture`) for its conversation id; returns that id.
 
-        Its configuration document goes into the configuration table (unless one is there already),
-        with every profile's DestinationRoot set to `destination_root` when given. Raises
+        Its configuration document goes into the configuration table (merged with those of captures
+        loaded before; a `config_document` given to the simulator wins), the profiles' DestinationRoots
+        moved below `destination_root` when given. Status attributes of an earlier export are left
+        out of the conversation unless `keep_status_attributes`. Raises
         `capture.layout.CaptureError` naming the file when the capture is unusable."""
         return replay_routes.load(
             self,

@@ -40,7 +40,9 @@ def test_the_published_documents_are_kept_verbatim() -> None:
     for root in (DEVTOOLS, TUTORIAL):
         manifest = json.loads((root / "manifest.json").read_text())
         published_entry = manifest["source"]["published"][0]
-        assert published_entry["repository"].startswith("MyPureCloud/") and len(published_entry["commit"]) == 40
+        assert (
+            published_entry["repository"].startswith("MyPureCloud/") and len(published_entry["commit"]) == 40
+        )
         assert all(entry.get("origin") for entry in manifest["files"])
 
 
@@ -89,13 +91,17 @@ def test_published_samples_run_end_to_end_through_export(tmp_path: Path) -> None
     info = sf.info(devtools_wav[0])
     assert info.channels == 2 and abs(info.duration - 37.825) < 0.02
     # no customer participant: the status goes to the custom attributes record only
-    by_kind = {r["customAttributes"]["exportType"]: r["customAttributes"]["exportStatus"] for r in devtools_records}
+    by_kind = {
+        r["customAttributes"]["exportType"]: r["customAttributes"]["exportStatus"] for r in devtools_records
+    }
     assert by_kind == {"audio": "exported", "transcript": "skipped"}  # transcription off on the queue
     # the tutorial transcript, trailing comma and all, becomes subtitles in step with the audio
     srt = [p for n, p in written.items() if tutorial_cid in n and n.endswith(".srt")]
     assert len(srt) == 1
     text = srt[0].read_text(encoding="utf-8")
-    assert "00:00:10,900 --> 00:00:14,500" in text and "hello Jane Doe" in text and "thank you goodbye" in text
+    assert (
+        "00:00:10,900 --> 00:00:14,500" in text and "hello Jane Doe" in text and "thank you goodbye" in text
+    )
     wav = [p for n, p in written.items() if tutorial_cid in n and n.endswith(".wav")]
     assert len(wav) == 1 and abs(sf.info(wav[0]).duration - 52.323) < 0.02
     assert tutorial_status["callexport.Fixture (tutorial-voice-transcript).audio.status"] == "exported"

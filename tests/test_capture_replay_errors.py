@@ -51,7 +51,11 @@ CASES: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "truncated transcript": (_truncate(TRANSCRIPT), TRANSCRIPT, "truncated"),
     "empty recordings": (_write("recordings.json", ""), "recordings.json", "empty file"),
     "metadata not a list": (_write("recordingmetadata.json", "{}"), "recordingmetadata.json", "JSON array"),
-    "missing manifest": (lambda r: (r / "manifest.json").unlink(), "manifest.json", "not a capture directory"),
+    "missing manifest": (
+        lambda r: (r / "manifest.json").unlink(),
+        "manifest.json",
+        "not a capture directory",
+    ),
     "truncated manifest": (_truncate("manifest.json"), "manifest.json", "truncated JSON"),
     "details not listed": (
         _manifest(lambda m: m.update(files=[f for f in m["files"] if f["kind"] != "details"])),

@@ -138,7 +138,8 @@ def test_redactor_uses_one_placeholder_per_value_everywhere() -> None:
         "transcripts": [{"phrases": [{"text": "Ana pays", "words": [{"word": "Ana"}, {"word": "pays"}]}]}]
     }
     redactor = Redactor()
-    for kind, doc in (("details", details), ("user", user), ("transcript", transcript)):
+    queue = {"id": "q1", "name": "Sales"}
+    for kind, doc in (("details", details), ("user", user), ("transcript", transcript), ("queue", queue)):
         redactor.collect(kind, doc)
     out = redactor.apply("details", details)
     customer, acd, agent = out["participants"]
