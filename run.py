@@ -17,6 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "service": ("service.cli", "run the export service in the foreground (the default)"),
     "demo": ("service.demo", "run the service against the built-in Genesys Cloud simulator"),
     "export": ("service.export_once", "export one conversation now and exit"),
+    "status": ("service.status_cli", "what the export ledger says: running, parked, failed, done today"),
+    "retry": ("service.retry_cli", "export failed conversations again (the running service picks them up)"),
     "simulate": ("simulator.cli", "run the Genesys Cloud simulator on loopback"),
     "capture": ("capture.cli", "save what the service reads for one conversation (for tests and support)"),
     "profiles": ("profiles.cli", "validate a profile document and preview file paths"),

@@ -1,26 +1,31 @@
-"""ExportSupervisor: one transient ExportActor per finished conversation, bounded and ledger-backed.
+"""ExportSupervisor: one transient ExportActor per conversation that has work to do now.
 
 * A finished conversation is written to the ledger *before* anything else happens to it, so a
   crash of any actor (or of the process) loses nothing: on start-up the ledger's unfinished jobs
-  are queued again, in order.
-* At most `max_concurrent_exports` ExportActors run at once; the rest wait in arrival order.
+  are queued again, and parked ones keep their wake-up times.
+* At most `max_concurrent_exports` ExportActors run at once (live work before backfill, then in
+  arrival order). A conversation that only waits (processing delay, analytics, a transcript, a share
+  that cannot be written) is parked in the ledger and holds no slot; a timer wakes it when its time
+  comes, and `run.py retry` wakes failed ones the same way while the service runs.
 * While unlicensed, or before the first configuration snapshot, jobs are recorded and held.
-* A crashed ExportActor is restarted with backoff and resumes from the ledger; a conversation
-  whose export crashes `MAX_CRASHES` times is dead-lettered (state `failed`, ERROR logged) instead
-  of crash-looping the service.
+* A crashed ExportActor is restarted with backoff and resumes from the ledger. Crashes, and starts
+  that never ended cleanly (the process died with the export running), are counted in the ledger, so
+  a conversation that keeps crashing is dead-lettered (`failed`, ERROR logged) even across restarts.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 import logging
-from collections import deque
+import time
 from typing import Any
 
 import pykka
 
 from actors.export import ExportActor
-from actors.supervisor import ChildSpec, RestartPolicy, Supervisor
+from actors.supervisor import ChildSpec, RestartPolicy, Supervisor, schedule
 from messages.config import ConfigChanged, LicenseChanged
 from messages.intake import ConversationFinished, ExportRequested
 from messages.lifecycle import Tick
@@ -29,6 +34,9 @@ from messages.pipeline import ExportDone
 logger = logging.getLogger(__name__)
 
 MAX_CRASHES = 3
+MAX_UNCLEAN_STARTS = 5
+WAKE_CHECK_S = 0.25
+PRUNE_EVERY_S = 6 * 3600.0
 
 
 class ExportSupervisor(Supervisor):
@@ -44,20 +52,29 @@ class ExportSupervisor(Supervisor):
         self.limit_message = ""
         self.licensed: bool = deps.license_required is False
         self.license_reason = "no license check configured" if self.licensed else "license not checked yet"
-        self.queue: deque[str] = deque()
+        self.queue: list[tuple[int, int, str]] = []  # heap of (priority, arrival, conversation id)
+        self.queued: set[str] = set()
+        self.arrivals = itertools.count()
         self.running: set[str] = set()
-        self.crashes: dict[str, int] = {}
         self.outcomes: dict[str, str] = {}
         self.draining = False
+        self.next_prune = 0.0
 
     def setup(self) -> None:
         super().setup()
-        for job in self.deps.ledger.requeue_unfinished():
-            self.queue.append(job.conversation_id)
-        for job in self.deps.ledger.jobs("held"):
-            self.queue.append(job.conversation_id)
-        if self.queue:
-            logger.info("Resuming %d export(s) left unfinished by the previous run", len(self.queue))
+        ledger = self.deps.ledger
+        resumed = ledger.requeue_unfinished() + ledger.jobs("held")
+        for job in resumed:
+            self._enqueue(job.conversation_id, job.priority)
+        parked = ledger.counts().get("parked", 0)
+        if resumed or parked:
+            logger.info(
+                "Resuming %d export(s) left unfinished by the previous run; %d parked until their time",
+                len(resumed),
+                parked,
+            )
+        self._prune()
+        schedule(self.actor_ref, WAKE_CHECK_S, Tick("wake"))
 
     # -- messages --------------------------------------------------------------------------
     def handle_other(self, message: Any) -> Any:
@@ -82,20 +99,30 @@ class ExportSupervisor(Supervisor):
             )
         elif message == "status":
             return self.status()
-        elif isinstance(message, Tick):
-            self._pump()
+        elif isinstance(message, Tick) and message.name == "wake":
+            self._wake()
+            if not self._stopping:
+                schedule(self.actor_ref, WAKE_CHECK_S, Tick("wake"))
         else:
             return super().handle_other(message)
         return None
 
     def status(self) -> dict[str, Any]:
+        ledger = self.deps.ledger
         return {
             "running": len(self.running),
             "queued": len(self.queue),
+            "parked": ledger.parked_by_reason(),
             "licensed": self.licensed,
             "license_reason": self.license_reason,
             "config_version": getattr(self.snapshot, "version", None),
         }
+
+    def _enqueue(self, conversation_id: str, priority: int = 0) -> None:
+        if conversation_id in self.queued:
+            return
+        self.queued.add(conversation_id)
+        heapq.heappush(self.queue, (priority, next(self.arrivals), conversation_id))
 
     def _finished(self, message: ConversationFinished) -> None:
         state = "queued" if self.licensed else "held"
@@ -112,15 +139,35 @@ class ExportSupervisor(Supervisor):
                 message.conversation_id,
                 self.license_reason,
             )
-        self.queue.append(message.conversation_id)
+        self._enqueue(message.conversation_id)
         self._pump()
 
     def _requested(self, conversation_id: str) -> None:
-        if not self.deps.ledger.add_job(conversation_id, (), 0.0, "queued" if self.licensed else "held"):
-            self.deps.ledger.set_state(conversation_id, "queued" if self.licensed else "held")
-        if conversation_id not in self.queue and conversation_id not in self.running:
-            self.queue.append(conversation_id)
+        state = "queued" if self.licensed else "held"
+        if conversation_id in self.running:
+            return
+        if not self.deps.ledger.add_job(conversation_id, (), 0.0, state, source="operator"):
+            self.deps.ledger.restart(conversation_id, state)
+        self._enqueue(conversation_id)
         self._pump()
+
+    def _wake(self) -> None:
+        now = time.time()
+        if now >= self.next_prune:
+            self._prune()
+        if self.draining:
+            return
+        for conversation_id in self.deps.ledger.due(now):
+            job = self.deps.ledger.job(conversation_id)
+            self._enqueue(conversation_id, job.priority if job else 0)
+        self._pump()
+
+    def _prune(self) -> None:
+        self.next_prune = time.time() + PRUNE_EVERY_S
+        days = float(getattr(self.deps.settings, "prune_after_days", 90.0))
+        removed = self.deps.ledger.prune(time.time() - days * 86400)
+        if removed:
+            logger.info("Ledger: forgot %d export(s) finished more than %.0f days ago", removed, days)
 
     def _apply_limits(self) -> None:
         """The license may cap the number of active profiles: the first N (in document order) apply."""
@@ -152,6 +199,7 @@ class ExportSupervisor(Supervisor):
             held = self.deps.ledger.jobs("held")
             for job in held:
                 self.deps.ledger.set_state(job.conversation_id, "queued")
+                self._enqueue(job.conversation_id, job.priority)
             if held:
                 logger.info("Licensed again: exporting %d conversation(s) that finished meanwhile", len(held))
         self._pump()
@@ -159,51 +207,69 @@ class ExportSupervisor(Supervisor):
     def _pump(self) -> None:
         if self.draining or not self.licensed or self.snapshot is None:
             return
+        ledger = self.deps.ledger
+        deferred: list[tuple[int, int, str]] = []
         while self.queue and len(self.running) < self.deps.settings.max_concurrent_exports:
-            conversation_id = self.queue.popleft()
-            if conversation_id in self.running:
+            entry = heapq.heappop(self.queue)
+            conversation_id = entry[2]
+            if conversation_id in self.running:  # its previous run is still stopping: after it
+                deferred.append(entry)
                 continue
-            job = self.deps.ledger.job(conversation_id)
-            if job is None or job.state in ("done", "failed"):
+            self.queued.discard(conversation_id)
+            job = ledger.job(conversation_id)
+            if job is None or job.state in ("done", "failed", "parked"):
+                continue
+            job = ledger.start(conversation_id)
+            assert job is not None
+            if job.unclean_starts > MAX_UNCLEAN_STARTS:
+                self._dead_letter(
+                    conversation_id,
+                    f"the service stopped {job.unclean_starts - 1} times while exporting it",
+                )
                 continue
             self.running.add(conversation_id)
             self.add_child(self._spec(job))
+        for entry in deferred:
+            heapq.heappush(self.queue, entry)
 
     def _spec(self, job: Any) -> ChildSpec:
-        deps = self
+        outer = self
 
         def factory(sup: pykka.ActorRef[Any], child_id: str) -> pykka.ActorRef[Any]:
             # the current snapshot at (re)start time: a restarted export sees the newest profiles
-            current = deps.deps.ledger.job(job.conversation_id) or job
+            current = outer.deps.ledger.job(job.conversation_id) or job
             return ExportActor.start(
-                supervisor=sup, child_id=child_id, job=current, snapshot=deps.snapshot, deps=deps.deps
+                supervisor=sup, child_id=child_id, job=current, snapshot=outer.snapshot, deps=outer.deps
             )
 
         return ChildSpec(f"export:{job.conversation_id}", factory, restart="transient")
+
+    def _dead_letter(self, conversation_id: str, why: str) -> None:
+        logger.error(
+            "Conversation %s: giving up: %s (dead-lettered; `run.py retry --conversation %s` tries again)",
+            conversation_id,
+            why,
+            conversation_id,
+        )
+        self.deps.ledger.set_state(conversation_id, "failed", why)
 
     # -- children ----------------------------------------------------------------------------
     def on_child_finished(self, child_id: str, crashed: bool, reason: str | None) -> None:
         conversation_id = child_id.split(":", 1)[1]
         self.running.discard(conversation_id)
         outcome = self.outcomes.pop(conversation_id, "failed" if crashed else "done")
-        self.deps.ledger.set_state(conversation_id, "failed" if outcome == "failed" else "done", reason)
+        if outcome != "parked":
+            self.deps.ledger.set_state(conversation_id, "failed" if outcome == "failed" else "done", reason)
         self._pump()
 
     def on_child_started(self, child_id: str, ref: pykka.ActorRef[Any], restarted: bool) -> None:
         if not restarted:
             return
         conversation_id = child_id.split(":", 1)[1]
-        self.crashes[conversation_id] = self.crashes.get(conversation_id, 0) + 1
-        if self.crashes[conversation_id] >= MAX_CRASHES:
-            logger.error(
-                "Conversation %s: export crashed %d times; giving up (dead-lettered in the ledger)",
-                conversation_id,
-                self.crashes[conversation_id],
-            )
+        crashes = self.deps.ledger.record_crash(conversation_id, "the export crashed")
+        if crashes >= MAX_CRASHES:
             self.remove_child(child_id)
             ref.stop(block=False)
             self.running.discard(conversation_id)
-            self.deps.ledger.set_state(conversation_id, "failed", "export crashed repeatedly")
+            self._dead_letter(conversation_id, f"its export crashed {crashes} times")
             self._pump()
-        else:
-            self.deps.ledger.set_state(conversation_id, "running")

@@ -3,9 +3,12 @@
 * Each DspActor owns one worker *process*, so audio work runs on every core instead of being
   serialised by the GIL. `DspRouter` spreads jobs by outstanding audio seconds and keeps long
   calls off the first worker, so one 2-hour call never holds up short calls behind it.
-* The Writer writes files (atomic, conflict strategy, metadata) in its helper threads.
-* The Writeback actor writes status to Genesys Cloud in its helper thread, retrying transient errors.
-Replies go back by name through the directory; a requester that was restarted meanwhile asks again.
+* The Writer writes files exactly once (ledger-backed; atomic, conflict strategy, metadata) in its
+  helper threads.
+* The Writeback actor writes a conversation's status to Genesys Cloud in its helper thread.
+None of them retries: a failure is replied, and the export's state machine decides (one layer of
+retries). Replies go back by name through the directory; a request whose reply is lost (a restart
+of either side) is sent again by the export after its deadline.
 """
 
 from __future__ import annotations
@@ -25,14 +28,9 @@ import pykka
 from actors.base import BackgroundDone, Supervised
 from actors.directory import Directory
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor, schedule
-from messages.pipeline import (
-    DspRequest,
-    DspResult,
-    WritebackRequest,
-    WritebackResult,
-    WriteRequest,
-    WriteResult,
-)
+from export.write_once import write_once
+from messages.pipeline import FileWritten, PipelineReply, PipelineRequest
+from reliability.backoff import API
 
 logger = logging.getLogger(__name__)
 
@@ -73,25 +71,32 @@ def ignore_interrupts() -> None:
         signal.signal(signal.SIGBREAK, signal.SIG_IGN)
 
 
-def _run_dsp(request: DspRequest) -> tuple[tuple[Any, ...], float]:
-    """Runs in the worker process."""
-    from audio.export import export_recording
+def _run_work(work: Any) -> tuple[Any, float]:
+    """Runs in the worker process: prepare the sources (probe, merge mono pairs) or process one."""
+    from export.commands import PrepareSources
 
     started = time.perf_counter()
-    request.work_dir.mkdir(parents=True, exist_ok=True)
-    outputs = export_recording(
-        request.source, request.recording, request.details, request.options, request.work_dir
-    )
+    if isinstance(work, PrepareSources):
+        from export.steps import prepare_sources
+
+        work.work_dir.mkdir(parents=True, exist_ok=True)
+        return prepare_sources(work.files, work.work_dir), time.perf_counter() - started
+    from audio.export import export_recording
+
+    work.work_dir.mkdir(parents=True, exist_ok=True)
+    outputs = export_recording(work.source, work.recording, work.details, work.options, work.work_dir)
     return tuple(outputs), time.perf_counter() - started
 
 
 @dataclass(frozen=True)
-class _DspDone:
-    request: DspRequest
+class _PoolDone:
+    request: PipelineRequest
     future: Future[Any]
 
 
 class DspActor(Supervised):
+    """Owns one worker process; runs PrepareSources and RunDsp work there and replies."""
+
     def __init__(self, *, supervisor: Any, child_id: str, directory: Directory, router: DspRouter) -> None:
         super().__init__(supervisor=supervisor, child_id=child_id)
         self.directory = directory
@@ -116,34 +121,38 @@ class DspActor(Supervised):
             self.pool.shutdown(wait=False, cancel_futures=True)
 
     def handle(self, message: Any) -> Any:
-        if isinstance(message, DspRequest):
+        if isinstance(message, PipelineRequest):
             self._submit(message)
-        elif isinstance(message, _DspDone):
+        elif isinstance(message, _PoolDone):
             self._done(message)
         else:
             return super().handle(message)
         return None
 
-    def _submit(self, request: DspRequest) -> None:
+    def _submit(self, request: PipelineRequest) -> None:
         assert self.pool is not None
         try:
-            future = self.pool.submit(_run_dsp, request)
+            future = self.pool.submit(_run_work, request.work)
         except (BrokenProcessPool, RuntimeError) as exc:
-            self._reply(request, DspResult(request.request_id, error=f"DSP worker unavailable: {exc}"))
             self.pool = self._new_pool()
+            self._reply(
+                request, PipelineReply(request.request_id, error=WorkerLost(f"DSP worker unavailable: {exc}"))
+            )
             return
         self.running += 1
         ref = self.actor_ref
-        future.add_done_callback(lambda f: _tell_quietly(ref, _DspDone(request, f)))
+        future.add_done_callback(lambda f: _tell_quietly(ref, _PoolDone(request, f)))
 
-    def _done(self, message: _DspDone) -> None:
+    def _done(self, message: _PoolDone) -> None:
         self.running -= 1
         request, future = message.request, message.future
-        self.router.done(self.child_id, request.expected_seconds)
+        self.router.done(self.child_id, getattr(request.work, "expected_seconds", 0.0))
         try:
-            outputs, seconds = future.result()
-            result = DspResult(request.request_id, outputs=outputs, seconds=seconds)
-            logger.debug("%s: %s processed in %.2f s", self.child_id, request.conversation_id, seconds)
+            result, seconds = future.result()
+            reply = PipelineReply(request.request_id, result=result)
+            logger.debug(
+                "%s: %s %s in %.2f s", self.child_id, request.conversation_id, request.work.key, seconds
+            )
         except BrokenProcessPool as exc:
             logger.error(
                 "%s: the DSP worker process died while processing conversation %s; starting a new one",
@@ -151,110 +160,124 @@ class DspActor(Supervised):
                 request.conversation_id,
             )
             self.pool = self._new_pool()
-            result = DspResult(request.request_id, error=f"DSP worker process died: {exc}")
+            reply = PipelineReply(request.request_id, error=WorkerLost(f"DSP worker process died: {exc}"))
         except Exception as exc:
-            result = DspResult(request.request_id, error=f"{type(exc).__name__}: {exc}")
-        self._reply(request, result)
+            reply = PipelineReply(request.request_id, error=exc)
+        self._reply(request, reply)
 
-    def _reply(self, request: DspRequest, result: DspResult) -> None:
-        if not self.directory.tell(request.reply_to, result):
-            logger.debug("%s: %s is gone; dropping its DSP result", self.child_id, request.reply_to)
+    def _reply(self, request: PipelineRequest, reply: PipelineReply) -> None:
+        if not self.directory.tell(request.reply_to, reply):
+            logger.debug("%s: %s is gone; dropping its reply", self.child_id, request.reply_to)
+
+
+class WorkerLost(RuntimeError):
+    """The worker process died or could not be started: the work is sent again."""
+
+    resend = True
 
 
 class WriterActor(Supervised):
-    """Writes files atomically with the profile's conflict strategy and metadata."""
+    """Writes files exactly once (ledger-backed), atomically, with the profile's conflict strategy and
+    metadata, in its helper threads. It does not retry: the export decides what a failure means."""
 
     background_threads = 4
 
     def __init__(
-        self, *, supervisor: Any, child_id: str, directory: Directory, on_file_written: Any = None
+        self,
+        *,
+        supervisor: Any,
+        child_id: str,
+        directory: Directory,
+        ledger: Any,
+        on_file_written: Any = None,
     ) -> None:
         super().__init__(supervisor=supervisor, child_id=child_id)
         self.directory = directory
+        self.ledger = ledger
         self.on_file_written = on_file_written
 
     def handle(self, message: Any) -> Any:
-        if isinstance(message, WriteRequest):
-            self.run_in_background(_write, message, tag=message)
-        elif isinstance(message, BackgroundDone) and isinstance(message.tag, WriteRequest):
-            self._written(message.tag, message)
+        if isinstance(message, PipelineRequest):
+            work = message.work
+            self.run_in_background(
+                write_once,
+                self.ledger,
+                message.conversation_id,
+                work.profile,
+                work.item,
+                work.target,
+                work.source,
+                work.strategy,
+                work.metadata,
+                tag=(message, time.perf_counter()),
+            )
+        elif isinstance(message, BackgroundDone) and isinstance(message.tag, tuple):
+            self._written(message.tag[0], message.tag[1], message)
         else:
             return super().handle(message)
         return None
 
-    def _written(self, request: WriteRequest, done: BackgroundDone) -> None:
+    def _written(self, request: PipelineRequest, started: float, done: BackgroundDone) -> None:
+        work = request.work
         if done.error is not None:
-            logger.error(
+            logger.debug(
                 "Conversation %s, profile %s: could not write %s: %s",
                 request.conversation_id,
-                request.profile,
-                request.target,
+                work.profile,
+                work.target,
                 done.error,
             )
-            result = WriteResult(request.request_id, request.item, None, "failed", error=str(done.error))
-        else:
-            result, took = done.result
-            if result.path is not None:
-                duration = f", {request.duration_s:.1f} s audio" if request.duration_s else ""
-                logger.info(
-                    "Conversation %s, profile %s: %s %s (%d bytes%s) in %.2f s",
-                    request.conversation_id,
-                    request.profile,
-                    result.action,
-                    result.path,
-                    result.size,
-                    duration,
-                    took,
-                )
-                if self.on_file_written is not None:
-                    try:
-                        self.on_file_written(request, result)
-                    except Exception:  # an observer must never break the export
-                        logger.exception("file-written observer failed")
-            else:
-                logger.info(
-                    "Conversation %s, profile %s: %s exists; skipped (conflict strategy Ignore)",
-                    request.conversation_id,
-                    request.profile,
-                    request.target,
-                )
-        self.directory.tell(request.reply_to, result)
-
-
-def _write(request: WriteRequest) -> tuple[WriteResult, float]:
-    from storage.write import write_file
-
-    started = time.perf_counter()
-    outcome = write_file(request.target, request.source, request.strategy, metadata=request.metadata)
-    result = WriteResult(
-        request.request_id,
-        request.item,
-        outcome.path,
-        outcome.action,
-        size=outcome.bytes_written,
-        metadata_mechanism=str(getattr(outcome, "metadata", "") or ""),
-    )
-    return result, time.perf_counter() - started
-
-
-@dataclass(frozen=True)
-class _WritebackRetry:
-    request: WritebackRequest
-    attempt: int
+            self.directory.tell(request.reply_to, PipelineReply(request.request_id, error=done.error))
+            return
+        outcome = done.result
+        if outcome.path is not None and outcome.action != "already written":
+            duration = f", {work.duration_s:.1f} s audio" if work.duration_s else ""
+            logger.info(
+                "Conversation %s, profile %s: %s %s (%d bytes%s) in %.2f s",
+                request.conversation_id,
+                work.profile,
+                outcome.action,
+                outcome.path,
+                outcome.size,
+                duration,
+                time.perf_counter() - started,
+            )
+            if self.on_file_written is not None:
+                try:
+                    self.on_file_written(
+                        FileWritten(
+                            request.conversation_id,
+                            work.profile,
+                            work.item,
+                            outcome.path,
+                            outcome.size,
+                            outcome.action,
+                        )
+                    )
+                except Exception:  # an observer must never break the export
+                    logger.exception("file-written observer failed")
+        elif outcome.path is None:
+            logger.info(
+                "Conversation %s, profile %s: %s exists; skipped (conflict strategy Ignore)",
+                request.conversation_id,
+                work.profile,
+                work.target,
+            )
+        self.directory.tell(request.reply_to, PipelineReply(request.request_id, result=outcome))
 
 
 class WritebackActor(Supervised):
-    """Writes export status back to Genesys Cloud; transient failures are retried with backoff."""
-
-    max_attempts = 8
+    """Writes a conversation's export status back to Genesys Cloud in its helper thread. It does not
+    retry (the export does, with the one backoff policy); it keeps the custom-attributes schema."""
 
     def __init__(self, *, supervisor: Any, child_id: str, directory: Directory, client: Any) -> None:
         super().__init__(supervisor=supervisor, child_id=child_id)
         self.directory = directory
         self.client = client
         self.schema_id: str | None = None
-        self.schema_wait: list[tuple[WritebackRequest, int]] = []
+        self.schema_wait: list[PipelineRequest] = []
         self.schema_state = "unknown"
+        self.schema_failures = 0
 
     def setup(self) -> None:
         self._ensure_schema()
@@ -266,77 +289,59 @@ class WritebackActor(Supervised):
         self.run_in_background(ensure_schema, self.client, tag=("schema",))
 
     def handle(self, message: Any) -> Any:
-        if isinstance(message, WritebackRequest):
-            self._start(message, 1)
-        elif isinstance(message, _WritebackRetry):
-            self._start(message.request, message.attempt)
+        if isinstance(message, PipelineRequest):
+            self._start(message)
         elif message == ("retry-schema",):
             self._ensure_schema()
         elif isinstance(message, BackgroundDone) and message.tag == ("schema",):
             self._schema_done(message)
         elif isinstance(message, BackgroundDone):
-            self._done(*message.tag, message)
+            self._done(message.tag, message)
         else:
             return super().handle(message)
         return None
 
     def _schema_done(self, done: BackgroundDone) -> None:
         if done.error is not None:
-            logger.warning(
+            self.schema_failures += 1
+            delay = API.delay(self.schema_failures)
+            log = logger.warning if self.schema_failures == 1 else logger.debug
+            log(
                 "Could not find or create the custom attributes schema (%s); status goes to participant "
-                "attributes only until it can",
+                "attributes only until it can (next try in %.0f s)",
                 done.error,
+                delay,
             )
             self.schema_state = "failed"
-            schedule(self.actor_ref, 60.0, ("retry-schema",))
+            schedule(self.actor_ref, delay, ("retry-schema",))
         else:
-            self.schema_id = done.result
-            self.schema_state = "ready"
+            if self.schema_failures:
+                logger.info("The custom attributes schema is available again")
+            self.schema_id, self.schema_state, self.schema_failures = done.result, "ready", 0
         waiting, self.schema_wait = self.schema_wait, []
-        for request, attempt in waiting:
-            self._start(request, attempt)
+        for request in waiting:
+            self._start(request)
 
-    def _start(self, request: WritebackRequest, attempt: int) -> None:
-        from export.writeback import write_status
+    def _start(self, request: PipelineRequest) -> None:
+        from export.writeback import write_conversation_status
 
         if self.schema_state == "loading":
-            self.schema_wait.append((request, attempt))
+            self.schema_wait.append(request)
             return
-        self.run_in_background(write_status, self.client, self.schema_id, request, tag=(request, attempt))
-
-    def _done(self, request: WritebackRequest, attempt: int, done: BackgroundDone) -> None:
-        if done.error is None:
-            logger.info(
-                "Conversation %s, profile %s: %s status '%s' written back to Genesys Cloud",
-                request.conversation_id,
-                request.profile,
-                request.kind,
-                request.status,
-            )
-            self.directory.tell(request.reply_to, WritebackResult(request.request_id))
-            return
-        from export.output_plan import is_retryable
-
-        if attempt < self.max_attempts and is_retryable(done.error):
-            delay = min(60.0, 0.5 * 2 ** (attempt - 1))
-            logger.warning(
-                "Conversation %s, profile %s: status write-back failed (attempt %d), retrying in %.1f s: %s",
-                request.conversation_id,
-                request.profile,
-                attempt,
-                delay,
-                done.error,
-            )
-            schedule(self.actor_ref, delay, _WritebackRetry(request, attempt + 1))
-            return
-        logger.error(
-            "Conversation %s, profile %s: giving up writing the %s status back: %s",
+        work = request.work
+        self.run_in_background(
+            write_conversation_status,
+            self.client,
+            self.schema_id,
             request.conversation_id,
-            request.profile,
-            request.kind,
-            done.error,
+            work.participant_id,
+            work.statuses,
+            tag=request,
         )
-        self.directory.tell(request.reply_to, WritebackResult(request.request_id, error=str(done.error)))
+
+    def _done(self, request: PipelineRequest, done: BackgroundDone) -> None:
+        reply = PipelineReply(request.request_id, error=done.error)
+        self.directory.tell(request.reply_to, reply)
 
 
 class PipelineSupervisor(Supervisor):
@@ -362,6 +367,7 @@ class PipelineSupervisor(Supervisor):
                     supervisor=sup,
                     child_id=cid,
                     directory=deps.directory,
+                    ledger=deps.ledger,
                     on_file_written=deps.on_file_written,
                 ),
             )

@@ -24,7 +24,7 @@ import pykka
 
 from actors.base import Supervised
 from actors.directory import Directory
-from messages.lifecycle import ChildExited, RestartDue, Tick
+from messages.lifecycle import ChildExited, Ping, RestartDue, Tick
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ class RestartPolicy:
     jitter: float = 0.2
     reset_after_s: float = 30.0
     watchdog_s: float = 2.0
+    ping_timeout_s: float = 30.0
 
     def delay(self, failures: int) -> float:
         base = min(self.backoff_max_s, self.backoff_min_s * 2 ** max(0, failures - 1))
@@ -86,6 +87,7 @@ class Supervisor(Supervised):
         self._restarts: deque[float] = deque()
         self._watchdog: threading.Timer | None = None
         self._suspects: set[str] = set()  # urns seen dead on the last watchdog tick
+        self._pings: dict[str, tuple[Any, float]] = {}  # urn -> (future of a Ping, sent at)
         self._stopping = False
 
     # -- subclass API ------------------------------------------------------------
@@ -238,7 +240,45 @@ class Supervisor(Supervised):
         else:
             raise EscalationError(f"{self.child_id}: {reason}")
 
+    def _ping_children(self) -> None:
+        """Liveness: every child answers a Ping; one whose handler is stuck longer than the timeout
+        is treated as crashed (replaced; its work resumes from the ledger or is re-sent)."""
+        now = time.monotonic()
+        live = set()
+        for child in list(self._children.values()):
+            ref = child.ref
+            if ref is None or not ref.is_alive():
+                continue
+            live.add(ref.actor_urn)
+            pending = self._pings.get(ref.actor_urn)
+            if pending is None:
+                try:
+                    self._pings[ref.actor_urn] = (ref.ask(Ping(), block=False), now)
+                except pykka.ActorDeadError:
+                    pass
+                continue
+            future, sent = pending
+            try:
+                future.get(timeout=0)
+                del self._pings[ref.actor_urn]
+            except pykka.Timeout:
+                if now - sent > self.policy.ping_timeout_s:
+                    logger.error(
+                        "%s: watchdog: %s has not answered a ping for %.0f s; replacing it",
+                        self.child_id,
+                        child.spec.child_id,
+                        now - sent,
+                    )
+                    del self._pings[ref.actor_urn]
+                    ref.stop(block=False)
+                    self._child_exited(ChildExited(child.spec.child_id, ref.actor_urn, "not answering", True))
+            except Exception:  # the ping itself failed (the actor stopped): the dead check handles it
+                del self._pings[ref.actor_urn]
+        for urn in set(self._pings) - live:
+            del self._pings[urn]
+
     def _check_children(self) -> None:
+        self._ping_children()
         # pykka marks an actor stopped *before* its on_stop runs (which then reports ChildExited), so a
         # child is only declared dead when it is still dead and unreported on the next watchdog tick.
         suspects: set[str] = set()

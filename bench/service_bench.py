@@ -95,11 +95,11 @@ class TimedHarness(Harness):
         self.written_at: dict[str, list[float]] = {}
         super().__init__(*args, **kwargs)
 
-    def _written(self, request: Any, result: Any) -> None:
+    def _written(self, written: Any) -> None:
         now = time.time()
-        super()._written(request, result)
+        super()._written(written)
         with self.lock:
-            self.written_at.setdefault(request.conversation_id, []).append(now)
+            self.written_at.setdefault(written.conversation_id, []).append(now)
 
     def last_file_at(self, conversation_id: str) -> float | None:
         with self.lock:

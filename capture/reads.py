@@ -1,10 +1,11 @@
 """The reads the service makes for one conversation, made once more while `Recorder` listens.
 
-Each step names the service function it mirrors. The configuration and org lookups reuse the
-service's own `export.config_loader`; the conversation steps call the same engines the export steps
-call (`genesys.recordings.fetch_recordings`, `genesys.transcripts.TranscriptFetcher`) with the same
-arguments, because `export.steps` is being rewritten. After that rewrite, `read_conversation`
-should call the export pipeline's fetch function instead (see docs/capture.md, "For developers").
+Each step names the service function it mirrors or calls. The configuration and org lookups are the
+service's own `export.config_loader`; recordings and transcripts go through the export steps'
+`advance_recordings` / `advance_transcripts` (the same requests, waits and downloads). The
+conversation context mirrors `export.steps.fetch_conversation` with the engine calls it makes,
+because that function refuses a call still in progress (capture takes it, with a note) and caches
+agents' user documents across conversations (capture must read them).
 
 Capture never waits for a call to finish: it reads what Genesys Cloud has now (transcripts and
 transcoding are waited for up to the given bounds) and says in its notes what was missing.
@@ -13,6 +14,7 @@ transcoding are waited for up to the given bounds) and says in its notes what wa
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,12 +76,14 @@ def read_conversation(
     if user_ids:
         _try(notes, "users", lambda: client.get_users(user_ids))
 
-    # export.steps.download_recordings -> genesys.recordings.fetch_recordings (always WAV here: the
-    # capture learns each recording's channels and length from it, and keeps it with --with-media)
-    read_recordings(client, conversation_id, details, metadata, work_dir, options, outcome)
+    from export.steps import ConversationData
 
-    # export.steps.transcript_fetcher / transcript_step -> genesys.transcripts.TranscriptFetcher
-    read_transcripts(client, conversation_id, details, conversation, options, notes)
+    data = ConversationData(conversation_id, details, conversation, tuple(metadata))
+    # export.steps.advance_recordings, always in WAV here: the capture learns each recording's
+    # channels and length from it, and keeps it with --with-media
+    read_recordings(client, data, work_dir, options, outcome)
+    # export.steps.advance_transcripts
+    read_transcripts(client, data, options, notes)
 
     # lookups the call touches: wrap-up codes (names for templates), queues outside the listing
     # (another division), retention policies covering its queues
@@ -108,70 +112,52 @@ def read_configuration(client: Any, settings: Any, notes: list[str]) -> Any:
 
 
 def read_recordings(
-    client: Any,
-    conversation_id: str,
-    details: dict[str, Any],
-    metadata: list[dict[str, Any]],
-    work_dir: Path,
-    options: ReadOptions,
-    outcome: ReadOutcome,
+    client: Any, data: Any, work_dir: Path, options: ReadOptions, outcome: ReadOutcome
 ) -> None:
+    from export.steps import RecordingsFailed, advance_recordings
     from genesys.errors import GenesysError
-    from genesys.recordings import fetch_recordings, recording_expected
 
-    try:
-        fetched = fetch_recordings(
-            client,
-            conversation_id,
-            work_dir / "media",
-            format_id="WAV",
-            deadline_s=options.recording_wait_s,
-            expect_recordings=recording_expected(details),
-            no_recording_grace_s=0.0,
-            metadata=list(metadata),
-            max_wait_ms=5000,
-        )
-    except GenesysError as exc:
-        outcome.notes.append(f"recordings could not be read: {exc}")
-        return
-    outcome.media_files = [got.path for _, got in fetched.files]
-    for item in fetched.unavailable:
-        outcome.notes.append(f"recording {item.recording_id} is {item.file_state}: {item.reason}")
-    if fetched.note:
-        outcome.notes.append(f"recordings: {fetched.note}")
-
-
-def read_transcripts(
-    client: Any,
-    conversation_id: str,
-    details: dict[str, Any],
-    conversation: dict[str, Any],
-    options: ReadOptions,
-    notes: list[str],
-) -> None:
-    from genesys.transcripts import NotAvailable, TranscriptFetcher, TranscriptsReady, communication_ids
-
-    ids = communication_ids(conversation) or communication_ids(details)
-    fetcher = TranscriptFetcher(
-        client,
-        conversation_id,
-        ids,
-        deadline_s=options.transcript_wait_s,
-        first_delay_s=min(5.0, max(options.transcript_wait_s / 4, 0.5)),
-    )
-    result = fetcher.wait()
-    if isinstance(result, TranscriptsReady):
-        if result.missing:
-            logger.info(
-                "conversation %s: no transcript for the other communication(s) %s (usual: STA transcribes "
-                "the customer's)",
-                conversation_id,
-                ", ".join(result.missing),
+    deadline = time.monotonic() + options.recording_wait_s
+    state: dict[str, Any] = {}
+    while True:
+        try:
+            progress = advance_recordings(
+                client, data, "WAV", state, work_dir / "media", no_recording_grace_s=0.0
             )
-    elif isinstance(result, NotAvailable):
-        notes.append(f"no transcript: {result.reason}")
-    else:
-        notes.append(f"transcripts could not be read: {result.reason}")
+        except (RecordingsFailed, GenesysError) as exc:
+            outcome.notes.append(f"recordings could not be read: {exc}")
+            return
+        if progress.waiting_s is None:
+            break
+        if time.monotonic() + progress.waiting_s > deadline:
+            outcome.notes.append(
+                f"recordings not ready within {options.recording_wait_s:.0f} s: {progress.reason}"
+            )
+            return
+        state = progress.state
+        time.sleep(progress.waiting_s)
+    outcome.media_files = [path for _, path in progress.files]
+    for recording_id, reason in progress.unavailable:
+        outcome.notes.append(f"recording {recording_id}: {reason}")
+    if progress.note:
+        outcome.notes.append(f"recordings: {progress.note}")
+
+
+def read_transcripts(client: Any, data: Any, options: ReadOptions, notes: list[str]) -> None:
+    from export.steps import advance_transcripts
+
+    deadline = time.monotonic() + options.transcript_wait_s
+    state: dict[str, Any] = {}
+    while True:
+        progress = advance_transcripts(client, data, state, deadline_s=options.transcript_wait_s)
+        if progress.settled or time.monotonic() + (progress.waiting_s or 0.0) > deadline:
+            break
+        state = progress.state
+        time.sleep(progress.waiting_s or 0.0)
+    if progress.error:
+        notes.append(f"transcripts: {progress.error}")
+    elif not progress.documents:
+        notes.append(f"no transcript: {progress.reason}")
 
 
 def read_lookups(

@@ -6,6 +6,7 @@ work in the DSP process pool. Each function names the conversation in its errors
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -13,6 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from reliability.backoff import POLL
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +117,11 @@ def source_format(profile: Any) -> tuple[str, bool]:
 
 
 def expects_recordings(data: ConversationData) -> bool | None:
-    """Whether analytics says audio was recorded (sessions with `recording: true`); None if unknown."""
+    """Whether analytics says audio was recorded: True when a voice session has `recording: true`,
+    False only on positive evidence (every voice session carries `recording: false`), None when the
+    documents do not say (real analytics documents often carry no `recording` flag at all: then the
+    recordings themselves decide, within a bounded wait for their metadata). Sessions without the
+    flag say nothing either way."""
     flags = [
         session.get("recording")
         for participant in data.details.get("participants", [])
@@ -123,71 +130,186 @@ def expects_recordings(data: ConversationData) -> bool | None:
     ]
     if any(flag is True for flag in flags):
         return True
-    if flags and all(flag is False or flag is None for flag in flags) and not data.recordings:
-        return False
+    if any(flag is False for flag in flags) and not data.recordings:
+        return False  # analytics says so explicitly (and no session says it was recorded)
     return None
 
 
-def download_recordings(
-    client: Any, data: ConversationData, format_id: str, dest_dir: Path, deadline_s: float
-) -> Any:
-    """Wait out uploading and transcoding (202) and download every audio recording in `format_id`.
-    Returns `genesys.recordings.FetchedRecordings` (files plus recordings that cannot be had)."""
-    from genesys.recordings import fetch_recordings
+@dataclass(frozen=True)
+class RecordingsProgress:
+    """One step of getting a conversation's recordings: downloaded `files` (recording, path), or a
+    wait (`waiting_s`) with its reason; `state` is what the next step needs (JSON-able)."""
 
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    return fetch_recordings(
+    files: tuple[tuple[dict[str, Any], Path], ...] = ()
+    unavailable: tuple[tuple[str, str], ...] = ()  # (recording id, reason)
+    note: str = ""
+    waiting_s: float | None = None
+    reason: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class RecordingsFailed(RuntimeError):
+    """The recordings cannot be had (permission, a request Genesys rejects): `permanent` when waiting
+    will not change it."""
+
+    def __init__(self, message: str, permanent: bool = True) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def advance_recordings(
+    client: Any,
+    data: ConversationData,
+    format_id: str,
+    state: dict[str, Any],
+    dest_dir: Path,
+    *,
+    no_recording_grace_s: float,
+    now: float | None = None,
+) -> RecordingsProgress:
+    """One step: ask Genesys Cloud for the audio recordings in `format_id`; when they are ready,
+    download them all into `dest_dir`. A 202 (transcoding) or absent metadata is a wait."""
+    from genesys.errors import GenesysError
+    from genesys.media import MediaCorrupt, MediaUrlExpired, download
+    from genesys.recordings import EXTENSIONS, Failed, RecordingFetcher, Waiting, media_uri
+
+    now = time.time() if now is None else now
+    first_at = float(state.get("first_at") or now)
+    polls = int(state.get("polls") or 0)
+    fetcher = RecordingFetcher(
         client,
         data.conversation_id,
-        dest_dir,
-        format_id=format_id,
-        deadline_s=deadline_s,
+        format_id,
         expect_recordings=expects_recordings(data),
-        metadata=list(data.recordings),
+        no_recording_grace_s=no_recording_grace_s,
+        deadline_s=None,
         max_wait_ms=MAX_WAIT_MS,
+        clock=lambda: now,
     )
+    fetcher._started = first_at  # waits survive parking and restarts: the clock is the wall clock
+    fetcher._transcode_polls = int(state.get("transcode_polls") or 0)
+    if polls == 0:
+        fetcher._metadata = [m for m in data.recordings if str(m.get("media") or "audio").lower() == "audio"]
+    result = fetcher.step()
+    next_state = {
+        "first_at": first_at,
+        "polls": polls + 1,
+        "transcode_polls": fetcher._transcode_polls,
+    }
+    if isinstance(result, Waiting):
+        delay = result.delay_s
+        if "transcoding" not in result.reason:  # not there yet: poll with the one backoff policy
+            waits = int(state.get("waits") or 0) + 1
+            next_state["waits"] = waits
+            delay = max(delay, POLL.delay(waits))
+        return RecordingsProgress(waiting_s=delay, reason=result.reason, state=next_state)
+    if isinstance(result, Failed):
+        raise RecordingsFailed(f"conversation {data.conversation_id}: {result.reason}", result.permanent)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    ext = EXTENSIONS.get(format_id.upper(), format_id.lower())
+    files: list[tuple[dict[str, Any], Path]] = []
+    for rec in result.recordings:
+        url = media_uri(rec)
+        if url is None:
+            return RecordingsProgress(
+                waiting_s=1.0, reason=f"recording {rec.get('id')} has no media URL yet", state=next_state
+            )
+        try:
+            got = download(url, dest_dir / f"{rec['id']}.{ext}", timeout_s=client.config.timeout_s)
+        except (MediaUrlExpired, MediaCorrupt) as exc:
+            # the URL expired or the transfer broke: the next step asks for a fresh URL
+            return RecordingsProgress(
+                waiting_s=0.5, reason=f"media download of {rec.get('id')}: {exc}", state=next_state
+            )
+        except GenesysError:
+            raise
+        files.append((rec, Path(got.path)))
+    unavailable = tuple((u.recording_id, u.reason) for u in result.unavailable)
+    return RecordingsProgress(files=tuple(files), unavailable=unavailable, note=result.note, state=next_state)
+
+
+def prepare_sources(
+    files: tuple[tuple[dict[str, Any], Path], ...], work_dir: Path
+) -> tuple[tuple[str, Path, dict[str, Any], bool], ...]:
+    """Runs in the DSP pool: probe each downloaded recording and merge mono pairs (one recording per
+    side of the call) into stereo. Returns (item, source path, recording, merged) per export source."""
+    from export import output_plan
+
+    by_id = {str(rec["id"]): (rec, Path(path)) for rec, path in files}
+    channels = {rid: output_plan.probe_channels(path) for rid, (_, path) in by_id.items()}
+    sources: list[tuple[str, Path, dict[str, Any], bool]] = []
+    for group in output_plan.recording_groups([rec for rec, _ in by_id.values()], channels):
+        if len(group) > 1:
+            merged = output_plan.merge_mono_pair(
+                [(by_id[str(r["id"])][1], by_id[str(r["id"])][0]) for r in group], work_dir
+            )
+            assert merged is not None
+            path, recording = merged
+            sources.append((f"audio:{recording['id']}", path, recording, True))
+        else:
+            recording, path = by_id[str(group[0]["id"])]
+            sources.append((f"audio:{recording['id']}", path, recording, False))
+    return tuple(sources)
 
 
 @dataclass(frozen=True)
-class TranscriptOutcome:
-    """One transcript fetch step: documents, or a wait, or why there is none."""
+class TranscriptProgress:
+    """One step of getting the transcripts: parsed `documents`, or a wait (`waiting_s`), or why
+    there is none (`reason`, with `error` when it is a failure); `state` for the next step."""
 
     documents: tuple[Any, ...] = ()
     waiting_s: float | None = None
     reason: str = ""
     error: str | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def settled(self) -> bool:
+        return self.waiting_s is None
 
 
-def transcript_fetcher(client: Any, data: ConversationData, deadline_s: float) -> Any:
-    from genesys.transcripts import TranscriptFetcher, communication_ids
-
-    ids = communication_ids(data.conversation) or communication_ids(data.details)
-    return TranscriptFetcher(client, data.conversation_id, ids, deadline_s=deadline_s)
-
-
-def transcript_step(fetcher: Any, conversation_id: str) -> TranscriptOutcome:
-    """Run one step of the fetcher and parse what it brought (a bad document fails only itself)."""
-    from genesys.transcripts import Failed, NotAvailable, TranscriptsReady, Waiting
+def advance_transcripts(
+    client: Any, data: ConversationData, state: dict[str, Any], *, deadline_s: float, now: float | None = None
+) -> TranscriptProgress:
+    """One step of asking Speech & Text Analytics for the conversation's transcripts; documents are
+    parsed with the tolerant parser (a bad document fails only itself)."""
+    from genesys.transcripts import (
+        Failed,
+        NotAvailable,
+        TranscriptFetcher,
+        TranscriptsReady,
+        Waiting,
+        communication_ids,
+    )
     from transcripts.errors import TranscriptError
     from transcripts.parse import load_transcript
 
+    now = time.time() if now is None else now
+    ids = communication_ids(data.conversation) or communication_ids(data.details)
+    fetcher = TranscriptFetcher(client, data.conversation_id, ids, deadline_s=deadline_s, clock=lambda: now)
+    fetcher._started = float(state.get("first_at") or now)
+    fetcher._misses = int(state.get("misses") or 0)
+    fetcher._errors = int(state.get("errors") or 0)
     result = fetcher.step()
+    next_state = {"first_at": fetcher._started, "misses": fetcher._misses, "errors": fetcher._errors}
     if isinstance(result, Waiting):
-        return TranscriptOutcome(waiting_s=result.delay_s, reason=result.reason)
+        return TranscriptProgress(waiting_s=result.delay_s, reason=result.reason, state=next_state)
     if isinstance(result, NotAvailable):
-        return TranscriptOutcome(reason=result.reason)
+        return TranscriptProgress(reason=result.reason, state=next_state)
     if isinstance(result, Failed):
-        return TranscriptOutcome(error=result.reason)
+        return TranscriptProgress(reason=result.reason, error=result.reason, state=next_state)
     assert isinstance(result, TranscriptsReady)
     documents, errors = [], []
     for communication_id, raw in result.documents.items():
         try:
-            document = load_transcript(raw, conversation_id=conversation_id)
+            document = load_transcript(
+                raw if isinstance(raw, bytes | str) else json.dumps(raw), conversation_id=data.conversation_id
+            )
         except TranscriptError as exc:
             errors.append(f"communication {communication_id}: {exc}")
             continue
         documents.append(document)
-    return TranscriptOutcome(documents=tuple(documents), error="; ".join(errors) or None)
+    return TranscriptProgress(documents=tuple(documents), error="; ".join(errors) or None, state=next_state)
 
 
 def new_request_id() -> str:

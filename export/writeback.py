@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,3 +107,42 @@ def ensure_schema(client: Any) -> str:
         SCHEMA_TITLE, SCHEMA_DOCUMENT["properties"], description=SCHEMA_DOCUMENT["description"]
     )
     return str(schema["id"])
+
+
+@dataclass(frozen=True)
+class KindStatus:
+    """The export status of one profile and kind (audio or transcript) of a conversation."""
+
+    profile: str
+    kind: str  # "audio" | "transcript"
+    status: str  # "exported" | "failed" | "skipped" | "pending"
+    root: str
+    files: tuple[str, ...] = ()
+    detail: str = ""
+
+
+def write_conversation_status(
+    client: Any,
+    schema_id: str | None,
+    conversation_id: str,
+    participant_id: str | None,
+    statuses: tuple[KindStatus, ...] | list[KindStatus],
+    when: datetime | None = None,
+) -> None:
+    """Write every profile's and kind's status of one conversation: one participant-attributes
+    update carrying them all, and the custom-attributes records. Raises on failure (the export
+    state machine retries)."""
+    when = when or datetime.now(UTC)
+    attrs: dict[str, str] = {}
+    for s in statuses:
+        attrs.update(participant_attributes(s.profile, s.kind, s.status, s.root, s.files, when))
+    if participant_id and attrs:
+        client.patch_participant_attributes(conversation_id, participant_id, attrs)
+    if schema_id:
+        for s in statuses:
+            client.put_custom_attributes(
+                conversation_id,
+                record_id(conversation_id, s.profile, s.kind),
+                schema_id,
+                custom_attributes_record(s.profile, s.kind, attrs),
+            )

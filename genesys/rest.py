@@ -29,7 +29,6 @@ import PureCloudPlatformClientV2 as sdk
 import requests
 from PureCloudPlatformClientV2.abstract_http_client import AbstractHttpClient
 from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_random_exponential
 
 from .auth import TokenProvider
 from .config import ClientConfig
@@ -180,6 +179,9 @@ class GenesysClient:
     def __enter__(self) -> GenesysClient:
         return self
 
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # ----- observers --------------------------------------------------------------------------
     def add_observer(self, observer: ResponseObserver) -> None:
         """Call ``observer(ApiResponse)`` for every response this client receives (any status), on
@@ -210,9 +212,6 @@ class GenesysClient:
                 observer(event)
             except Exception:
                 logger.exception("response observer failed for %s", event.endpoint)
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ----- transport --------------------------------------------------------------------------
     def _send(
@@ -263,10 +262,15 @@ class GenesysClient:
             raise ClientClosed(self._local.endpoint or "request", message="client closed during a retry wait")
 
     def _call(self, endpoint: str, fn: Callable[[], T]) -> T:
-        """Run ``fn`` (one HTTP request) with the retry policy; ``endpoint`` names it in logs."""
+        """Run ``fn`` (one HTTP request) under the protocol's own rules; ``endpoint`` names it in logs.
+
+        Only the protocol is retried here: a 429 waits its ``Retry-After`` (and pauses the shared
+        limiter), a 401 refreshes the token once. Every other failure (5xx, network, timeouts) is
+        raised at once: the layer that owns the work retries it with `reliability.backoff`, so
+        retries never stack.
+        """
         auth_retry = {"used": False}
         cfg = self.config
-        backoff = wait_random_exponential(multiplier=cfg.backoff_initial_s, max=cfg.backoff_max_s)
 
         def attempt() -> T:
             self._local.endpoint = endpoint
@@ -279,7 +283,7 @@ class GenesysClient:
                 raise
 
         def should_retry(exc: BaseException) -> bool:
-            if isinstance(exc, RateLimited | TransientError):
+            if isinstance(exc, RateLimited):
                 return True
             if (
                 isinstance(exc, Unauthorized)
@@ -294,9 +298,7 @@ class GenesysClient:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, RateLimited):
                 return min(exc.retry_after, cfg.max_retry_after_s)
-            if isinstance(exc, Unauthorized):
-                return 0.0
-            return backoff(state)
+            return 0.0
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -316,6 +318,7 @@ class GenesysClient:
             wait=wait,
             before_sleep=before_sleep,
             sleep=self._sleep,
+            reraise=False,
         )
         try:
             return retrying(attempt)

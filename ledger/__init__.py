@@ -1,5 +1,16 @@
 """The durable export ledger: work lives here, never only in a mailbox."""
 
-from ledger.store import Job, Ledger, OutputRecord
+from ledger.db import LedgerUnavailable
+from ledger.migrations import LATEST as SCHEMA_VERSION
+from ledger.migrations import LedgerTooNew
+from ledger.store import Job, Ledger, OutputRecord, PendingConversation
 
-__all__ = ["Job", "Ledger", "OutputRecord"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Job",
+    "Ledger",
+    "LedgerTooNew",
+    "LedgerUnavailable",
+    "OutputRecord",
+    "PendingConversation",
+]

@@ -1,60 +1,45 @@
-"""The durable export ledger (SQLite): work lives here, never only in a mailbox.
+"""The durable export ledger: work lives here, never only in a mailbox.
 
 * `jobs`: one row per finished conversation, written before any actor sees it. States:
-  `queued` → `running` → `done` | `failed`; `held` while the service is unlicensed.
-  On start-up every job that is not done or failed is queued again (resume after a crash).
+  `queued` → `running` → (`parked` → `queued` → `running`)* → `done` | `failed`; `held` while the
+  service is unlicensed. A parked job waits for `wake_at` (processing delay, analytics lag, a
+  transcript not there yet, a share that cannot be written) and holds no export slot; its state
+  machine's durable state (`machine`) and the documents it fetched (`context`) are kept with it, so
+  a wake-up — or a restart — resumes where it stopped. Crash and unclean-start counts survive
+  restarts, so dead-lettering does too.
 * `outputs`: one row per file a profile produces for a conversation (`item` is a stable key such as
-  `audio:<recording id>` or `transcript:<communication id>:<recording id>`). The target path is
-  recorded *before* writing (`planned`) and confirmed after (`written`/`skipped`), so a restart
-  does not write the same file twice.
+  `audio:<recording id>` or `transcript:<communication id>:<item>`). The target path is recorded
+  *before* writing (`planned`) and confirmed after (`written`/`skipped`), so a restart or a re-sent
+  request does not write the same file twice.
 * `profile_status`: per (conversation, profile, kind) the final status that was written back.
+* `pending`: conversations the wrap-up tracker waits for (not finished yet).
+
+Thread-safe; every method is one short transaction.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from ledger.db import Database, LedgerUnavailable, redacted, sqlite_url
+from ledger.migrations import migrate
 
 logger = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    conversation_id TEXT PRIMARY KEY,
-    queue_ids TEXT NOT NULL,
-    finished_at REAL NOT NULL,
-    state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    seq INTEGER NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outputs (
-    conversation_id TEXT NOT NULL,
-    profile TEXT NOT NULL,
-    item TEXT NOT NULL,
-    path TEXT,
-    status TEXT NOT NULL,
-    bytes INTEGER,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (conversation_id, profile, item)
-);
-CREATE TABLE IF NOT EXISTS profile_status (
-    conversation_id TEXT NOT NULL,
-    profile TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    status TEXT NOT NULL,
-    detail TEXT,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (conversation_id, profile, kind)
-);
-"""
+UNFINISHED = ("queued", "running", "parked", "held")
+FINISHED = ("done", "failed")
+
+_JOB_COLUMNS = (
+    "conversation_id, queue_ids, finished_at, state, attempts, last_error, wake_at, park_reason, "
+    "crashes, unclean_starts, source, priority, created_at, updated_at, done_at"
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +50,15 @@ class Job:
     state: str
     attempts: int
     last_error: str | None
+    wake_at: float | None = None
+    park_reason: str | None = None
+    crashes: int = 0
+    unclean_starts: int = 0
+    source: str = "live"
+    priority: int = 0
+    created_at: float | None = None
+    updated_at: float | None = None
+    done_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -75,101 +69,290 @@ class OutputRecord:
     bytes: int | None
 
 
-class Ledger:
-    """Thread-safe; every method is one short transaction."""
+@dataclass(frozen=True)
+class PendingConversation:
+    """A conversation seen in a watched queue that is not over and wrapped up yet (the tracker's
+    state for it, JSON-able), kept so that a restart keeps waiting for it."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+    conversation_id: str
+    state: dict[str, Any]
+    expires_at: float
+
+
+class Ledger:
+    """The ledger of one service (SQLite file) or of several instances (a PostgreSQL URL)."""
+
+    def __init__(self, location: Path | str) -> None:
+        url = sqlite_url(location) if isinstance(location, Path) else location
+        self.url = url
+        self.path = location if isinstance(location, Path) else None
+        try:
+            self.db = Database(url)
+            with self.db.transaction() as conn:
+                migrate(conn, str(location) if isinstance(location, Path) else redacted(url))
+        except LedgerUnavailable:
+            raise
+        except Exception as exc:
+            from ledger.migrations import LedgerTooNew
+
+            if isinstance(exc, LedgerTooNew):
+                raise
+            raise LedgerUnavailable(f"cannot open the export ledger at {redacted(url)}: {exc}") from exc
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _rows(self, sql: str, **params: Any) -> list[Any]:
+        return self.db.execute(sql, params)
 
     # -- jobs --------------------------------------------------------------------
     def add_job(
-        self, conversation_id: str, queue_ids: tuple[str, ...], finished_at: float, state: str = "queued"
+        self,
+        conversation_id: str,
+        queue_ids: tuple[str, ...],
+        finished_at: float,
+        state: str = "queued",
+        *,
+        source: str = "live",
+        priority: int = 0,
     ) -> bool:
         """Record a finished conversation; False if it is already known (duplicates are ignored)."""
-        with self._tx() as db:
-            row = db.execute("SELECT state FROM jobs WHERE conversation_id=?", (conversation_id,)).fetchone()
-            if row is not None:
-                return False
-            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
-            db.execute(
-                "INSERT INTO jobs VALUES (?, ?, ?, ?, 0, NULL, ?, ?)",
-                (conversation_id, json.dumps(list(queue_ids)), finished_at, state, seq, time.time()),
-            )
-            return True
+        now = time.time()
+        with self.db.transaction() as conn:
+            seq = conn.execute(text("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs")).scalar_one()
+            inserted = conn.execute(
+                text(
+                    "INSERT INTO jobs (conversation_id, queue_ids, finished_at, state, attempts, seq, "
+                    "updated_at, created_at, source, priority) VALUES (:cid, :queues, :finished, :state, "
+                    "0, :seq, :now, :now, :source, :priority) ON CONFLICT (conversation_id) DO NOTHING "
+                    "RETURNING conversation_id"
+                ),
+                {
+                    "cid": conversation_id,
+                    "queues": json.dumps(list(queue_ids)),
+                    "finished": finished_at,
+                    "state": state,
+                    "seq": seq,
+                    "now": now,
+                    "source": source,
+                    "priority": priority,
+                },
+            ).fetchone()
+        return inserted is not None
 
     def set_state(self, conversation_id: str, state: str, error: str | None = None) -> None:
-        with self._tx() as db:
-            bump = 1 if state == "running" else 0
-            db.execute(
-                "UPDATE jobs SET state=?, last_error=COALESCE(?, last_error), attempts=attempts+?, updated_at=? "
-                "WHERE conversation_id=?",
-                (state, error, bump, time.time(), conversation_id),
-            )
+        """Move a job to `state` (done/failed record when it ended; queued/held clear a park)."""
+        now = time.time()
+        done_at = now if state in FINISHED else None
+        self._rows(
+            "UPDATE jobs SET state=:state, last_error=COALESCE(:error, last_error), updated_at=:now, "
+            "done_at=:done_at, wake_at=CASE WHEN :state = 'parked' THEN wake_at ELSE NULL END, "
+            "park_reason=CASE WHEN :state = 'parked' THEN park_reason ELSE NULL END, "
+            "unclean_starts=CASE WHEN :state IN ('done', 'failed') THEN 0 ELSE unclean_starts END "
+            "WHERE conversation_id=:cid",
+            state=state,
+            error=error,
+            now=now,
+            done_at=done_at,
+            cid=conversation_id,
+        )
+
+    def restart(self, conversation_id: str, state: str = "queued") -> None:
+        """Export a known conversation again from the start (an operator asked): its machine state and
+        fetched documents are forgotten; written files and exported statuses still count."""
+        self._rows(
+            "UPDATE jobs SET state=:state, machine=NULL, context=NULL, wake_at=NULL, park_reason=NULL, "
+            "crashes=0, unclean_starts=0, done_at=NULL, updated_at=:now WHERE conversation_id=:cid",
+            state=state,
+            now=time.time(),
+            cid=conversation_id,
+        )
+
+    def start(self, conversation_id: str) -> Job | None:
+        """The job starts running: counted, and counted as unclean until it parks or ends."""
+        self._rows(
+            "UPDATE jobs SET state='running', attempts=attempts+1, unclean_starts=unclean_starts+1, "
+            "wake_at=NULL, updated_at=:now WHERE conversation_id=:cid",
+            now=time.time(),
+            cid=conversation_id,
+        )
+        return self.job(conversation_id)
+
+    def park(
+        self, conversation_id: str, wake_at: float, reason: str, machine: dict[str, Any] | None = None
+    ) -> None:
+        """The job waits until `wake_at` without holding a slot (a clean stop: not an unclean start)."""
+        self._rows(
+            "UPDATE jobs SET state='parked', wake_at=:wake, park_reason=:reason, unclean_starts=0, "
+            "updated_at=:now, machine=COALESCE(:machine, machine) WHERE conversation_id=:cid",
+            wake=wake_at,
+            reason=reason,
+            now=time.time(),
+            machine=None if machine is None else json.dumps(machine),
+            cid=conversation_id,
+        )
+
+    def due(self, now: float, limit: int = 100) -> list[str]:
+        """Parked jobs whose wake-up time has come, moved to `queued` (earliest first)."""
+        rows = self._rows(
+            "UPDATE jobs SET state='queued', updated_at=:now WHERE conversation_id IN ("
+            "SELECT conversation_id FROM jobs WHERE state='parked' AND wake_at <= :now "
+            "ORDER BY wake_at LIMIT :limit) RETURNING conversation_id, wake_at",
+            now=now,
+            limit=limit,
+        )
+        return [r[0] for r in sorted(rows, key=lambda r: r[1] or 0.0)]
+
+    def next_wake(self) -> float | None:
+        rows = self._rows("SELECT MIN(wake_at) FROM jobs WHERE state='parked'")
+        return rows[0][0] if rows else None
+
+    def record_crash(self, conversation_id: str, error: str) -> int:
+        """A crash of this job's export; returns the crash count (it survives restarts)."""
+        rows = self._rows(
+            "UPDATE jobs SET crashes=crashes+1, last_error=:error, updated_at=:now "
+            "WHERE conversation_id=:cid RETURNING crashes",
+            error=error,
+            now=time.time(),
+            cid=conversation_id,
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def save_machine(self, conversation_id: str, machine: dict[str, Any]) -> None:
+        self._rows(
+            "UPDATE jobs SET machine=:machine, updated_at=:now WHERE conversation_id=:cid",
+            machine=json.dumps(machine),
+            now=time.time(),
+            cid=conversation_id,
+        )
+
+    def machine(self, conversation_id: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT machine FROM jobs WHERE conversation_id=:cid", cid=conversation_id)
+        return json.loads(rows[0][0]) if rows and rows[0][0] else None
+
+    def save_context(self, conversation_id: str, context: dict[str, Any]) -> None:
+        self._rows(
+            "UPDATE jobs SET context=:context WHERE conversation_id=:cid",
+            context=json.dumps(context, separators=(",", ":")),
+            cid=conversation_id,
+        )
+
+    def context(self, conversation_id: str) -> dict[str, Any] | None:
+        rows = self._rows("SELECT context FROM jobs WHERE conversation_id=:cid", cid=conversation_id)
+        return json.loads(rows[0][0]) if rows and rows[0][0] else None
 
     def job(self, conversation_id: str) -> Job | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT conversation_id, queue_ids, finished_at, state, attempts, last_error FROM jobs "
-                "WHERE conversation_id=?",
-                (conversation_id,),
-            ).fetchone()
-        return _job(row) if row else None
+        rows = self._rows(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE conversation_id=:cid", cid=conversation_id)
+        return _job(rows[0]) if rows else None
 
     def jobs(self, *states: str) -> list[Job]:
         """Jobs in the given states, oldest first (all jobs when no state is given)."""
-        query = "SELECT conversation_id, queue_ids, finished_at, state, attempts, last_error FROM jobs"
-        params: tuple[str, ...] = ()
+        query = f"SELECT {_JOB_COLUMNS} FROM jobs"
+        params: dict[str, Any] = {}
         if states:
-            query += f" WHERE state IN ({','.join('?' * len(states))})"
-            params = states
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY seq", params).fetchall()
-        return [_job(r) for r in rows]
+            names = [f":s{i}" for i in range(len(states))]
+            query += f" WHERE state IN ({', '.join(names)})"
+            params = {f"s{i}": s for i, s in enumerate(states)}
+        return [_job(r) for r in self.db.execute(query + " ORDER BY seq", params)]
 
     def requeue_unfinished(self) -> list[Job]:
-        """After a restart: jobs that were queued or running are queued again, in order."""
-        with self._tx() as db:
-            db.execute("UPDATE jobs SET state='queued' WHERE state='running'")
+        """After a restart: jobs that were running are queued again; queued ones stay queued, in
+        order. Parked jobs keep their wake-up time (nothing waits again from zero)."""
+        self._rows("UPDATE jobs SET state='queued' WHERE state='running'")
         return self.jobs("queued")
+
+    def retry(
+        self,
+        *,
+        since: float | None = None,
+        conversation_id: str | None = None,
+        states: tuple[str, ...] = ("failed",),
+    ) -> list[str]:
+        """Operator retry: matching jobs wake at once (the running service picks them up)."""
+        clauses = []
+        params: dict[str, Any] = {"now": time.time()}
+        if states:
+            clauses.append(f"state IN ({', '.join(f':s{i}' for i in range(len(states)))})")
+            params.update({f"s{i}": s for i, s in enumerate(states)})
+        if since is not None:
+            clauses.append("finished_at >= :since")
+            params["since"] = since
+        if conversation_id is not None:
+            clauses.append("conversation_id = :cid")
+            params["cid"] = conversation_id
+        where = " AND ".join(clauses) or "1=1"
+        rows = self.db.execute(
+            "UPDATE jobs SET state='parked', wake_at=:now, park_reason='operator retry', crashes=0, "
+            "unclean_starts=0, done_at=NULL, machine=NULL, context=NULL, updated_at=:now "
+            f"WHERE {where} AND state <> 'running' "
+            "RETURNING conversation_id",
+            params,
+        )
+        return [r[0] for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Jobs per state."""
+        return {r[0]: int(r[1]) for r in self._rows("SELECT state, COUNT(*) FROM jobs GROUP BY state")}
+
+    def parked_by_reason(self) -> dict[str, int]:
+        rows = self._rows(
+            "SELECT COALESCE(park_reason, ''), COUNT(*) FROM jobs WHERE state='parked' GROUP BY park_reason"
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def finished_since(self, since: float) -> dict[str, int]:
+        rows = self._rows(
+            "SELECT state, COUNT(*) FROM jobs WHERE state IN ('done', 'failed') AND done_at >= :since "
+            "GROUP BY state",
+            since=since,
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def oldest_waiting(self) -> Job | None:
+        rows = self._rows(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE state IN ('queued', 'parked', 'held', 'running') "
+            "ORDER BY finished_at, seq LIMIT 1"
+        )
+        return _job(rows[0]) if rows else None
+
+    def prune(self, older_than: float) -> int:
+        """Delete finished jobs (and their outputs and statuses) that ended before `older_than`."""
+        with self.db.transaction() as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "SELECT conversation_id FROM jobs WHERE state IN ('done', 'failed') AND done_at < :t"
+                    ),
+                    {"t": older_than},
+                )
+            ]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                names = ", ".join(f":c{i}" for i in range(len(chunk)))
+                params = {f"c{i}": c for i, c in enumerate(chunk)}
+                for table in ("outputs", "profile_status", "jobs"):
+                    conn.execute(text(f"DELETE FROM {table} WHERE conversation_id IN ({names})"), params)
+        return len(ids)
 
     # -- outputs -----------------------------------------------------------------
     def output(self, conversation_id: str, profile: str, item: str) -> OutputRecord | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT item, path, status, bytes FROM outputs WHERE conversation_id=? AND profile=? AND item=?",
-                (conversation_id, profile, item),
-            ).fetchone()
-        return OutputRecord(*row) if row else None
+        rows = self._rows(
+            "SELECT item, path, status, bytes FROM outputs WHERE conversation_id=:cid AND profile=:profile "
+            "AND item=:item",
+            cid=conversation_id,
+            profile=profile,
+            item=item,
+        )
+        return OutputRecord(*rows[0]) if rows else None
 
     def outputs(self, conversation_id: str, profile: str | None = None) -> list[OutputRecord]:
-        query = "SELECT item, path, status, bytes FROM outputs WHERE conversation_id=?"
-        params: tuple[str, ...] = (conversation_id,)
+        query = "SELECT item, path, status, bytes FROM outputs WHERE conversation_id=:cid"
+        params: dict[str, Any] = {"cid": conversation_id}
         if profile is not None:
-            query += " AND profile=?"
-            params += (profile,)
-        with self._lock:
-            return [OutputRecord(*r) for r in self._db.execute(query + " ORDER BY item", params)]
+            query += " AND profile=:profile"
+            params["profile"] = profile
+        return [OutputRecord(*r) for r in self.db.execute(query + " ORDER BY item", params)]
 
     def record_output(
         self,
@@ -180,33 +363,93 @@ class Ledger:
         path: str | None = None,
         size: int | None = None,
     ) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO outputs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(conversation_id, profile, item) "
-                "DO UPDATE SET path=COALESCE(excluded.path, path), status=excluded.status, "
-                "bytes=COALESCE(excluded.bytes, bytes), updated_at=excluded.updated_at",
-                (conversation_id, profile, item, path, status, size, time.time()),
-            )
+        self._rows(
+            "INSERT INTO outputs (conversation_id, profile, item, path, status, bytes, updated_at) "
+            "VALUES (:cid, :profile, :item, :path, :status, :size, :now) "
+            "ON CONFLICT (conversation_id, profile, item) DO UPDATE SET "
+            "path=COALESCE(excluded.path, outputs.path), status=excluded.status, "
+            "bytes=COALESCE(excluded.bytes, outputs.bytes), updated_at=excluded.updated_at",
+            cid=conversation_id,
+            profile=profile,
+            item=item,
+            path=path,
+            status=status,
+            size=size,
+            now=time.time(),
+        )
 
     # -- profile status ----------------------------------------------------------
     def set_profile_status(
         self, conversation_id: str, profile: str, kind: str, status: str, detail: str = ""
     ) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO profile_status VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(conversation_id, profile, kind) "
-                "DO UPDATE SET status=excluded.status, detail=excluded.detail, updated_at=excluded.updated_at",
-                (conversation_id, profile, kind, status, detail, time.time()),
-            )
+        self._rows(
+            "INSERT INTO profile_status (conversation_id, profile, kind, status, detail, updated_at) "
+            "VALUES (:cid, :profile, :kind, :status, :detail, :now) "
+            "ON CONFLICT (conversation_id, profile, kind) DO UPDATE SET status=excluded.status, "
+            "detail=excluded.detail, updated_at=excluded.updated_at",
+            cid=conversation_id,
+            profile=profile,
+            kind=kind,
+            status=status,
+            detail=detail,
+            now=time.time(),
+        )
 
     def profile_status(self, conversation_id: str, profile: str, kind: str) -> str | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT status FROM profile_status WHERE conversation_id=? AND profile=? AND kind=?",
-                (conversation_id, profile, kind),
-            ).fetchone()
-        return row[0] if row else None
+        rows = self._rows(
+            "SELECT status FROM profile_status WHERE conversation_id=:cid AND profile=:profile AND kind=:kind",
+            cid=conversation_id,
+            profile=profile,
+            kind=kind,
+        )
+        return rows[0][0] if rows else None
+
+    def profile_statuses(self, conversation_id: str) -> dict[tuple[str, str], tuple[str, str]]:
+        """(profile, kind) -> (status, detail) of one conversation."""
+        rows = self._rows(
+            "SELECT profile, kind, status, COALESCE(detail, '') FROM profile_status WHERE conversation_id=:cid",
+            cid=conversation_id,
+        )
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows}
+
+    # -- conversations not finished yet (the wrap-up tracker's durable memory) -----------
+    def put_pending(self, conversation_id: str, state: dict[str, Any], expires_at: float) -> None:
+        """Remember (or update) a conversation the tracker waits for; `expires_at` is epoch seconds
+        after which it is no longer worth waiting for (the tracker decides what that means)."""
+        self._rows(
+            "INSERT INTO pending (conversation_id, state, expires_at, updated_at) "
+            "VALUES (:cid, :state, :expires, :now) ON CONFLICT (conversation_id) DO UPDATE SET "
+            "state=excluded.state, expires_at=excluded.expires_at, updated_at=excluded.updated_at",
+            cid=conversation_id,
+            state=json.dumps(state),
+            expires=expires_at,
+            now=time.time(),
+        )
+
+    def pending(self) -> list[PendingConversation]:
+        """Every conversation the tracker was waiting for, oldest first."""
+        rows = self._rows("SELECT conversation_id, state, expires_at FROM pending ORDER BY updated_at")
+        return [PendingConversation(r[0], json.loads(r[1]), r[2]) for r in rows]
+
+    def drop_pending(self, conversation_id: str) -> None:
+        self._rows("DELETE FROM pending WHERE conversation_id=:cid", cid=conversation_id)
 
 
-def _job(row: tuple) -> Job:
-    return Job(row[0], tuple(json.loads(row[1])), row[2], row[3], row[4], row[5])
+def _job(row: Any) -> Job:
+    return Job(
+        conversation_id=row[0],
+        queue_ids=tuple(json.loads(row[1])),
+        finished_at=row[2],
+        state=row[3],
+        attempts=int(row[4]),
+        last_error=row[5],
+        wake_at=row[6],
+        park_reason=row[7],
+        crashes=int(row[8] or 0),
+        unclean_starts=int(row[9] or 0),
+        source=row[10] or "live",
+        priority=int(row[11] or 0),
+        created_at=row[12],
+        updated_at=row[13],
+        done_at=row[14],
+    )

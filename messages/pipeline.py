@@ -1,88 +1,57 @@
 """Requests and replies between an ExportActor and the pipeline (DSP, Writer, Writeback).
 
-Every request names the requester (`reply_to`, a directory name) and carries a `request_id`, so a
-reply that arrives after the requester was restarted is recognised and ignored, and a restarted
-requester simply asks again: requests are idempotent.
+A request carries one work command of the export state machine (`export.commands`: PrepareSources,
+RunDsp, WriteFile, WriteBack) with its `request_id` and deadline, and names the requester
+(`reply_to`, a directory name). The work is idempotent: when no reply comes before the deadline, or
+the actor doing it restarted, the ExportActor sends it again, and a reply to a request it no longer
+waits for is recognised by its id and ignored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
-class DspRequest:
-    request_id: str
+class PipelineRequest:
     reply_to: str
     conversation_id: str
-    profile: str
-    source: Path
-    recording: dict[str, Any]
-    details: dict[str, Any] | None
-    options: Any  # audio.options.AudioOptions
-    work_dir: Path
-    expected_seconds: float = 0.0
+    work: Any  # export.commands.Work
+
+    @property
+    def request_id(self) -> str:
+        return str(self.work.request_id)
 
 
 @dataclass(frozen=True)
-class DspResult:
+class PipelineReply:
     request_id: str
-    outputs: tuple[Any, ...] = ()  # audio.export.AudioOutput
-    error: str | None = None
-    seconds: float = 0.0
+    result: Any = None
+    error: BaseException | None = None
 
 
 @dataclass(frozen=True)
-class WriteRequest:
-    request_id: str
-    reply_to: str
+class FileWritten:
+    """A file landed on the destination (for observers such as tests and benchmarks)."""
+
     conversation_id: str
     profile: str
     item: str
-    target: Path
-    source: Path | bytes
-    strategy: str
-    metadata: dict[str, str] = field(default_factory=dict)
+    path: Path | None
+    size: int
+    action: str
     duration_s: float | None = None
 
 
 @dataclass(frozen=True)
-class WriteResult:
-    request_id: str
-    item: str
-    path: Path | None
-    action: str
-    size: int = 0
-    metadata_mechanism: str = ""
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class WritebackRequest:
-    request_id: str
-    reply_to: str
-    conversation_id: str
-    profile: str
-    kind: str  # "audio" | "transcript"
-    status: str  # "exported" | "failed" | "skipped"
-    root: str
-    files: tuple[str, ...]
-    detail: str = ""
-    participant_id: str | None = None  # the customer participant (its attributes persist across transfers)
-
-
-@dataclass(frozen=True)
-class WritebackResult:
-    request_id: str
-    error: str | None = None
-
-
-@dataclass(frozen=True)
 class ExportDone:
-    """An ExportActor tells its supervisor how the conversation ended before it stops."""
+    """An ExportActor tells its supervisor how it stopped: the export ended, or it parked."""
 
     conversation_id: str
-    outcome: str  # "done" | "failed" | "out_of_scope" | "already_exported"
+    outcome: str  # "done" | "failed" | "out_of_scope" | "already_exported" | "parked"
     detail: str = ""

@@ -75,16 +75,16 @@ class FilePrinter:
         self.count = 0
         self.lock = threading.Lock()
 
-    def __call__(self, request: Any, result: Any) -> None:
+    def __call__(self, written: Any) -> None:
         try:
-            shown = result.path.relative_to(self.out)
+            shown = written.path.relative_to(self.out)
         except ValueError:
-            shown = result.path
-        duration = f", {request.duration_s:5.1f} s" if request.duration_s else ""
+            shown = written.path
+        duration = f", {written.duration_s:5.1f} s" if written.duration_s else ""
         with self.lock:
             self.count += 1
             print(
-                f"{request.profile:<20} {request.conversation_id[:8]}  {shown}  ({result.size:,} bytes{duration})",
+                f"{written.profile:<20} {written.conversation_id[:8]}  {shown}  ({written.size:,} bytes{duration})",
                 flush=True,
             )
 

@@ -37,8 +37,8 @@ def export_one(deps: object, conversation_id: str, timeout: float, request_type:
     from service.runtime import Service
 
     ledger = deps.ledger  # type: ignore[attr-defined]
-    if not ledger.add_job(conversation_id, (), 0.0):
-        ledger.set_state(conversation_id, "queued")  # wait for this run's outcome, not a previous one
+    if not ledger.add_job(conversation_id, (), 0.0, source="operator"):
+        ledger.restart(conversation_id)  # wait for this run's outcome, not a previous one
     service = Service(deps)  # type: ignore[arg-type]
     service.start()
     try:

@@ -45,6 +45,14 @@ class Settings:
         3600.0  # [service] transcript_wait_seconds / CALLEXPORT_TRANSCRIPT_WAIT_SECONDS
     )
     recording_wait_s: float = 3600.0  # [service] recording_wait_seconds / CALLEXPORT_RECORDING_WAIT_SECONDS
+    # [service] no_recording_after_seconds / CALLEXPORT_NO_RECORDING_AFTER_SECONDS: a call whose recording
+    # metadata stays empty this long (and that analytics does not say was recorded) counts as not recorded
+    no_recording_after_s: float = 600.0
+    # [service] recoverable_horizon_seconds / CALLEXPORT_RECOVERABLE_HORIZON_SECONDS: how long a recoverable
+    # failure (share or Genesys Cloud unavailable) is retried before the item fails
+    recoverable_horizon_s: float = 86400.0
+    # [service] prune_after_days / CALLEXPORT_PRUNE_AFTER_DAYS: finished jobs older than this leave the ledger
+    prune_after_days: float = 90.0
     # [service] reconcile_lookback_seconds / CALLEXPORT_RECONCILE_LOOKBACK_SECONDS
     reconcile_lookback_s: float = 3600.0
     # [service] reconcile_interval_seconds / CALLEXPORT_RECONCILE_INTERVAL_SECONDS
@@ -78,6 +86,17 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "wrapup_timeout_s": ("service", "wrapup_timeout_seconds", "CALLEXPORT_WRAPUP_TIMEOUT_SECONDS"),
     "transcript_wait_s": ("service", "transcript_wait_seconds", "CALLEXPORT_TRANSCRIPT_WAIT_SECONDS"),
     "recording_wait_s": ("service", "recording_wait_seconds", "CALLEXPORT_RECORDING_WAIT_SECONDS"),
+    "no_recording_after_s": (
+        "service",
+        "no_recording_after_seconds",
+        "CALLEXPORT_NO_RECORDING_AFTER_SECONDS",
+    ),
+    "recoverable_horizon_s": (
+        "service",
+        "recoverable_horizon_seconds",
+        "CALLEXPORT_RECOVERABLE_HORIZON_SECONDS",
+    ),
+    "prune_after_days": ("service", "prune_after_days", "CALLEXPORT_PRUNE_AFTER_DAYS"),
     "reconcile_lookback_s": (
         "service",
         "reconcile_lookback_seconds",
@@ -142,3 +161,8 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
 
 def dsp_worker_count(settings: Settings) -> int:
     return settings.dsp_workers if settings.dsp_workers > 0 else max(1, os.cpu_count() or 1)
+
+
+def ledger_location(settings: Settings) -> Path:
+    """Where the export ledger lives: `ledger.sqlite3` in the state directory."""
+    return settings.state_dir / "ledger.sqlite3"

@@ -1,4 +1,4 @@
-"""Routes of the platform side: OAuth, notifications, routing, users, retention policies,
+"""Routes of the platform side (OAuth lives in `simulator.api_authorize`): notifications, routing, users, retention policies,
 Architect data tables, date and organization."""
 
 from __future__ import annotations
@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from simulator import documents
 from simulator.channels import channel_topic_entities
-from simulator.errors import ApiError, bad_request, not_found
+from simulator.errors import bad_request, not_found
 from simulator.http_api import Request, Response, Router
 from simulator.paging import listing, name_matches
 
@@ -25,38 +24,6 @@ def iso(epoch_s: float) -> str:
 
 
 def register(router: Router, sim: Simulator) -> None:
-    # -- OAuth ---------------------------------------------------------------------------
-    def oauth_token(req: Request) -> Response:
-        form = parse_qs(req.body.decode("utf-8", "replace"))
-        grant = (form.get("grant_type") or [""])[0]
-        try:
-            client_id = sim.tokens.authenticate_basic(req.header("Authorization"))
-        except ApiError as err:
-            logger.info("simulator rejected OAuth client credentials: %s", err.message)
-            return Response(
-                401, {"error": "invalid_client", "description": err.message, "error_description": err.message}
-            )
-        if grant != "client_credentials":
-            return Response(
-                400,
-                {
-                    "error": "unsupported_grant_type",
-                    "description": f"grant_type {grant!r} is not supported",
-                    "error_description": f"grant_type {grant!r} is not supported",
-                },
-            )
-        token = sim.tokens.issue(client_id)
-        return Response(
-            200,
-            {
-                "access_token": token.value,
-                "token_type": "bearer",
-                "expires_in": int(round(token.expires_s - token.issued_s)),
-            },
-        )
-
-    router.add("POST", "/oauth/token", oauth_token, auth=False)
-
     # -- notifications -------------------------------------------------------------------
     def channel_doc(ch: Any) -> dict[str, Any]:
         return {"connectUri": sim.ws.connect_uri(ch.id), "id": ch.id, "expires": iso(ch.expires_s)}
@@ -158,7 +125,7 @@ def register(router: Router, sim: Simulator) -> None:
         return documents.queue(q, sim.org)
 
     def get_users(req: Request) -> dict[str, Any]:
-        users = list(sim.org.users)
+        users = sim.all_users()
         ids = [i for v in req.query.get("id", []) for i in v.split(",") if i]
         if ids:
             users = [u for u in users if u.id in ids]
@@ -166,10 +133,9 @@ def register(router: Router, sim: Simulator) -> None:
         return listing([documents.user(u, sim.org) for u in users], req.path, req.query)
 
     def get_user(req: Request) -> dict[str, Any]:
-        try:
-            u = sim.org.user_by_id(req.params["userId"])
-        except KeyError:
-            raise not_found("User", req.params["userId"]) from None
+        u = next((u for u in sim.all_users() if u.id == req.params["userId"]), None)
+        if u is None:
+            raise not_found("User", req.params["userId"])
         return documents.user(u, sim.org)
 
     def get_wrapup_codes(req: Request) -> dict[str, Any]:

@@ -25,17 +25,20 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from simulator import api_conversations, api_platform, documents, views
+from simulator import api_authorize, api_conversations, api_platform, documents, views
 from simulator import replay as replay_routes
 from simulator.callbacks import callback_documents
 from simulator.channels import ChannelRegistry
+from simulator.cors import CorsPolicy
 from simulator.customattributes import CustomAttributesStore
 from simulator.datatables import CONFIG_TABLE_NAME, DataTableStore, string_schema
 from simulator.faults import Faults
 from simulator.http_api import Router
 from simulator.mediacache import MediaCache
 from simulator.model import Call
-from simulator.org import Org, Queue, default_org
+from simulator.oauth_clients import AuthCodes, LoginSessions, OAuthClient, OAuthClients
+from simulator.oauth_users import ADMIN_USERNAME, People, Person, default_people
+from simulator.org import Org, Queue, User, default_org
 from simulator.replay import ReplayBook
 from simulator.scenarios import generate_call
 from simulator.scheduler import Scheduler
@@ -51,6 +54,8 @@ logger = logging.getLogger(__name__)
 CONFIG_COLUMN = "Configuration"
 CONFIG_ROW = "config"
 SHAPES = {"conversations": "", "calls": ".calls"}
+SETUP_REDIRECT_URI = "http://127.0.0.1:53682/oauth/callback"
+"""The loopback redirect URI registered by default on the setup command's PKCE client."""
 
 
 class Simulator:
@@ -81,6 +86,11 @@ class Simulator:
         media_dir: Path | str | None = None,
         config_document: dict[str, Any] | str | None = None,
         org: Org | None = None,
+        person_token_ttl_s: float = 86_400.0,
+        auth_code_ttl_s: float = 120.0,
+        cors_origins: list[str] | None = None,
+        admin_app_redirect_uris: list[str] | tuple[str, ...] = (),
+        setup_redirect_uris: list[str] | tuple[str, ...] = (SETUP_REDIRECT_URI,),
         replay: Iterable[Path | str] = (),
         replay_destination_root: Path | str | None = None,
     ) -> None:
@@ -109,6 +119,9 @@ class Simulator:
         self._rng_lock = threading.Lock()
         self.faults = Faults(seed)
         self.tokens = TokenStore({self.client_id: self.client_secret}, token_ttl_s, rate_limit_allowed)
+        self._init_oauth(
+            seed, person_token_ttl_s, auth_code_ttl_s, admin_app_redirect_uris, setup_redirect_uris
+        )
         self.channels = ChannelRegistry(channel_ttl_s, lambda: [q.id for q in self.org.all_queues()])
         self.book = CallBook()
         self.custom = CustomAttributesStore()
@@ -152,10 +165,19 @@ class Simulator:
         )
         self.channels.set_on_removed(self.ws.close_channel)
         self.router = Router()
+        api_authorize.register(self.router, self)  # first: /api/v2/users/me before /users/{userId}
         api_platform.register(self.router, self)
         api_conversations.register(self.router, self)
         replay_routes.install(self.router, self)
-        self.http = ApiServer(self.router, self.tokens, self.faults, self.log, port=port)
+        self.http = ApiServer(
+            self.router,
+            self.tokens,
+            self.faults,
+            self.log,
+            port=port,
+            authorize=api_authorize.permission_check(self),
+            cors=CorsPolicy(cors_origins),
+        )
         self.faults.install_action("drop_websockets", self.ws.drop_all)
         self.faults.install_action("send_socket_closing", self.ws.send_socket_closing)
         self.faults.install_action("revoke_tokens", self._revoke_tokens)
@@ -206,6 +228,94 @@ class Simulator:
     @property
     def ws_url(self) -> str:
         return self.ws.base_url
+
+    # -- people and OAuth clients (sign-in with authorization code + PKCE or implicit grant) ---------
+    def _init_oauth(
+        self,
+        seed: int,
+        person_token_ttl_s: float,
+        auth_code_ttl_s: float,
+        admin_app_redirect_uris: list[str] | tuple[str, ...],
+        setup_redirect_uris: list[str] | tuple[str, ...],
+    ) -> None:
+        self.person_token_ttl_s = float(person_token_ttl_s)
+        """Lifetime of tokens issued to people (clients without their own `token_ttl_s`); settable."""
+        self.people: People = default_people(seed)
+        self.oauth = OAuthClients(seed)
+        self.auth_codes = AuthCodes(auth_code_ttl_s)
+        self.login_sessions = LoginSessions()
+        self.oauth.register(
+            "callexport service",
+            "CLIENT-CREDENTIALS",
+            client_id=self.client_id,
+            secret=self.client_secret,
+            token_ttl_s=None,
+        )
+        self.admin_app_client_id = self.register_oauth_client(
+            "callexport admin app", "CODE", admin_app_redirect_uris
+        ).id
+        self.admin_app_implicit_client_id = self.register_oauth_client(
+            "callexport admin app (implicit)", "TOKEN", admin_app_redirect_uris
+        ).id
+        self.setup_client_id = self.register_oauth_client("callexport setup", "CODE", setup_redirect_uris).id
+
+    def register_oauth_client(
+        self,
+        name: str,
+        grant_type: str = "CODE",
+        redirect_uris: list[str] | tuple[str, ...] = (),
+        *,
+        client_id: str | None = None,
+        secret: str | None = None,
+        permissions: list[str] | None = None,
+        token_ttl_s: float | None = None,
+    ) -> OAuthClient:
+        """Add an OAuth client: `grant_type` CODE (authorization code, with or without PKCE), TOKEN
+        (implicit) or CLIENT-CREDENTIALS; `permissions` of client-credentials tokens (None: all)."""
+        client = self.oauth.register(
+            name,
+            grant_type,
+            redirect_uris,
+            client_id=client_id,
+            secret=secret,
+            permissions=permissions,
+            token_ttl_s=token_ttl_s,
+        )
+        self.tokens.add_client(client.id, client.secret)
+        return client
+
+    def add_redirect_uri(self, client_id: str, uri: str) -> None:
+        """Register one more redirect URI (exact match) on a client, e.g. the admin app's URL."""
+        self.oauth.add_redirect_uri(client_id, uri)
+
+    def add_person(
+        self, username: str, password: str, permissions: list[str] | tuple[str, ...] = (), **kw: Any
+    ) -> Person:
+        """Add someone who can sign in; `permissions` like `routing:queue:view` (`*` segments match all)."""
+        return self.people.add(username, password, permissions, **kw)
+
+    @property
+    def admin(self) -> Person:
+        """The default administrator (every permission)."""
+        person = self.people.by_username(ADMIN_USERNAME)
+        assert person is not None
+        return person
+
+    def issue_person_token(
+        self, username: str, client_id: str | None = None, ttl_s: float | None = None
+    ) -> str:
+        """A person's access token without the browser flow (for tests that do not test sign-in)."""
+        person = self.people.by_username(username)
+        if person is None:
+            raise KeyError(f"no person {username!r}")
+        cid = client_id or self.admin_app_client_id
+        return self.tokens.issue(
+            cid, user_id=person.id, ttl_s=self.person_token_ttl_s if ttl_s is None else ttl_s
+        ).value
+
+    def all_users(self) -> list[User]:
+        """Every user of the org: the agents and the people who can sign in."""
+        return list(self.org.users) + [p.user for p in self.people.all()]
 
     # -- calls ------------------------------------------------------------------------------------
     def _draw_seed(self) -> int:

@@ -36,6 +36,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heartbeat", type=float, default=30.0, help="WebSocket heartbeat period in seconds")
     parser.add_argument("--token-ttl", type=float, default=86_400.0, help="access token lifetime in seconds")
     parser.add_argument(
+        "--person-token-ttl",
+        type=float,
+        default=86_400.0,
+        help="lifetime in seconds of tokens issued to people who sign in (default 86400)",
+    )
+    parser.add_argument(
+        "--admin-app-redirect-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="redirect URI (exact) registered on the admin app's OAuth clients; repeatable",
+    )
+    parser.add_argument(
         "--queues", default="", help="comma-separated queue names for the traffic (default: all)"
     )
     parser.add_argument("--log-level", default="WARNING", help="log level on stderr (default WARNING)")
@@ -80,6 +93,8 @@ def main(args: argparse.Namespace) -> int:
                 event_speed=args.event_speed,
                 heartbeat_s=args.heartbeat,
                 token_ttl_s=args.token_ttl,
+                person_token_ttl_s=args.person_token_ttl,
+                admin_app_redirect_uris=list(args.admin_app_redirect_uri),
                 replay=args.replay,
                 replay_destination_root=args.destination_root,
             )
@@ -91,6 +106,11 @@ def main(args: argparse.Namespace) -> int:
             print(f"LOGIN_URL={sim.login_url}", flush=True)
             print(f"CLIENT_ID={sim.client_id}", flush=True)
             print(f"CLIENT_SECRET={sim.client_secret}", flush=True)
+            print(f"ADMIN_APP_CLIENT_ID={sim.admin_app_client_id}", flush=True)
+            print(f"ADMIN_APP_IMPLICIT_CLIENT_ID={sim.admin_app_implicit_client_id}", flush=True)
+            print(f"SETUP_CLIENT_ID={sim.setup_client_id}", flush=True)
+            print(f"ADMIN_USERNAME={sim.admin.username}", flush=True)
+            print(f"ADMIN_PASSWORD={sim.admin.password}", flush=True)
             if args.replay:
                 replayed = ",".join(c.conversation_id for c in sim.replay_book.calls())
                 print(f"REPLAYED={replayed}", flush=True)

@@ -25,6 +25,7 @@ class Request:
     params: dict[str, str] = field(default_factory=dict)  # path parameters
     client_id: str = ""  # set once the bearer token is checked
     token: str = ""
+    user_id: str | None = None  # the signed-in person of a user token (None: client credentials)
 
     def json(self) -> Any:
         if not self.body:

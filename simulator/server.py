@@ -20,10 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from simulator.cors import CorsPolicy
 from simulator.errors import ApiError, error_body, rate_limit_body
 from simulator.faults import Faults, corrupt
-from simulator.http_api import Request, Response, Router
-from simulator.tokens import RATE_WINDOW_S, TokenStore
+from simulator.http_api import Request, Response, Route, Router
+from simulator.tokens import RATE_WINDOW_S, Token, TokenStore
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +94,12 @@ class ApiServer:
         *,
         port: int = 0,
         on_request: Callable[[RecordedRequest], None] | None = None,
+        authorize: Callable[[Route, Token], None] | None = None,
+        cors: CorsPolicy | None = None,
     ) -> None:
         self.router = router
+        self.authorize = authorize  # raises ApiError 403 when the token lacks the route's permission
+        self.cors = cors or CorsPolicy()
         self.tokens = tokens
         self.faults = faults
         self.log = log
@@ -119,6 +124,10 @@ class ApiServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
+    def count_anonymous(self) -> tuple[int, int, int]:
+        """Rate-limit header values for a request without a token (preflights, login pages)."""
+        return self._anonymous.count()
+
     # -- request processing (runs on the request thread) ---------------------------------
     def process(self, req: Request) -> tuple[Response, tuple[int, int, int]]:
         correlation = str(uuid.uuid4())
@@ -128,13 +137,15 @@ class ApiServer:
             req.params = params
             if route.auth:
                 token = self.tokens.check_bearer(req.header("Authorization"))
-                req.client_id, req.token = token.client_id, token.value
+                req.client_id, req.token, req.user_id = token.client_id, token.value, token.user_id
                 rate = self.tokens.count_request(token)
                 count, allowed, reset = rate
                 if count > allowed and self.faults.enforce_rate_limit:
                     retry = max(1, reset)
                     resp = Response(429, rate_limit_body(retry, correlation), {"Retry-After": str(retry)})
                     return _finish(resp, correlation), rate
+                if self.authorize is not None:
+                    self.authorize(route, token)
             fault = self.faults.transport_fault(req.path)
             if fault is not None:
                 if fault.delay_s:
@@ -184,7 +195,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k: v for k, v in self.headers.items()}
         req = Request(self.command, split.path, parse_qs(split.query, keep_blank_values=True), headers, body)
-        resp, (count, allowed, reset) = self.api.process(req)
+        origin = req.header("Origin")
+        if self.command == "OPTIONS":
+            resp = self.api.cors.preflight(origin, req.header("Access-Control-Request-Headers"))
+            count, allowed, reset = self.api.count_anonymous()
+        else:
+            resp, (count, allowed, reset) = self.api.process(req)
+            resp.headers.update(self.api.cors.headers(origin))
         parsed: Any = None
         if body:
             try:
@@ -249,3 +266,4 @@ class _Handler(BaseHTTPRequestHandler):
     do_PATCH = _run
     do_DELETE = _run
     do_HEAD = _run
+    do_OPTIONS = _run

@@ -1,4 +1,7 @@
-"""OAuth client-credentials tokens: issue, validate, expire, revoke; per-token rate-limit windows."""
+"""OAuth access tokens: issue, validate, expire, revoke; per-token rate-limit windows.
+
+A token belongs to an OAuth client and, for the browser grants (authorization code, PKCE, implicit),
+to the person who signed in (`user_id`); client-credentials tokens have no user."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ class Token:
     window_start_s: float = 0.0
     window_count: int = 0
     channel_ids: list[str] = field(default_factory=list)
+    user_id: str | None = None  # the signed-in person (None: client credentials)
 
 
 class TokenStore:
@@ -47,6 +51,11 @@ class TokenStore:
     def ttl_s(self, value: float) -> None:
         self._ttl_s = float(value)
 
+    def add_client(self, client_id: str, secret: str) -> None:
+        """Accept `client_id:secret` in HTTP Basic from now on."""
+        with self._lock:
+            self._clients[client_id] = secret
+
     def authenticate_basic(self, authorization: str | None) -> str:
         """Client id from a `Basic` header; ApiError 401 when missing or wrong."""
         if not authorization or not authorization.lower().startswith("basic "):
@@ -56,19 +65,22 @@ class TokenStore:
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise ApiError(401, "Malformed Basic credentials", code="invalid_client") from exc
         client_id, _, secret = raw.partition(":")
-        expected = self._clients.get(client_id)
+        with self._lock:
+            expected = self._clients.get(client_id)
         if expected is None or not secrets.compare_digest(expected, secret):
             raise ApiError(401, "Invalid client credentials", code="invalid_client")
         return client_id
 
-    def issue(self, client_id: str) -> Token:
+    def issue(self, client_id: str, *, user_id: str | None = None, ttl_s: float | None = None) -> Token:
+        """A new token of `client_id` (for the person `user_id`), valid `ttl_s` (default: `ttl_s`)."""
         now = time.time()
         token = Token(
             value=secrets.token_urlsafe(48),
             client_id=client_id,
             issued_s=now,
-            expires_s=now + self._ttl_s,
+            expires_s=now + (self._ttl_s if ttl_s is None else float(ttl_s)),
             window_start_s=now,
+            user_id=user_id,
         )
         with self._lock:
             self._tokens[token.value] = token
@@ -103,6 +115,15 @@ class TokenStore:
             token.window_count += 1
             reset = max(0, int(token.window_start_s + RATE_WINDOW_S - now))
             return token.window_count, self.rate_allowed, reset
+
+    def revoke(self, value: str) -> bool:
+        """Revoke one token (e.g. issued for an authorization code that was replayed)."""
+        with self._lock:
+            token = self._tokens.get(value)
+            if token is None or token.revoked:
+                return False
+            token.revoked = True
+            return True
 
     def revoke_all(self) -> int:
         with self._lock:

@@ -32,7 +32,7 @@ def document(*profiles: dict[str, Any], reload_s: int = 300) -> str:
 class Harness:
     def __init__(self, sim: Any, tmp_path: Path, *, license_checker: Any = None, **settings: Any) -> None:
         self.sim = sim
-        self.files: list[tuple[Any, Any]] = []
+        self.files: list[Any] = []  # messages.pipeline.FileWritten
         self.lock = threading.Lock()
         base = Settings(
             api_url=sim.api_url,
@@ -42,6 +42,7 @@ class Harness:
             dsp_workers=2,
             transcript_wait_s=60.0,
             recording_wait_s=60.0,
+            no_recording_after_s=4.0,
             shutdown_timeout_s=20.0,
         )
         self.settings = replace(base, **settings)
@@ -59,9 +60,9 @@ class Harness:
         self.deps.listener_factory = capture
         self.service = Service(self.deps)
 
-    def _written(self, request: Any, result: Any) -> None:
+    def _written(self, written: Any) -> None:
         with self.lock:
-            self.files.append((request, result))
+            self.files.append(written)
 
     def start(self, wait_subscribed: bool = True) -> Harness:
         self.service.start()
@@ -101,7 +102,7 @@ class Harness:
     def files_for(self, conversation_id: str, profile: str | None = None) -> list[Path]:
         with self.lock:
             return [
-                r.path
-                for q, r in self.files
-                if q.conversation_id == conversation_id and (profile is None or q.profile == profile)
+                w.path
+                for w in self.files
+                if w.conversation_id == conversation_id and (profile is None or w.profile == profile)
             ]

@@ -1,4 +1,4 @@
-"""`python run.py simulate` as a subprocess: four lines, a working API, clean exit on Ctrl+C."""
+"""`python run.py simulate` as a subprocess: its lines, a working API, clean exit on Ctrl+C."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def test_run_py_simulate_prints_credentials_serves_and_stops_on_sigint() -> None
             "4",
             "--event-speed",
             "200",
+            "--admin-app-redirect-uri",
+            "http://127.0.0.1:8123/",
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -34,8 +36,30 @@ def test_run_py_simulate_prints_credentials_serves_and_stops_on_sigint() -> None
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        lines = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(4))  # type: ignore[union-attr]
-        assert set(lines) == {"API_URL", "LOGIN_URL", "CLIENT_ID", "CLIENT_SECRET"}
+        lines = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(9))  # type: ignore[union-attr]
+        assert list(lines)[:4] == ["API_URL", "LOGIN_URL", "CLIENT_ID", "CLIENT_SECRET"]
+        assert set(lines) == {
+            "API_URL",
+            "LOGIN_URL",
+            "CLIENT_ID",
+            "CLIENT_SECRET",
+            "ADMIN_APP_CLIENT_ID",
+            "ADMIN_APP_IMPLICIT_CLIENT_ID",
+            "SETUP_CLIENT_ID",
+            "ADMIN_USERNAME",
+            "ADMIN_PASSWORD",
+        }
+        # the admin app's client knows the redirect URI given on the command line: the login page opens
+        page = requests.get(
+            f"{lines['LOGIN_URL']}/oauth/authorize",
+            params={
+                "client_id": lines["ADMIN_APP_CLIENT_ID"],
+                "redirect_uri": "http://127.0.0.1:8123/",
+                "response_type": "code",
+            },
+            timeout=10,
+        )
+        assert page.status_code == 200 and "id='login-form'" in page.text
         assert lines["API_URL"].startswith("http://127.0.0.1:")
         tok = requests.post(
             f"{lines['LOGIN_URL']}/oauth/token",

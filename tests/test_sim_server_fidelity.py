@@ -14,9 +14,13 @@ from sim_server_fixtures import FAST, Api, SocketReader, queue_topics, wait_unti
 from simulator.app import Simulator
 from simulator.scenarios import KINDS
 
-# Routes that serve no JSON model of the SDK (downloads and the OAuth token).
+# Routes that serve no JSON model of the SDK (downloads, the login host's pages and the OAuth token;
+# tests/test_sim_oauth.py checks those by shape).
 NON_MODEL_ROUTES = {
     ("POST", "/oauth/token"),
+    ("GET", "/oauth/authorize"),
+    ("POST", "/oauth/authorize"),
+    ("GET", "/logout"),
     ("GET", "/media/{conversationId}/{recordingId}/{formatId}"),
     ("GET", "/transcripts/{conversationId}/{communicationId}"),
 }
@@ -78,10 +82,22 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
     covered: set[tuple[str, str]] = set()
     matched = sim.router.match
 
-    def check(method: str, path: str, model: str | None, status: int = 200, **kwargs: Any) -> Any:
+    def check(
+        method: str,
+        path: str,
+        model: str | None,
+        status: int = 200,
+        *,
+        as_person: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         route, _ = matched(method, path.split("?")[0])
         covered.add((route.method, route.template))
-        r = api.call(method, path, **kwargs)
+        if as_person:
+            kwargs.setdefault("timeout", 30)
+            r = person.request(method, sim.api_url + path, **kwargs)
+        else:
+            r = api.call(method, path, **kwargs)
         assert r.status_code == status, f"{method} {path}: {r.status_code} {r.text[:400]}"
         assert r.headers["ININ-Correlation-Id"] and r.headers["inin-ratelimit-allowed"]
         body = r.json() if r.content else None
@@ -99,6 +115,21 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
     assert (
         set(r.json()) == {"access_token", "token_type", "expires_in"} and r.json()["token_type"] == "bearer"
     )
+
+    # the signed-in person (a token of the admin app's client)
+    person = requests.Session()
+    person.headers["Authorization"] = f"Bearer {sim.issue_person_token(sim.admin.username)}"
+    check("GET", "/api/v2/users/me", "UserMe", as_person=True)
+    check(
+        "GET",
+        "/api/v2/users/me?expand=authorization,authorization.unusedRoles,date",
+        "UserMe",
+        as_person=True,
+    )
+    check("GET", "/api/v2/tokens/me", "TokenInfo", as_person=True)
+    check("GET", "/api/v2/tokens/me", "TokenInfo")
+    check("GET", f"/api/v2/users/{sim.admin.id}", "User", as_person=True)
+    check("GET", "/api/v2/users/me", "ErrorBody", status=400)  # client credentials: no user
 
     # notifications
     chan = check("POST", "/api/v2/notifications/channels", "Channel")

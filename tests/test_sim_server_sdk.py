@@ -42,7 +42,7 @@ def test_sdk_authenticates_and_calls_the_service_apis(sim: Simulator) -> None:
     code = sim.org.wrapup_codes[0]
     assert sdk.RoutingApi(c).get_routing_wrapupcode(code.id).name == code.name
     users = sdk.UsersApi(c).get_users(page_size=5)
-    assert users.total == len(sim.org.users) and len(users.entities) == 5
+    assert users.total == len(sim.all_users()) and len(users.entities) == 5
     policies = sdk.RecordingApi(c).get_recording_mediaretentionpolicies()
     for_queues = [q.id for p in policies.entities for q in p.media_policies.call_policy.conditions.for_queues]
     assert sales.id in for_queues

@@ -1,0 +1,126 @@
+"""`python run.py status`: what the export ledger says, for an operator (the service may be running).
+
+Counts per state (running, queued, parked by reason, held, failed, done today), the oldest waiting
+conversation and, with `--failed`, the failed ones with their causes. Reads the ledger only; it
+never changes anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--settings", type=Path, default=None, help="settings file (default ./callexport.toml)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--failed",
+        type=int,
+        nargs="?",
+        const=20,
+        default=0,
+        metavar="N",
+        help="list the N most recent failures",
+    )
+
+
+def gather(ledger: Any, now: float | None = None, failed: int = 0) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    midnight = time.mktime(time.localtime(now)[:3] + (0, 0, 0, 0, 0, -1))
+    counts = ledger.counts()
+    finished_today = ledger.finished_since(midnight)
+    oldest = ledger.oldest_waiting()
+    figures: dict[str, Any] = {
+        "running": counts.get("running", 0),
+        "queued": counts.get("queued", 0),
+        "parked": counts.get("parked", 0),
+        "parked_by_reason": ledger.parked_by_reason(),
+        "held": counts.get("held", 0),
+        "failed": counts.get("failed", 0),
+        "failed_today": finished_today.get("failed", 0),
+        "done_today": finished_today.get("done", 0),
+        "done": counts.get("done", 0),
+        "oldest_waiting": None,
+    }
+    if oldest is not None:
+        figures["oldest_waiting"] = {
+            "conversation_id": oldest.conversation_id,
+            "state": oldest.state,
+            "reason": oldest.park_reason,
+            "waiting_s": round(now - (oldest.created_at or now), 1),
+            "wakes_in_s": None if oldest.wake_at is None else round(oldest.wake_at - now, 1),
+        }
+    if failed:
+        jobs = sorted(ledger.jobs("failed"), key=lambda j: j.done_at or 0.0, reverse=True)[:failed]
+        figures["failures"] = [
+            {"conversation_id": j.conversation_id, "cause": j.last_error or ""} for j in jobs
+        ]
+    return figures
+
+
+def render(figures: dict[str, Any]) -> str:
+    reasons = ", ".join(f"{r or 'waiting'}: {n}" for r, n in sorted(figures["parked_by_reason"].items()))
+    lines = [
+        f"running      {figures['running']}",
+        f"queued       {figures['queued']}",
+        f"parked       {figures['parked']}" + (f"  ({reasons})" if reasons else ""),
+        f"held         {figures['held']}" + ("  (waiting for a valid license)" if figures["held"] else ""),
+        f"failed       {figures['failed']}  ({figures['failed_today']} today)",
+        f"done today   {figures['done_today']}  ({figures['done']} kept in the ledger)",
+    ]
+    oldest = figures["oldest_waiting"]
+    if oldest:
+        line = f"oldest waiting: {oldest['conversation_id']} ({oldest['state']}"
+        if oldest["reason"]:
+            line += f": {oldest['reason']}"
+        line += f"), recorded {_ago(oldest['waiting_s'])} ago"
+        if oldest["wakes_in_s"] is not None:
+            line += f", wakes in {_ago(max(0.0, oldest['wakes_in_s']))}"
+        lines.append(line)
+    for failure in figures.get("failures", []):
+        lines.append(f"failed: {failure['conversation_id']}: {failure['cause']}")
+    return "\n".join(lines)
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def main(args: argparse.Namespace) -> int:
+    from ledger import Ledger, LedgerTooNew, LedgerUnavailable
+    from service.settings import SettingsError, ledger_location, load_settings
+
+    try:
+        settings = load_settings(args.settings)
+    except SettingsError as exc:
+        print(f"run.py status: {exc}", file=sys.stderr)
+        return 2
+    location = ledger_location(settings)
+    if not location.exists():
+        print(f"No export ledger at {location}: the service has not run with this state directory yet.")
+        return 0
+    try:
+        ledger = Ledger(location)
+    except (LedgerTooNew, LedgerUnavailable) as exc:
+        print(f"run.py status: {exc}", file=sys.stderr)
+        return 2
+    try:
+        figures = gather(ledger, failed=args.failed)
+    finally:
+        ledger.close()
+    print(json.dumps(figures, indent=2) if args.json else f"Export ledger {location}\n{render(figures)}")
+    return 0
