@@ -144,14 +144,19 @@ def describe_json_error(exc: json.JSONDecodeError, text: str) -> str:
     return f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
 
 
-def read_json(path: Path) -> Any:
-    """A JSON file, or `CaptureError` naming it (missing, unreadable, not UTF-8, not JSON, truncated)."""
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, or `CaptureError` naming it (missing, unreadable)."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise CaptureError(path, "missing") from None
     except OSError as exc:
         raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file, or `CaptureError` naming it (missing, unreadable, not UTF-8, not JSON, truncated)."""
+    raw = read_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -236,11 +241,9 @@ def _inside(root: Path, relative: str, manifest_path: Path) -> Path:
 
 def _text(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise CaptureError(path, "missing") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaptureError(path, f"cannot be read as UTF-8 text ({exc})") from None
+        return read_bytes(path).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaptureError(path, f"not UTF-8 text ({exc})") from None
 
 
 def _document(path: Path, kind: str) -> Any:
@@ -259,12 +262,7 @@ def _transcript(path: Path, conversation_id: str) -> bytes:
     from transcripts.errors import TranscriptError
     from transcripts.parse import load_transcript
 
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CaptureError(path, "missing") from None
-    except OSError as exc:
-        raise CaptureError(path, f"cannot be read ({exc.strerror or exc})") from None
+    data = read_bytes(path)
     try:
         load_transcript(data, conversation_id=conversation_id)
     except TranscriptError as exc:

@@ -73,24 +73,30 @@ def classify(path: str) -> tuple[str, dict[str, str]] | None:
 
 @dataclass(frozen=True)
 class Observed:
-    """One REST response and when it arrived."""
+    """One REST response (`genesys.rest.ApiResponse`) and when it arrived."""
 
-    method: str
-    endpoint: str
-    path: str
-    query: dict[str, list[str]]
-    status: int
-    body: Any
+    response: Any
     at: str
 
+    @property
+    def method(self) -> str:
+        return str(self.response.method)
+
+    @property
+    def path(self) -> str:
+        return str(self.response.path)
+
+    @property
+    def status(self) -> int:
+        return int(self.response.status)
+
+    @property
+    def body(self) -> Any:
+        return self.response.body
+
     def source(self) -> dict[str, Any]:
-        return {
-            "endpoint": self.endpoint,
-            "path": self.path,
-            "query": self.query,
-            "status": self.status,
-            "at": self.at,
-        }
+        r = self.response
+        return {"endpoint": r.endpoint, "path": r.path, "query": r.query, "status": r.status, "at": self.at}
 
 
 @dataclass
@@ -156,9 +162,7 @@ class Recorder:
         self.detach()
 
     def _on_response(self, event: Any) -> None:
-        observed = Observed(
-            event.method, event.endpoint, event.path, dict(event.query), event.status, event.body, now_iso()
-        )
+        observed = Observed(event, now_iso())
         with self._lock:
             self.responses.append(observed)
 

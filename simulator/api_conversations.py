@@ -25,7 +25,8 @@ DEFAULT_FORMAT = "WEBM"
 MEDIA_WAIT_S = 120.0
 
 
-def _s3_denied(reason: str) -> Response:
+def s3_denied(reason: str) -> Response:
+    """The S3-style 403 of an expired or tampered pre-signed URL."""
     text = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
         f"<Message>{'Request has expired' if reason == 'expired' else 'Invalid signature'}</Message></Error>"
@@ -292,7 +293,7 @@ def register(router: Router, sim: Simulator) -> None:
     def download_media(req: Request) -> Response:
         problem = "expired" if sim.faults.expire_media_urls else sim.signer.check(req.path, req.query)
         if problem:
-            return _s3_denied(problem)
+            return s3_denied(problem)
         cid, rid, fmt = req.params["conversationId"], req.params["recordingId"], req.params["formatId"]
         live = sim.book.get(cid)
         if live is None or fmt not in FORMAT_IDS:
@@ -349,7 +350,7 @@ def register(router: Router, sim: Simulator) -> None:
     def download_transcript(req: Request) -> Response:
         problem = "expired" if sim.faults.expire_media_urls else sim.signer.check(req.path, req.query)
         if problem:
-            return _s3_denied(problem)
+            return s3_denied(problem)
         live = sim.book.get(req.params["conversationId"])
         if live is None:
             raise ApiError(404, "No such transcript")

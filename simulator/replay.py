@@ -33,6 +33,7 @@ import numpy as np
 
 from capture.layout import Capture, CaptureError, load_capture, safe_name
 from simulator import documents
+from simulator.api_conversations import s3_denied
 from simulator.errors import ApiError, bad_request, not_found
 from simulator.http_api import Request, Response, Router
 from simulator.media import EXTENSIONS, content_type
@@ -519,7 +520,7 @@ def install(router: Router, sim: Simulator) -> None:
     def download_media(req: Request, call: ReplayedCall) -> Response:
         problem = "expired" if sim.faults.expire_media_urls else sim.signer.check(req.path, req.query)
         if problem:
-            return _s3_denied(problem)
+            return s3_denied(problem)
         rid, fmt = req.params["recordingId"], req.params["formatId"]
         if rid not in call.recording_ids or fmt not in FORMAT_IDS or not call.downloadable(rid):
             raise not_found("Media", rid)
@@ -564,7 +565,7 @@ def install(router: Router, sim: Simulator) -> None:
     def download_transcript(req: Request, call: ReplayedCall) -> Response:
         problem = "expired" if sim.faults.expire_media_urls else sim.signer.check(req.path, req.query)
         if problem:
-            return _s3_denied(problem)
+            return s3_denied(problem)
         comm = req.params["communicationId"]
         if comm not in call.capture.transcripts:
             raise ApiError(404, "No such transcript")
@@ -576,14 +577,6 @@ def install(router: Router, sim: Simulator) -> None:
     scoped("GET", "/transcripts/{conversationId}/{communicationId}", download_transcript)
 
     _install_lookups(router, sim)
-
-
-def _s3_denied(reason: str) -> Response:
-    text = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-        f"<Message>{'Request has expired' if reason == 'expired' else 'Invalid signature'}</Message></Error>"
-    )
-    return Response(403, text.encode(), content_type="application/xml")
 
 
 def _install_lookups(router: Router, sim: Simulator) -> None:

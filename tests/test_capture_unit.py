@@ -205,3 +205,23 @@ def test_the_writer_refuses_a_secret_and_a_used_directory(tmp_path: Path) -> Non
     written = write_capture(Documents(), tmp_path / "c", conversation_id="c1", with_media=False, redact=False)
     manifest = json.loads((written / "manifest.json").read_text())
     assert manifest["format"] == "callexport-capture" and manifest["tool"]["name"] == "callexport"
+
+
+def test_an_unknown_conversation_is_not_captured_and_nothing_is_written(tmp_path: Path, caplog) -> None:
+    from argparse import Namespace
+
+    from capture.cli import capture
+    from service.settings import Settings
+
+    args = Namespace(
+        conversation_id="7d3c1f7e-0000-4000-8000-000000000000",
+        output=tmp_path / "capture",
+        with_media=False,
+        redact=False,
+        recording_wait=5.0,
+        transcript_wait=0.0,
+    )
+    with Simulator(seed=2) as sim, _client(sim) as client:
+        assert capture(client, Settings(api_url=sim.api_url), sim.client_secret, args) == 1
+    assert not (tmp_path / "capture").exists()
+    assert "analytics has no details for conversation 7d3c1f7e" in caplog.text
