@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "transcript": ("transcripts.cli", "convert a Genesys Cloud transcript document"),
     "license": ("licensing.cli", "hardware id, license status and the vendor signing tool"),
     "credentials": ("genesys.credentials_cli", "store, show, delete and test the OAuth credentials"),
+    "admin": ("service.admin_cli", "serve the admin web app; regenerate its engine data and golden vectors"),
 }
 DEFAULT_COMMAND = "service"
 

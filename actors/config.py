@@ -130,4 +130,5 @@ def _fingerprint(snapshot: Any) -> tuple[Any, ...]:
         tuple(sorted(snapshot.queue_ids.items())),
         snapshot.system_queue_id,
         tuple(sorted((k, tuple(sorted(v))) for k, v in snapshot.policy_queue_ids.items())),
+        tuple(sorted(getattr(snapshot, "retention_policies", {}).items())),
     )

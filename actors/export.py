@@ -81,7 +81,9 @@ class ExportActor(Supervised):
         self.cid: str = job.conversation_id
         self.name = f"export:{self.cid}"
         self.work_dir = deps.work_root / self.cid
-        self.planner = Planner(snapshot, deps.sequences, deps.ledger)
+        self.planner = Planner(
+            snapshot, deps.sequences, deps.ledger, channel_layout=deps.settings.channel_layout
+        )
         self.machine: ConversationExport | None = None
         self.pending: dict[str, tuple[str, str] | None] = {}  # request id -> (target, urn) for pipeline work
         self.wake_at: float | None = None

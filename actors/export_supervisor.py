@@ -30,6 +30,7 @@ from messages.config import ConfigChanged, LicenseChanged
 from messages.intake import ConversationFinished, ExportRequested
 from messages.lifecycle import Tick
 from messages.pipeline import ExportDone
+from reliability.backoff import Backoff
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,7 @@ PRUNE_EVERY_S = 6 * 3600.0
 
 class ExportSupervisor(Supervisor):
     def __init__(self, *, deps: Any, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "policy", RestartPolicy(max_restarts=1000, period_s=60, backoff_min_s=0.5, backoff_max_s=30)
-        )
+        kwargs.setdefault("policy", RestartPolicy(max_restarts=1000, period_s=60, backoff=Backoff(0.5, 30.0)))
         super().__init__(**kwargs)
         self.deps = deps
         self.snapshot: Any = None  # the configuration with the license's limits applied

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections import deque
@@ -25,6 +24,7 @@ import pykka
 from actors.base import Supervised
 from actors.directory import Directory
 from messages.lifecycle import ChildExited, Ping, RestartDue, Tick
+from reliability.backoff import RESTART, Backoff
 
 logger = logging.getLogger(__name__)
 
@@ -53,18 +53,17 @@ class EscalationError(RuntimeError):
 
 @dataclass(frozen=True)
 class RestartPolicy:
+    """Restart intensity and backoff of a supervisor (the delays come from `reliability.backoff`)."""
+
     max_restarts: int = 5
     period_s: float = 60.0
-    backoff_min_s: float = 0.2
-    backoff_max_s: float = 30.0
-    jitter: float = 0.2
+    backoff: Backoff = RESTART
     reset_after_s: float = 30.0
     watchdog_s: float = 2.0
     ping_timeout_s: float = 30.0
 
     def delay(self, failures: int) -> float:
-        base = min(self.backoff_max_s, self.backoff_min_s * 2 ** max(0, failures - 1))
-        return base * (1 + random.uniform(0, self.jitter))
+        return self.backoff.delay(failures)
 
 
 class Supervisor(Supervised):

@@ -1,7 +1,9 @@
 """`python run.py audio ...`: run the service's audio engine on a file, for operators and diagnosis.
 
     python run.py audio convert INPUT --format MP3 [--trim] [--denoise] [--normalize]
-                                [--segments PLAN.json] [--concatenate] [--chapters] -o OUTPUT
+                                [--segments PLAN.json] [--concatenate] [--chapters]
+                                [--channel-layout auto|default|swapped] [--details DETAILS.json]
+                                [--transcript TRANSCRIPT.json] -o OUTPUT
     python run.py audio plan --details DETAILS.json --recording RECORDING.json [--purpose agent]
                              [--segment-type interact] [-o PLAN.json]
     python run.py audio merge EXTERNAL INTERNAL --external-start-ms N --internal-start-ms N -o OUTPUT.wav
@@ -22,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from audio.errors import AudioError
-from audio.options import FORMATS, AudioOptions
+from audio.options import CHANNEL_LAYOUTS, FORMATS, AudioOptions
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     conv.add_argument("--segments", type=Path, help="segment plan JSON (from `audio plan`)")
     conv.add_argument("--concatenate", action="store_true", help="join the plan's segments into one file")
     conv.add_argument("--chapters", action="store_true", help="whole recording, one chapter per segment")
+    conv.add_argument(
+        "--channel-layout",
+        choices=CHANNEL_LAYOUTS,
+        default="auto",
+        help="which channel is the agent's: detect it (auto, refuses a one-side export it cannot tell), "
+        "the default (customer on channel 0), or swapped",
+    )
+    conv.add_argument(
+        "--details",
+        type=Path,
+        help="analytics conversation details JSON (evidence for --channel-layout auto)",
+    )
+    conv.add_argument(
+        "--transcript", type=Path, help="STA transcript JSON: its speaker times are evidence for auto"
+    )
     conv.add_argument("-o", "--output", type=Path, required=True)
     plan = sub.add_parser("plan", help="compute a segment plan from details + recording JSON")
     plan.add_argument("--details", type=Path, required=True, help="analytics conversation details JSON")
@@ -98,14 +115,24 @@ def _convert(args: argparse.Namespace) -> int:
         purposes=purposes,
         concatenate=args.concatenate,
         chapters=args.chapters,
+        channel_layout=args.channel_layout,
     )
+    details = json.loads(args.details.read_text(encoding="utf-8")) if args.details else None
+    speakers = None
+    if args.transcript:
+        from audio.channel_detect import speaker_spans
+        from transcripts.parse import load_transcript
+
+        speakers = speaker_spans(load_transcript(args.transcript.read_bytes()))
     recording = {"id": args.output.stem}
     if plan is not None:
         recording["conversationId"] = plan.conversation_id
     args.output.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".convert-", dir=args.output.parent))
     try:
-        outputs = export_recording(args.input, recording, None, options, work, plan=plan)
+        outputs = export_recording(
+            args.input, recording, details, options, work, plan=plan, speakers=speakers
+        )
         if not outputs:
             print("nothing to export: the segment plan selects no audio", file=sys.stderr)
             return 1

@@ -26,3 +26,27 @@ class AudioDecodeError(AudioError):
 
 class AudioEncodeError(AudioError):
     """An output file could not be written."""
+
+
+class ChannelLayoutError(AudioError):
+    """A one-side export (agent-only, customer-only, per-participant segment files) was refused because
+    the recording's channels cannot be told apart with confidence (`audio.channel_detect`).
+
+    Permanent for this recording and layout setting: retrying the same audio gives the same answer
+    (`permanent = True` is what `export.failures.classify` reads).
+    """
+
+    permanent = True
+
+    def __init__(self, conversation_id: str, recording_id: str, reason: str) -> None:
+        super().__init__(
+            f"conversation {conversation_id} recording {recording_id}: {reason}; the one-side export is "
+            "refused rather than risk the other party's voice in it (set the channel layout to 'default' "
+            "or 'swapped' once the layout is verified on real recordings)"
+        )
+        self.conversation_id = conversation_id
+        self.recording_id = recording_id
+        self.reason = reason
+
+    def __reduce__(self):  # keep the arguments across pickling (DSP process pool)
+        return (type(self), (self.conversation_id, self.recording_id, self.reason))

@@ -23,10 +23,12 @@ import logging
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from audio.chain import ChainResult, ChainSettings, run_chain
+from audio.channel_detect import channel_sides
 from audio.channels import side_of_purpose
 from audio.decode import Source, open_source
 from audio.encoders import open_encoder, output_samplerate
@@ -41,7 +43,7 @@ from audio.segments import (
     resolve_overlaps,
 )
 from audio.timemap import ExportTimeline, MediaClock, TimeMap
-from audio.tracks import select_tracks, sides_of_purposes, source_sides
+from audio.tracks import SIDES, select_tracks, sides_of_purposes
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +74,9 @@ def _safe(text: str) -> str:
     return re.sub(r"[^\w.-]+", "_", text).strip("_") or "unknown"
 
 
-def _clock_of(recording: dict | None) -> MediaClock:
+def _clock_of(recording: dict | None, media_duration_s: float | None = None) -> MediaClock:
     if recording and recording.get("startTime"):
-        return media_clock(recording)
+        return media_clock(recording, media_duration_s=media_duration_s)
     return MediaClock(0)
 
 
@@ -86,11 +88,16 @@ def export_recording(
     work_dir: Path,
     *,
     plan: SegmentPlan | None = None,
+    speakers: Sequence[tuple[str, int, int]] | None = None,
 ) -> list[AudioOutput]:
     """Decode `source`, cut, process and encode it as `options` ask; write the files into `work_dir`.
 
-    `plan` overrides the plan computed from `details` (the CLI's --segments file). Raises
-    AudioDecodeError (naming the file and the cause) for input that cannot be decoded.
+    `plan` overrides the plan computed from `details` (the CLI's --segments file). `speakers` are the
+    transcript's (side, start epoch ms, end epoch ms) phrase times when known
+    (`audio.channel_detect.speaker_spans`): more evidence for the channel layout. Raises
+    AudioDecodeError (naming the file and the cause) for input that cannot be decoded, and
+    ChannelLayoutError when a one-side export is asked of a recording whose channels cannot be told
+    apart (`options.channel_layout == "auto"`).
     """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -103,22 +110,49 @@ def export_recording(
         if plan is None and (options.filtered or options.chapters):
             if details is not None and recording.get("startTime"):
                 plan = plan_segments(
-                    details, recording, purposes=options.purposes, segment_types=options.segment_types
+                    details,
+                    recording,
+                    purposes=options.purposes,
+                    segment_types=options.segment_types,
+                    media_duration_s=src.duration,
                 )
             else:
                 logger.warning("%s: no conversation details or recording start; no segment plan", label)
                 plan = SegmentPlan(
-                    str(conversation), str(recording.get("id", "")), _clock_of(recording), 0.0, ()
+                    str(conversation),
+                    str(recording.get("id", "")),
+                    _clock_of(recording, src.duration),
+                    0.0,
+                    (),
                 )
-        clock = plan.clock if plan is not None else _clock_of(recording)
+        clock = plan.clock if plan is not None else _clock_of(recording, src.duration)
         stem = _safe(str(recording.get("id") or Path(source).stem))
-        tracks = _Tracks(src, source_sides(src.channels, recording))
+        sides = channel_sides(
+            src,
+            recording,
+            details,
+            clock,
+            layout=options.channel_layout,
+            one_sided=_one_sided(options),
+            label=label,
+            speakers=speakers,
+        )
+        tracks = _Tracks(src, sides)
         return _export(tracks, clock, plan, options, work_dir, scratch, stem, label)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 _SIDE_WORDS = {"external": "customer (external) side", "internal": "agent/IVR (internal) side"}
+
+
+def _one_sided(options: AudioOptions) -> bool:
+    """Whether the export keeps only some sides' channels (so which channel is whose matters)."""
+    if options.chapters or not options.filtered:
+        return False
+    if options.concatenate:
+        return sides_of_purposes(options.purposes) != frozenset(SIDES)
+    return True  # one file per participant segment: each carries that participant's side only
 
 
 class _Tracks:

@@ -2,11 +2,11 @@
 
 Input: the conversation details (participants -> sessions -> segments, absolute ISO times) and one
 `Recording` (its `startTime`/`endTime` and its annotations). Genesys Cloud cuts some stretches out of
-the media (secure pauses, suppressed IVR/queue audio: annotations with reason `SecurePause`,
-`FlowOrQueue` or `Pause`); hold is recorded (hold music) and is not a cut. The plan maps every
-segment through an `audio.timemap.MediaClock` built from those, filters by participant purpose and
-segment type (the export is the intersection; empty = all), and is plain data that serialises to JSON
-(the `--segments PLAN.json` file of `python run.py audio convert`).
+the media: pause annotations (reasons `SecurePause`, `FlowOrQueue`, `Pause`, and `Hold` when the trunk
+does not record holds); `audio.annotations` decides which, and builds the `audio.timemap.MediaClock`.
+The plan maps every segment through that clock, filters by participant purpose and segment type (the
+export is the intersection; empty = all), and is plain data that serialises to JSON (the
+`--segments PLAN.json` file of `python run.py audio convert`).
 """
 
 from __future__ import annotations
@@ -14,22 +14,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 
+from audio.annotations import epoch_ms as epoch_ms
+from audio.annotations import media_clock as media_clock
 from audio.timemap import Gap, MediaClock
 
 logger = logging.getLogger(__name__)
-
-GAP_REASONS = frozenset({"SecurePause", "FlowOrQueue", "Pause"})
-"""Annotation reasons whose stretch is absent from the media."""
-
-
-def epoch_ms(value: str | int | float) -> int:
-    """Epoch milliseconds of an ISO-8601 instant (as Genesys writes them) or of a number."""
-    if isinstance(value, int | float):
-        return int(value)
-    return int(round(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000))
 
 
 @dataclass(frozen=True)
@@ -107,30 +98,6 @@ class SegmentPlan:
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
 
-def media_clock(recording: dict) -> MediaClock:
-    """The recording's MediaClock: its start and the stretches cut from its media."""
-    start = epoch_ms(recording["startTime"])
-    gaps = []
-    removed = 0
-    annotations = sorted(
-        (a for a in recording.get("annotations") or [] if a.get("reason") in GAP_REASONS),
-        key=lambda a: a.get("realtimeLocation", a.get("location", 0)),
-    )
-    for ann in annotations:
-        duration = int(ann.get("realtimeDurationMs", ann.get("durationMs", 0)) or 0)
-        if duration <= 0:
-            continue
-        if "realtimeLocation" in ann:
-            # realtimeLocation: offset before removing earlier pauses = wall-clock offset.
-            wall = start + int(ann["realtimeLocation"])
-        else:
-            # location alone is a media offset: earlier cuts must be added back.
-            wall = start + int(ann.get("location", 0)) + removed
-        gaps.append(Gap(wall, duration))
-        removed += duration
-    return MediaClock(start, tuple(gaps))
-
-
 def wall_span_to_media(clock: MediaClock, start_ms: float, end_ms: float) -> tuple[float, float] | None:
     """Media span (seconds) of what the recording kept of a wall-clock span; None if nothing.
 
@@ -170,13 +137,15 @@ def plan_segments(
     *,
     purposes: tuple[str, ...] | list[str] = (),
     segment_types: tuple[str, ...] | list[str] = (),
+    media_duration_s: float | None = None,
 ) -> SegmentPlan:
     """Place the conversation's voice segments on `recording`'s media timeline, filtered.
 
     A segment is kept when its participant's purpose is in `purposes` and its type in `segment_types`
     (each empty = all) and some of it lies in the recording's media. Times are clamped to the media.
+    `media_duration_s` is the decoded media's length when known (see `audio.annotations`).
     """
-    clock = media_clock(recording)
+    clock = media_clock(recording, media_duration_s=media_duration_s)
     duration = recording_media_duration(recording, clock)
     want_purposes = {p.lower() for p in purposes}
     want_types = {t.lower() for t in segment_types}

@@ -13,8 +13,9 @@ import logging
 from typing import Any, Protocol
 
 import profiles
+from genesys.notifications import MAX_CHANNELS, MAX_TOPICS_PER_CHANNEL
 from messages.config import ConfigSnapshot
-from profiles import scoping
+from profiles import policies, scoping, table_layout
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +34,36 @@ class ConfigLoadError(RuntimeError):
 
 
 def read_document(client: Any, settings: ConfigLocation) -> str:
+    """The configuration document from its data table row, in the storage layout of
+    `profiles.table_layout` (the document in the cell, or a manifest naming parts rows)."""
     table = client.find_datatable(settings.datatable)
     if table is None:
         raise ConfigLoadError(f"data table {settings.datatable!r} not found")
+    head = _config_cell(client, table["id"], settings)
+    for attempt in (1, 2):
+        try:
+            manifest = table_layout.parse_manifest(head)
+            if manifest is None:
+                return head
+            return _joined_parts(client, table["id"], settings, manifest)
+        except table_layout.LayoutError as exc:
+            if attempt == 2:
+                raise ConfigLoadError(
+                    f"data table {settings.datatable!r} row {settings.datatable_row!r}: {exc}"
+                ) from exc
+            # A save may have replaced the parts between our two reads: read the manifest again.
+            again = _config_cell(client, table["id"], settings)
+            if again == head:
+                raise ConfigLoadError(
+                    f"data table {settings.datatable!r} row {settings.datatable_row!r}: {exc}"
+                ) from exc
+            head = again
+    raise AssertionError("unreachable")
+
+
+def _config_cell(client: Any, table_id: str, settings: ConfigLocation) -> str:
     try:
-        row = client.get_datatable_row(table["id"], settings.datatable_row)
+        row = client.get_datatable_row(table_id, settings.datatable_row)
     except Exception as exc:
         raise ConfigLoadError(
             f"data table {settings.datatable!r} row {settings.datatable_row!r}: {exc}"
@@ -48,6 +74,21 @@ def read_document(client: Any, settings: ConfigLocation) -> str:
             f"data table {settings.datatable!r} row {settings.datatable_row!r} has no column {settings.datatable_column!r}"
         )
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _joined_parts(client: Any, table_id: str, settings: ConfigLocation, manifest: Any) -> str:
+    try:
+        rows = client.list_datatable_rows(table_id)
+    except Exception as exc:
+        raise ConfigLoadError(
+            f"data table {settings.datatable!r}: reading the configuration parts: {exc}"
+        ) from exc
+    values = {
+        str(r.get("key")): r.get(settings.datatable_column)
+        for r in rows
+        if isinstance(r.get(settings.datatable_column), str)
+    }
+    return table_layout.join(settings.datatable_row, manifest, values.get)
 
 
 def build_snapshot(client: Any, settings: ConfigLocation, document: str, version: int) -> ConfigSnapshot:
@@ -61,12 +102,11 @@ def build_snapshot(client: Any, settings: ConfigLocation, document: str, version
     queues = client.find_queues()
     queue_names = {q["id"]: q["name"] for q in queues}
     ids_by_lower_name = {q["name"].lower(): q["id"] for q in queues}
-    policy_queue_ids: dict[str, frozenset[str]] = {}
-    wanted_policies = {p.lower() for p in scoping.watched_policy_names(result.config)}
-    if wanted_policies:
-        for policy in client.list_retention_policies():
-            if policy.get("name", "").lower() in wanted_policies:
-                policy_queue_ids[policy["name"]] = frozenset(_policy_queue_ids(policy))
+    system_queue_id = ids_by_lower_name.get(settings.system_queue.lower())
+    retention, policy_queue_ids, policy_errors = _retention_policies(
+        client, result.config, [q["id"] for q in queues if q["id"] != system_queue_id]
+    )
+    errors += policy_errors
     watched: dict[str, str] = {}
     missing: list[str] = []
     for name in sorted(scoping.watched_queue_names(result.config)):
@@ -76,11 +116,13 @@ def build_snapshot(client: Any, settings: ConfigLocation, document: str, version
         else:
             missing.append(name)
     for ids in policy_queue_ids.values():
-        for queue_id in ids:
+        for queue_id in sorted(ids, key=lambda q: queue_names.get(q, q)):
             watched.setdefault(queue_names.get(queue_id, queue_id), queue_id)
+    watched, over = _within_notification_limits(watched)
+    if over:
+        errors += (over,)
     if missing:
         errors += tuple(f"queue {name!r} named by a profile does not exist in the org" for name in missing)
-    system_queue_id = ids_by_lower_name.get(settings.system_queue.lower())
     if system_queue_id is None:
         errors += (
             f"system queue {settings.system_queue!r} not found: configuration changes are picked up only "
@@ -92,6 +134,7 @@ def build_snapshot(client: Any, settings: ConfigLocation, document: str, version
         queue_ids=watched,
         queue_names=queue_names,
         policy_queue_ids=policy_queue_ids,
+        retention_policies=retention,
         system_queue_id=system_queue_id,
         errors=errors,
         transcribed_queue_ids=frozenset(q["id"] for q in queues if q.get("enableTranscription")),
@@ -102,14 +145,51 @@ def load_snapshot(client: Any, settings: ConfigLocation, version: int) -> Config
     return build_snapshot(client, settings, read_document(client, settings), version)
 
 
-def _policy_queue_ids(policy: dict[str, Any]) -> list[str]:
-    ids: list[str] = []
-    media = policy.get("mediaPolicies") or {}
-    for conditions in (
-        (media.get("callPolicy") or {}).get("conditions") or {},
-        policy.get("conditions") or {},
-    ):
-        for queue in conditions.get("forQueues") or []:
-            if queue.get("id"):
-                ids.append(queue["id"])
-    return ids
+def _retention_policies(
+    client: Any, config: Any, every_queue: list[str]
+) -> tuple[dict[str, tuple[Any, ...]], dict[str, frozenset[str]], tuple[str, ...]]:
+    """The retention policies the profiles name (`profiles.policies`), the queues each can select
+    calls in, and errors (a named policy that does not exist; one that is disabled or has no call
+    part). A policy without a queue condition can select calls in every queue of the org."""
+    wanted = {p.lower(): p for p in scoping.watched_policy_names(config)}
+    if not wanted:
+        return {}, {}, ()
+    found = policies.parse_policies(
+        p for p in client.list_retention_policies() if str(p.get("name", "")).lower() in wanted
+    )
+    errors: list[str] = []
+    by_lower = {name.lower(): name for name in found}
+    for lower, name in sorted(wanted.items()):
+        if lower not in by_lower:
+            errors.append(f"retention policy {name!r} named by a profile does not exist in the org")
+    queue_ids: dict[str, frozenset[str]] = {}
+    for name, same_name in found.items():
+        ids, everywhere = policies.watched_queue_ids(same_name, every_queue)
+        queue_ids[name] = ids
+        if not any(p.selects_calls for p in same_name):
+            why = "is disabled" if not any(p.enabled for p in same_name) else "has no call conditions"
+            errors.append(f"retention policy {name!r} {why}: it selects no call")
+        elif everywhere:
+            logger.info(
+                "Retention policy %r has no queue condition: every queue of the org (%d) is watched for it",
+                name,
+                len(every_queue),
+            )
+    return found, queue_ids, tuple(errors)
+
+
+MAX_WATCHED_QUEUES = MAX_CHANNELS * MAX_TOPICS_PER_CHANNEL - 1
+"""Queues the notification channels can carry (one topic each; one topic is the system queue's)."""
+
+
+def _within_notification_limits(watched: dict[str, str]) -> tuple[dict[str, str], str]:
+    """At most MAX_WATCHED_QUEUES queues (the 20-channel x 1,000-topic limit), with an error naming
+    how many are left out when there are more."""
+    if len(watched) <= MAX_WATCHED_QUEUES:
+        return watched, ""
+    kept = dict(sorted(watched.items())[:MAX_WATCHED_QUEUES])
+    return kept, (
+        f"{len(watched)} queues to watch exceed the {MAX_WATCHED_QUEUES} that {MAX_CHANNELS} notification "
+        f"channels of {MAX_TOPICS_PER_CHANNEL} topics carry; {len(watched) - MAX_WATCHED_QUEUES} queue(s) "
+        "(last by name) are not watched"
+    )

@@ -22,12 +22,7 @@ STATUS_PREFIX = "callexport"
 def applicable_profiles(snapshot: Any, data: ConversationData) -> list[Any]:
     from profiles import scoping
 
-    return scoping.applicable_profiles(
-        snapshot.config,
-        data.details,
-        queue_names=snapshot.queue_names,
-        policy_queue_ids={name: set(ids) for name, ids in snapshot.policy_queue_ids.items()},
-    )
+    return scoping.snapshot_profiles(snapshot, data.details)
 
 
 def status_key(profile_name: str, kind: str, field: str) -> str:
@@ -144,10 +139,11 @@ def expected_seconds(recording: dict[str, Any]) -> float:
         return 0.0
 
 
-def audio_options(profile: Any) -> Any:
+def audio_options(profile: Any, channel_layout: str = "auto") -> Any:
     from audio.options import AudioOptions
 
     return AudioOptions(
+        channel_layout=channel_layout,
         format=profile.audio_format,
         trim_silence=profile.trim_silence,
         reduce_noise=profile.reduce_noise,

@@ -29,9 +29,12 @@ class _Deps:
 
 
 class Planner:
-    def __init__(self, snapshot: Any, sequences: SequenceSource, ledger: Any) -> None:
+    def __init__(
+        self, snapshot: Any, sequences: SequenceSource, ledger: Any, *, channel_layout: str = "auto"
+    ) -> None:
         self.snapshot = snapshot
         self.ledger = ledger
+        self.channel_layout = channel_layout
         self._deps = _Deps(sequences)
 
     @property
@@ -58,9 +61,8 @@ class Planner:
     def source_format(profile: Any) -> tuple[str, bool]:
         return source_format(profile)
 
-    @staticmethod
-    def audio_options(profile: Any) -> Any:
-        return output_plan.audio_options(profile)
+    def audio_options(self, profile: Any) -> Any:
+        return output_plan.audio_options(profile, self.channel_layout)
 
     def audio_target(
         self, data: ConversationData, profile: Any, recording: dict[str, Any], output: Any

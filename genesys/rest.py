@@ -662,6 +662,21 @@ class GenesysClient:
             logger.info("data table %s has no row %r yet; creating it", table_id, key)
             return self.create_datatable_row(table_id, body)
 
+    def list_datatable_rows(self, table_id: str) -> list[dict[str, Any]]:
+        """Every row of a data table with all its fields (``showbrief=false``), page by page."""
+        return self._pages(
+            "GET /api/v2/flows/datatables/{datatableId}/rows",
+            lambda page: self._architect.get_flows_datatable_rows(
+                table_id, page_number=page, page_size=self.page_size, showbrief=False
+            ),
+        )
+
+    def delete_datatable_row(self, table_id: str, key: str) -> None:
+        self._sdk(
+            "DELETE /api/v2/flows/datatables/{datatableId}/rows/{rowId}",
+            lambda: self._architect.delete_flows_datatable_row(table_id, key),
+        )
+
     def create_datatable_row(self, table_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
         return self._sdk(
             "POST /api/v2/flows/datatables/{datatableId}/rows",

@@ -12,7 +12,8 @@ class ConfigSnapshot:
 
     `config` is a `profiles.Config`; `queue_ids` maps watched queue names to ids, `queue_names`
     the reverse for every queue in the org, `policy_queue_ids` each retention policy name to the
-    queue ids its conditions name, and `system_queue_id` is the configuration-change queue.
+    queue ids it can select calls in (every queue when it has no queue condition, none when it is
+    disabled), and `system_queue_id` is the configuration-change queue.
     """
 
     version: int
@@ -23,6 +24,9 @@ class ConfigSnapshot:
     system_queue_id: str | None = None
     errors: tuple[str, ...] = ()
     transcribed_queue_ids: frozenset[str] | None = None  # queues with voice transcription on (None: unknown)
+    retention_policies: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    """The retention policies the profiles name, by name (`profiles.policies.RetentionPolicy`): their
+    conditions are evaluated per conversation (`profiles.scoping.snapshot_profiles`)."""
 
     def watched_queue_ids(self) -> frozenset[str]:
         return frozenset(self.queue_ids.values())

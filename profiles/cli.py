@@ -1,8 +1,13 @@
-"""``python run.py profiles check FILE [--conversation DETAILS.json [--recordings RECORDINGS.json]]``.
+"""``python run.py profiles check FILE [--conversation DETAILS.json [--recordings RECORDINGS.json]]``
+and ``python run.py profiles push FILE``.
 
-Validates a configuration document, prints each profile's errors and, for a sample conversation given in
-Genesys Cloud's own JSON, the exact path of every file each valid profile would write.
+``check`` validates a configuration document, prints each profile's errors and, for a sample conversation
+given in Genesys Cloud's own JSON, the exact path of every file each valid profile would write.
 Exit status: 0 all active profiles valid, 1 some invalid, 2 the document or an input cannot be used.
+
+``push`` validates the document the same way, writes it to the configuration Data Table row (creating
+the row if missing) and sends the system-queue signal so the running service reloads at once
+(``profiles/push.py``). Exit status: 0 pushed, 1 refused (invalid document), 2 cannot reach or write.
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ from typing import Any
 
 from profiles.loader import load_config
 from profiles.model import ConfigError, ConfigLoadResult
+from profiles.policies import parse_policies
 from profiles.preview import preview_files
-from profiles.scoping import policy_queue_ids, profile_applies, touched_queue_ids
+from profiles.scoping import profile_scope, touched_queue_ids
 
 logger = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", required=True, metavar="check")
+    sub = parser.add_subparsers(dest="action", required=True, metavar="check|push")
     check = sub.add_parser("check", help="validate a configuration document and preview file paths")
     check.add_argument("file", type=Path, help="the configuration JSON document")
     check.add_argument(
@@ -48,6 +54,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     check.add_argument(
         "--policies", type=Path, metavar="POLICIES.json", help="GET /api/v2/recording/mediaretentionpolicies"
+    )
+    push = sub.add_parser(
+        "push", help="validate a document, write it to the Data Table row and signal the service to reload"
+    )
+    push.add_argument("file", type=Path, help="the configuration JSON document")
+    push.add_argument(
+        "--settings",
+        type=Path,
+        default=None,
+        help="settings file (default: $CALLEXPORT_SETTINGS or ./callexport.toml)",
+    )
+    push.add_argument(
+        "--no-signal", action="store_true", help="write only; do not send the system-queue signal"
     )
 
 
@@ -114,9 +133,9 @@ def _preview(args: argparse.Namespace, result: ConfigLoadResult) -> None:
     names = _read_json(args.names, "names") if args.names else {}
     queue_names = names.get("queues") or {}
     policies = (
-        policy_queue_ids(_entities(_read_json(args.policies, "policies"), args.policies))
+        parse_policies(_entities(_read_json(args.policies, "policies"), args.policies))
         if args.policies
-        else {}
+        else None
     )
     conversation_id = details.get("conversationId", "?")
     queues = sorted(queue_names.get(q, q) for q in touched_queue_ids(details))
@@ -127,14 +146,18 @@ def _preview(args: argparse.Namespace, result: ConfigLoadResult) -> None:
             "  (no recordings document: one stand-in recording spanning the call; Recording.* use fallbacks)"
         )
     for profile in result.config.profiles:
-        scope = profile_applies(profile, details, queue_names=queue_names, policy_queue_ids=policies)
-        if scope:
+        scope = profile_scope(profile, details, queue_names=queue_names, policies=policies)
+        if scope.applies:
             scope_text = "in scope"
         elif not queue_names and profile.queues:
             scope_text = "scope not checked (pass --names to map queue ids to names)"
+        elif policies is None and profile.retention_policies:
+            scope_text = "scope by retention policy not checked (pass --policies)"
         else:
             scope_text = "NOT in scope: this profile would not export this call"
         print(f"\n{profile.name}: {scope_text}")
+        for reason in scope.reasons:
+            print(f"    - {reason}")
         files = preview_files(
             profile,
             details,
@@ -151,7 +174,58 @@ def _preview(args: argparse.Namespace, result: ConfigLoadResult) -> None:
             print(f"    {'':<10} from {planned.source}")
 
 
+def push_main(args: argparse.Namespace) -> int:
+    from profiles.push import PushRefused, push
+    from service.cli import load_credentials
+    from service.runtime import build_client
+    from service.settings import SettingsError, load_settings
+
+    try:
+        text = args.file.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read configuration {args.file}: {exc.strerror or exc}")
+        return 2
+    try:
+        settings = load_settings(args.settings)
+    except SettingsError as exc:
+        print(f"error: {exc}")
+        return 2
+    try:
+        credentials = load_credentials(settings)
+    except Exception as exc:
+        print(f"error: no usable Genesys Cloud credentials: {exc} (see `python run.py credentials set`)")
+        return 2
+    client = build_client(settings, credentials)
+    try:
+        result = push(client, settings, text, signal=not args.no_signal)
+    except PushRefused as exc:
+        print(f"{args.file}: refused: {exc}")
+        for error in exc.errors:
+            print(f"  {error}")
+        return 1
+    except Exception as exc:
+        print(f"error: could not write the configuration: {exc}")
+        return 2
+    finally:
+        client.close()
+    layout = f"{result.parts} part rows" if result.parts else "one cell"
+    print(
+        f"{args.file}: pushed {result.profiles} profile(s), {result.characters:,} characters ({layout}) "
+        f"to data table {settings.datatable!r} row {settings.datatable_row!r}"
+    )
+    if result.signal_conversation_id:
+        print(
+            f"signal sent on queue {settings.system_queue!r} (callback {result.signal_conversation_id}): "
+            "the running service reloads now"
+        )
+    elif result.signal_problem:
+        print(f"warning: {result.signal_problem}")
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
+    if args.action == "push":
+        return push_main(args)
     if not logging.getLogger().handlers:  # the report is printed; keep library warnings off the console
         logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -123,6 +123,7 @@ def main(args: argparse.Namespace) -> int:
             f"Simulated Genesys Cloud org on {sim.api_url}; files go to {out}; service log {log_file}",
             flush=True,
         )
+        admin = start_admin_app(sim)
         settings = Settings(
             api_url=sim.api_url,
             state_dir=out / ".state",
@@ -169,12 +170,29 @@ def main(args: argparse.Namespace) -> int:
         ledger = deps.ledger
         service.drain(settings.shutdown_timeout_s)
         summary = ledger_summary(Ledger(ledger.path), injected)
+        admin.stop()
     print(
         f"Demo finished: {len(injected)} call(s) generated, {printer.count} file(s) written; "
         f"{summary}. Files are in {out}",
         flush=True,
     )
     return code if not service.escalated else 70
+
+
+def start_admin_app(sim: Any) -> Any:
+    """The admin web app on loopback, editing the demo's configuration in the simulator (prints its URL)."""
+    from service.admin_cli import AdminServer, app_config
+    from simulator.oauth_users import ADMIN_PASSWORD, ADMIN_USERNAME
+
+    config = app_config(api_url=sim.api_url, login_url=sim.login_url, client_id=sim.admin_app_client_id)
+    admin = AdminServer(config=config).start()
+    sim.add_redirect_uri(sim.admin_app_client_id, admin.url)
+    print(
+        f"Admin app: {admin.url} (sign in as {ADMIN_USERNAME} / {ADMIN_PASSWORD}; "
+        "a save reloads the running demo service)",
+        flush=True,
+    )
+    return admin
 
 
 def demo_license(settings: Any, client: Any) -> Any:

@@ -59,6 +59,10 @@ class Settings:
     reconcile_interval_s: float = 60.0
     # [service] reconcile_window_seconds / CALLEXPORT_RECONCILE_WINDOW_SECONDS
     reconcile_window_s: float = 1800.0
+    # [audio] channel_layout / CALLEXPORT_CHANNEL_LAYOUT: which stereo channel is the agent's: "auto" detects it
+    # per recording (a one-side export is refused when the evidence is weak), "default" (customer left) or
+    # "swapped" force it
+    channel_layout: str = "auto"
     license_dir: Path | None = (
         None  # [license] directory / CALLEXPORT_LICENSE_DIR (None: the install directory)
     )
@@ -108,6 +112,7 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
         "CALLEXPORT_RECONCILE_INTERVAL_SECONDS",
     ),
     "reconcile_window_s": ("service", "reconcile_window_seconds", "CALLEXPORT_RECONCILE_WINDOW_SECONDS"),
+    "channel_layout": ("audio", "channel_layout", "CALLEXPORT_CHANNEL_LAYOUT"),
     "license_dir": ("license", "directory", "CALLEXPORT_LICENSE_DIR"),
     "ntp_servers": ("license", "ntp_servers", "CALLEXPORT_NTP_SERVERS"),
 }
@@ -156,6 +161,10 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     settings = replace(Settings(), **values, settings_file=path if path.exists() else None)
     if settings.max_concurrent_exports < 1:
         raise SettingsError("max_concurrent_exports must be at least 1")
+    if settings.channel_layout not in ("auto", "default", "swapped"):
+        raise SettingsError(
+            f"[audio] channel_layout = {settings.channel_layout!r}: expected auto, default or swapped"
+        )
     return settings
 
 

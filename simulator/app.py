@@ -39,6 +39,7 @@ from simulator.model import Call
 from simulator.oauth_clients import AuthCodes, LoginSessions, OAuthClient, OAuthClients
 from simulator.oauth_users import ADMIN_USERNAME, People, Person, default_people
 from simulator.org import Org, Queue, User, default_org
+from simulator.recording_variants import apply_variants
 from simulator.replay import ReplayBook
 from simulator.scenarios import generate_call
 from simulator.scheduler import Scheduler
@@ -91,6 +92,8 @@ class Simulator:
         cors_origins: list[str] | None = None,
         admin_app_redirect_uris: list[str] | tuple[str, ...] = (),
         setup_redirect_uris: list[str] | tuple[str, ...] = (SETUP_REDIRECT_URI,),
+        suppressed_hold_fraction: float = 0.0,
+        swapped_channel_fraction: float = 0.0,
         replay: Iterable[Path | str] = (),
         replay_destination_root: Path | str | None = None,
     ) -> None:
@@ -113,6 +116,9 @@ class Simulator:
             attribute_events=attribute_events,
         )
         self.org: Org = org or default_org(seed)
+        # org recording settings drawn per injected call (simulator.recording_variants)
+        self.suppressed_hold_fraction = suppressed_hold_fraction
+        self.swapped_channel_fraction = swapped_channel_fraction
         self.client_id = client_id or f"callexport-sim-{seed}"
         self.client_secret = client_secret or hashlib.sha256(f"sim-secret-{seed}".encode()).hexdigest()[:40]
         self._rng = random.Random(f"simulator-{seed}")
@@ -348,6 +354,9 @@ class Simulator:
         duration_s: float | None = None,
         *,
         ended_ago_s: float | None = None,
+        hold_recording: str | None = None,
+        channel_layout: str | None = None,
+        flow_queue_recording: str | None = None,
         **overrides: Any,
     ) -> Call:
         """Create a call now and schedule its events and document availability; returns at once.
@@ -356,6 +365,10 @@ class Simulator:
         seconds of real time starting now. With `ended_ago_s` the call is history instead: it
         ended that long ago, publishes no events and every document is available at once.
         `overrides` replace fields of the generated `Call` (e.g. `transcript_available=False`).
+        `hold_recording` (`recorded`/`suppressed`), `channel_layout` (`standard`/`swapped`/`mixed`) and
+        `flow_queue_recording` (`recorded`/`suppressed`) force the org's recording settings for this
+        call (`simulator.recording_variants`); by default the first two are drawn with
+        `suppressed_hold_fraction` and `swapped_channel_fraction`, the third is as generated.
         """
         seed = self._draw_seed()
         now_ms = int(time.time() * 1000)
@@ -370,6 +383,15 @@ class Simulator:
             end_ms = now_ms + int(span_ms / self.config.event_speed) - tail_ms
         call = self.generate(
             end_ms=end_ms, kind=kind, queue_name=queue_name, duration_s=duration_s, seed=seed
+        )
+        call = apply_variants(
+            call,
+            random.Random(seed ^ 0x1A70),
+            hold_recording=hold_recording,
+            channel_layout=channel_layout,
+            flow_queue_recording=flow_queue_recording,
+            suppressed_hold_fraction=self.suppressed_hold_fraction,
+            swapped_channel_fraction=self.swapped_channel_fraction,
         )
         if overrides:
             call = dataclasses.replace(call, **overrides)
@@ -574,9 +596,19 @@ class Simulator:
         return self.datatables.set_row(table_id or self.config_table_id, row)
 
     def set_config_document(self, document: dict[str, Any] | str, row_key: str = CONFIG_ROW) -> None:
-        """Store the service's JSON configuration document in the configuration data table."""
+        """Store the service's JSON configuration document in the configuration data table, in the
+        layout callexport writes (profiles/table_layout.py: one cell, or parts rows and a manifest)."""
+        from profiles import table_layout
+
         text = document if isinstance(document, str) else json.dumps(document)
-        self.set_datatable_row({"key": row_key, CONFIG_COLUMN: text})
+        table_layout.store(_TableRows(self.datatables, self.config_table_id), row_key, text)
+
+    def config_document(self, row_key: str = CONFIG_ROW) -> str:
+        """The configuration document as stored now (parts joined), for test assertions."""
+        from profiles import table_layout
+
+        rows = {r["key"]: r.get(CONFIG_COLUMN) for r in self.datatables.rows(self.config_table_id)}
+        return table_layout.read(row_key, rows[row_key], rows)
 
     def wait_until_published(self, conversation_id: str, timeout: float = 30.0) -> bool:
         """Block until every event of the call has been published."""
@@ -596,3 +628,19 @@ class Simulator:
         if delay > 0:
             time.sleep(delay)
         return True
+
+
+class _TableRows:
+    """`profiles.table_layout.RowStore` over one simulated data table (the configuration column)."""
+
+    def __init__(self, store: DataTableStore, table_id: str) -> None:
+        self.store, self.table_id = store, table_id
+
+    def keys(self) -> list[str]:
+        return [r["key"] for r in self.store.rows(self.table_id)]
+
+    def upsert(self, key: str, value: str) -> None:
+        self.store.set_row(self.table_id, {"key": key, CONFIG_COLUMN: value})
+
+    def delete(self, key: str) -> None:
+        self.store.delete_row(self.table_id, key)

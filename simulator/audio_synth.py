@@ -13,8 +13,10 @@ What is heard matches the call's segments:
 * the recording's gaps (secure pause, suppressed IVR/queue) are cut out of the media.
 
 Dual recordings have the customer (external side) on `audio.channels.EXTERNAL_CHANNEL` and the
-internal side on `INTERNAL_CHANNEL`; mono recordings carry one side. Consult recordings put the
-consulting agent on the internal channel and the consulted agent on the external one.
+internal side on `INTERNAL_CHANNEL`, unless the recording's `channel_layout` is `swapped` (the other
+way round) or `mixed` (both sides on every channel); mono recordings carry one side (both when
+`mixed`). Consult recordings put the consulting agent on the internal channel and the consulted agent
+on the external one.
 
 Every sample is a function of (call, recording, wall-clock instant): rendering in blocks of any
 size gives exactly the same samples as rendering at once (`render_block`, `iter_blocks`).
@@ -97,11 +99,27 @@ def _ms_to_frames(ms: int | float, sr: int) -> int:
     return int(round(ms * sr / 1000))
 
 
-def _side_channel(rec: Recording, side: str) -> int | None:
-    """Channel index of a side in this recording (None if the recording does not carry it)."""
+MIXED_FAR_SIDE_GAIN = 0.5
+"""In a `mixed` dual recording each channel also carries the other side, 6 dB down (its perspective)."""
+
+
+def _side_channels(rec: Recording, side: str) -> tuple[tuple[int, float], ...]:
+    """(channel index, gain) of every channel that carries a side in this recording (empty: none).
+
+    `rec.channel_layout` (see `simulator.recording_variants`): `standard` puts a dual recording's
+    sides on `audio.channels.channel_of_side`, `swapped` the other way round; a mono recording
+    carries the one side its `layout` names. `mixed` puts the whole call on every channel.
+    """
     if rec.layout == "dual":
-        return channel_of_side(side)
-    return 0 if side == rec.layout else None
+        own = channel_of_side(side)
+        if rec.channel_layout == "swapped":
+            own = 1 - own
+        if rec.channel_layout == "mixed":
+            return ((own, 1.0), (1 - own, MIXED_FAR_SIDE_GAIN))
+        return ((own, 1.0),)
+    if rec.channel_layout == "mixed" or side == rec.layout:
+        return ((0, 1.0),)
+    return ()
 
 
 class RecordingRenderer:
@@ -118,29 +136,30 @@ class RecordingRenderer:
             media += n
         self._items: list[list[_Item]] = [[] for _ in range(self.channels)]
         for i, u in enumerate(call.utterances):
-            ch = _side_channel(rec, u.side)
-            if u.scope == rec.scope and ch is not None:
+            if u.scope != rec.scope:
+                continue
+            for ch, gain in _side_channels(rec, u.side):
                 self._items[ch].append(
                     _Item(
                         _ms_to_frames(u.start_ms, sample_rate),
                         _ms_to_frames(u.end_ms, sample_rate) + sample_rate // 20,
                         "speech",
                         i,
-                        1.0,
+                        gain,
                     )
                 )
         for i, s in enumerate(call.sounds):
-            ch = _side_channel(rec, s.side)
-            if s.scope == rec.scope and ch is not None:
-                kind = "ivr_prompt" if s.kind == "ivr_prompt" else "music"
-                gain = 0.5 if s.kind == "queue_music" else 0.7
+            if s.scope != rec.scope:
+                continue
+            kind = "ivr_prompt" if s.kind == "ivr_prompt" else "music"
+            for ch, gain in _side_channels(rec, s.side):
                 self._items[ch].append(
                     _Item(
                         _ms_to_frames(s.start_ms, sample_rate),
                         _ms_to_frames(s.end_ms, sample_rate),
                         kind,
                         i,
-                        gain,
+                        gain * (0.5 if s.kind == "queue_music" else 0.7),
                     )
                 )
         self._starts = [np.array([it.start for it in items], dtype=np.int64) for items in self._items]

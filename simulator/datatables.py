@@ -15,6 +15,18 @@ logger = logging.getLogger(__name__)
 
 CONFIG_TABLE_NAME = "CallExport Configuration"
 
+# Limits Genesys documents for Architect data tables (help.mypurecloud.com "Work with data tables" and
+# "Create a data table"); the simulator refuses what goes beyond them, as the platform does.
+MAX_TABLES = 200  # "The number of data tables allowed in a single organization is 200"
+MAX_ROWS = 5000  # "The number of data rows allowed in a single table is 5000"
+MAX_FIELDS = 50  # "The number of fields allowed in a single table is 50" (counted with the key here)
+MAX_KEY_CHARS = 256  # "The number of characters allowed in a single reference key is 256"
+MAX_NAME_CHARS = 256  # "Table names cannot be longer than 256 characters"
+# Not documented: the longest value of a string field. callexport assumes the most restrictive value it
+# considers plausible (docs/genesys.md); the simulator enforces it so that the storage layout is
+# proven to work under it (profiles/table_layout.py CELL_LIMIT must not exceed it).
+MAX_STRING_CHARS = 1000
+
 _TYPES = {"string": str, "boolean": bool, "integer": int, "number": (int, float)}
 
 
@@ -73,6 +85,7 @@ class DataTableStore:
         name = body.get("name")
         if not isinstance(name, str) or not name.strip():
             raise bad_request("A data table needs a name")
+        _check_name(name)
         schema = body.get("schema")
         if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
             raise bad_request("A data table needs a schema with properties")
@@ -82,12 +95,15 @@ class DataTableStore:
         for col, spec in schema["properties"].items():
             if not isinstance(spec, dict) or spec.get("type") not in _TYPES:
                 raise bad_request(f"Column {col!r} must have a type among {sorted(_TYPES)}")
+        _check_fields(schema)
         schema = copy.deepcopy(schema)
         schema.setdefault("$schema", "http://json-schema.org/draft-04/schema#")
         schema.setdefault("type", "object")
         schema.setdefault("additionalProperties", False)
         schema.setdefault("required", ["key"])
         with self._lock:
+            if len(self._tables) >= MAX_TABLES:
+                raise bad_request(f"The organization already has {MAX_TABLES} data tables (the limit)")
             if any(t.name.lower() == name.lower() for t in self._tables.values()):
                 raise ApiError(
                     409, f"A data table named {name!r} already exists", code="flows.datatables.duplicate.name"
@@ -117,10 +133,12 @@ class DataTableStore:
         with self._lock:
             table = self.get(table_id)
             if "name" in body and isinstance(body["name"], str):
+                _check_name(body["name"])
                 table.name = body["name"]
             if "description" in body:
                 table.description = str(body.get("description") or "")
             if isinstance(body.get("schema"), dict):
+                _check_fields(body["schema"])
                 table.schema = copy.deepcopy(body["schema"])
             return table
 
@@ -163,6 +181,7 @@ class DataTableStore:
                     code="flows.datatables.row.duplicate.key",
                     entity_id=clean["key"],
                 )
+            _check_room(table)
             table.rows[clean["key"]] = clean
         logger.info("simulator data table %s: row %r inserted", table.name, clean["key"])
         return copy.deepcopy(clean)
@@ -191,6 +210,8 @@ class DataTableStore:
         table = self.get(table_id)
         clean = _validated(table, row)
         with self._lock:
+            if clean["key"] not in table.rows:
+                _check_room(table)
             table.rows[clean["key"]] = clean
         return copy.deepcopy(clean)
 
@@ -206,12 +227,34 @@ class DataTableStore:
                 )
 
 
+def _check_name(name: str) -> None:
+    if len(name) > MAX_NAME_CHARS:
+        raise bad_request(f"A data table name is limited to {MAX_NAME_CHARS} characters")
+
+
+def _check_fields(schema: dict[str, Any]) -> None:
+    count = len(schema.get("properties") or {})
+    if count > MAX_FIELDS:
+        raise bad_request(f"A data table has at most {MAX_FIELDS} fields; this schema has {count}")
+
+
+def _check_room(table: DataTable) -> None:
+    if len(table.rows) >= MAX_ROWS:
+        raise bad_request(f"Data table {table.name!r} already has {MAX_ROWS} rows (the limit)")
+
+
+def _utf16_len(text: str) -> int:
+    return sum(2 if ord(char) > 0xFFFF else 1 for char in text)
+
+
 def _validated(table: DataTable, row: Any) -> dict[str, Any]:
     if not isinstance(row, dict):
         raise bad_request("A data table row must be a JSON object")
     key = row.get("key")
     if not isinstance(key, str) or not key:
         raise bad_request("A data table row needs a non-empty string 'key'")
+    if len(key) > MAX_KEY_CHARS:
+        raise bad_request(f"A row key is limited to {MAX_KEY_CHARS} characters; this one has {len(key)}")
     props = table.schema.get("properties", {})
     clean: dict[str, Any] = {}
     for name, value in row.items():
@@ -224,6 +267,10 @@ def _validated(table: DataTable, row: Any) -> dict[str, Any]:
             or (spec["type"] in ("integer", "number") and isinstance(value, bool))
         ):
             raise bad_request(f"Column {name!r} expects {spec['type']}, got {type(value).__name__}")
+        if isinstance(value, str) and name != "key" and _utf16_len(value) > MAX_STRING_CHARS:
+            raise bad_request(
+                f"Column {name!r} holds {_utf16_len(value)} characters; a string field holds at most {MAX_STRING_CHARS}"
+            )
         clean[name] = value
     for name, spec in props.items():
         if name not in clean and "default" in spec:

@@ -21,6 +21,7 @@ from typing import Any
 
 from simulator.model import WRAPUP_TIMEOUT_CODE, Call, Participant, Recording, Segment
 from simulator.org import Flow, Org, Queue, RetentionPolicy, User
+from simulator.policies import retention_dates
 
 logger = logging.getLogger(__name__)
 
@@ -164,16 +165,45 @@ def wrapup_code(code_id: str, org: Org) -> dict:
 
 
 def retention_policy(policy: RetentionPolicy, org: Org) -> dict:
-    """`Policy` (GET /api/v2/recording/mediaretentionpolicies/{id}) with `forQueues` conditions."""
+    """`Policy` (GET /api/v2/recording/mediaretentionpolicies/{id}): its call part
+    (`mediaPolicies.callPolicy`, `CallMediaPolicyConditions`), with only the conditions that are set."""
     retention: dict[str, Any] = {}
     if policy.archive_days is not None:
         retention["archiveRetention"] = {"days": policy.archive_days, "storageMedium": "CLOUDARCHIVE"}
     if policy.delete_days is not None:
         retention["deleteRetention"] = {"days": policy.delete_days}
-    for_queues = []
-    for qid in policy.queue_ids:
-        q = org.queue_by_id(qid)
-        for_queues.append({"id": q.id, "name": q.name, "selfUri": f"{API}/routing/queues/{q.id}"})
+    conditions: dict[str, Any] = {}
+    if policy.user_ids:
+        conditions["forUsers"] = [user_ref(org.user_by_id(uid)) for uid in policy.user_ids]
+    if policy.date_ranges:
+        conditions["dateRanges"] = list(policy.date_ranges)
+    if policy.queue_ids:
+        conditions["forQueues"] = [
+            {"id": q.id, "name": q.name, "selfUri": f"{API}/routing/queues/{q.id}"}
+            for q in (org.queue_by_id(qid) for qid in policy.queue_ids)
+        ]
+    if policy.wrapup_code_ids:
+        conditions["wrapupCodes"] = [wrapup_code(cid, org) for cid in policy.wrapup_code_ids]
+    if policy.languages:
+        conditions["languages"] = [
+            {"id": lang.id, "name": lang.name, "selfUri": f"{API}/routing/languages/{lang.id}"}
+            for lang in policy.languages
+        ]
+    if policy.time_slots:
+        conditions["timeAllowed"] = {
+            "timeSlots": [{"startTime": a, "stopTime": b, "day": day} for day, a, b in policy.time_slots],
+            "timeZoneId": policy.time_zone,
+            "empty": False,
+        }
+    if policy.directions:
+        conditions["directions"] = list(policy.directions)
+    if policy.duration:
+        mode, value = policy.duration
+        conditions["duration"] = {
+            "durationTarget": "DURATION_RANGE" if mode == "Between" else "DURATION",
+            "durationRange": value,
+            "durationMode": mode,
+        }
     actions = {"retainRecording": True, "deleteRecording": False, "alwaysDelete": False}
     if retention:
         actions["retentionDuration"] = retention
@@ -181,16 +211,11 @@ def retention_policy(policy: RetentionPolicy, org: Org) -> dict:
         "id": policy.id,
         "name": policy.name,
         "description": policy.description,
-        "enabled": True,
+        "enabled": policy.enabled,
         "order": org.policies.index(policy) + 1,
         "createdDate": "2025-02-01T08:00:00.000Z",
         "modifiedDate": "2025-05-20T08:00:00.000Z",
-        "mediaPolicies": {
-            "callPolicy": {
-                "conditions": {"forQueues": for_queues, "directions": ["INBOUND", "OUTBOUND"]},
-                "actions": actions,
-            }
-        },
+        "mediaPolicies": {"callPolicy": {"conditions": conditions, "actions": actions}},
         "selfUri": f"{API}/recording/mediaretentionpolicies/{policy.id}",
     }
 
@@ -890,15 +915,13 @@ def _annotations(call: Call, rec: Recording, rng: random.Random | None) -> list[
 
 
 def _policy_dates(call: Call, org: Org) -> dict:
-    touched = set(call.queue_ids())
+    """The recordings' deletion and archive dates set by the policy that applies and keeps longest."""
+    delete_days, archive_days = retention_dates(call, org)
     dates: dict[str, str] = {}
-    for pol in org.policies:
-        if touched & set(pol.queue_ids):
-            if pol.delete_days is not None and "deleteDate" not in dates:
-                dates["deleteDate"] = iso(call.end_ms + pol.delete_days * 86_400_000)
-            if pol.archive_days is not None and "archiveDate" not in dates:
-                dates["archiveDate"] = iso(call.end_ms + pol.archive_days * 86_400_000)
-    if "archiveDate" in dates:
+    if delete_days is not None:
+        dates["deleteDate"] = iso(call.end_ms + delete_days * 86_400_000)
+    if archive_days is not None:
+        dates["archiveDate"] = iso(call.end_ms + archive_days * 86_400_000)
         dates["archiveMedium"] = "CLOUDARCHIVE"
     return dates
 

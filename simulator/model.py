@@ -157,6 +157,10 @@ class Recording:
     scope: str = "main"
     holds: tuple[tuple[int, int], ...] = ()
     """Wall-clock hold spans inside the recording (annotated with reason `Hold`)."""
+    channel_layout: str = "standard"
+    """Which channel carries whom (`simulator.recording_variants`): `standard` (dual: the customer on
+    `audio.channels.EXTERNAL_CHANNEL`; mono: the one side of `layout`), `swapped` (dual: the other way
+    round) or `mixed` (every channel carries the whole call, its own side louder)."""
 
     @property
     def channels(self) -> int:
@@ -164,7 +168,10 @@ class Recording:
 
     @property
     def sides(self) -> tuple[str, ...]:
-        return ("external", "internal") if self.layout == "dual" else (self.layout,)
+        """The call sides heard in the recording (not their channel order)."""
+        if self.layout == "dual" or self.channel_layout == "mixed":
+            return ("external", "internal")
+        return (self.layout,)
 
     @property
     def media_duration_ms(self) -> int:

@@ -59,13 +59,34 @@ class WrapupCode:
 
 
 @dataclass(frozen=True)
+class Language:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class RetentionPolicy:
+    """A media retention policy's call part (`CallMediaPolicyConditions`); empty = not set."""
+
     id: str
     name: str
     queue_ids: tuple[str, ...]
+    """Empty: no queue condition (the policy applies in every queue)."""
     delete_days: int | None = None
     archive_days: int | None = None
     description: str = ""
+    enabled: bool = True
+    directions: tuple[str, ...] = ()
+    user_ids: tuple[str, ...] = ()
+    wrapup_code_ids: tuple[str, ...] = ()
+    languages: tuple[Language, ...] = ()
+    date_ranges: tuple[str, ...] = ()
+    """ISO-8601 intervals `start/end` (as the Genesys Terraform provider's example writes them)."""
+    time_zone: str = ""
+    time_slots: tuple[tuple[int, str, str], ...] = ()
+    """(day 1 = Monday ... 7 = Sunday, start `HH:mm:ss.SSS`, stop `HH:mm:ss.SSS`) in `time_zone`."""
+    duration: tuple[str, str] | None = None
+    """(durationMode `Over`/`Under`/`Between`, durationRange)."""
 
 
 @dataclass(frozen=True)
@@ -212,6 +233,8 @@ def default_org(seed: int = 0) -> Org:
     flows = tuple(Flow(id=seeded_uuid(rng), name=n, type=t) for n, t in _FLOWS)
     codes = tuple(WrapupCode(id=seeded_uuid(rng), name=n) for n in _WRAPUP_CODES)
     by_name = {q.name: q.id for q in queues}
+    code = {c.name: c.id for c in codes}
+    weekdays = tuple((day, "08:00:00.000", "17:00:00.000") for day in range(1, 6))
     policies = (
         RetentionPolicy(
             id=seeded_uuid(rng),
@@ -234,6 +257,36 @@ def default_org(seed: int = 0) -> Org:
             archive_days=30,
             delete_days=365,
             description="Archive billing and retention calls after 30 days",
+        ),
+        RetentionPolicy(
+            id=seeded_uuid(rng),
+            name="Outbound sales wins",
+            queue_ids=(by_name["Sales"],),
+            delete_days=730,
+            description="Outbound sales calls that ended in a sale, kept two years",
+            directions=("OUTBOUND",),
+            wrapup_code_ids=(code["Sale completed"],),
+            date_ranges=("2025-01-01T00:00:00.000Z/2031-01-01T00:00:00.000Z",),
+        ),
+        RetentionPolicy(
+            id=seeded_uuid(rng),
+            name="Business hours quality",
+            queue_ids=(),
+            delete_days=180,
+            description="Every call of at least 30 s during Oslo business hours, whatever the queue",
+            time_zone="Europe/Oslo",
+            time_slots=weekdays,
+            duration=("Over", "PT30S"),
+        ),
+        RetentionPolicy(
+            id=seeded_uuid(rng),
+            name="Norwegian VIP desk (retired)",
+            queue_ids=(by_name["Support"], by_name["Retention"]),
+            delete_days=3650,
+            description="Retired: calls of two senior agents in Norwegian, kept ten years",
+            enabled=False,
+            user_ids=(users[0].id, users[1].id),
+            languages=(Language(id=seeded_uuid(rng), name="Norwegian"),),
         ),
     )
     return Org(

@@ -174,7 +174,17 @@ class ReplayedCall:
         subtype = str(doc.get("mediaSubtype") or "Trunk")
         layout = "dual" if channels >= 2 else ("internal" if subtype.lower() == "station" else "external")
         end = start_ms + math.ceil(frames * 1000 / sr)
-        rec = Recording(recording_id, subtype, start_ms, end, layout, (), str(doc.get("sessionId") or ""))
+        # a recording that is not dual-channel has both parties on its one channel (docs/genesys.md)
+        rec = Recording(
+            recording_id,
+            subtype,
+            start_ms,
+            end,
+            layout,
+            (),
+            str(doc.get("sessionId") or ""),
+            channel_layout="standard" if channels >= 2 else "mixed",
+        )
         call = Call(
             conversation_id=self.conversation_id,
             kind="replay",

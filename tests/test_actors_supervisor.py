@@ -9,8 +9,9 @@ import pykka
 from actors.base import BackgroundDone, Supervised
 from actors.directory import Directory
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor
+from reliability.backoff import Backoff
 
-FAST = RestartPolicy(max_restarts=3, period_s=5, backoff_min_s=0.01, backoff_max_s=0.05, watchdog_s=0.1)
+FAST = RestartPolicy(max_restarts=3, period_s=5, backoff=Backoff(0.01, 0.05), watchdog_s=0.1)
 
 
 @dataclass(frozen=True)
@@ -166,3 +167,38 @@ def test_watchdog_restarts_a_child_that_died_without_reporting():
     assert wait_for(lambda: directory.get("s") is not None)
     directory.get("s").tell(Boom())  # crashes; pykka stops it; nobody tells the supervisor
     assert wait_for(lambda: len(Worker.starts) == 2, timeout=5)
+
+
+@dataclass(frozen=True)
+class Hang:
+    seconds: float
+
+
+class Sleeper(Supervised):
+    def handle(self, message):
+        if isinstance(message, Hang):
+            time.sleep(message.seconds)  # a stuck handler (the bug the watchdog is for)
+        return None
+
+
+def test_the_watchdog_replaces_a_child_whose_handler_does_not_answer_pings():
+    import dataclasses
+
+    directory = Directory()
+    policy = dataclasses.replace(FAST, ping_timeout_s=0.3)
+    ref = SampleSup.start(
+        [ChildSpec("sleeper", lambda sup, cid: Sleeper.start(supervisor=sup, child_id=cid))],
+        [],
+        supervisor=None,
+        child_id="sup",
+        directory=directory,
+        policy=policy,
+    )
+    try:
+        assert wait_for(lambda: directory.get("sleeper") is not None)
+        stuck = directory.get("sleeper")
+        stuck.tell(Hang(2.0))
+        assert wait_for(lambda: directory.get("sleeper") not in (None, stuck), 3.0)
+        assert directory.get("sleeper").ask("ping-me-not", timeout=1) is None  # the new one answers
+    finally:
+        ref.stop()

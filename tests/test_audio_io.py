@@ -129,19 +129,13 @@ def test_cli_plan_then_convert_runs_the_service_code(tmp_path):
     plan = json.loads(plan_path.read_text())
     assert plan["segments"] and all(s["segment_type"] == "interact" for s in plan["segments"])
     out = tmp_path / "agent.mp3"
-    res = _run(
-        "convert",
-        str(call.wav),
-        "--format",
-        "mp3",
-        "--normalize",
-        "--denoise",
-        "--segments",
-        str(plan_path),
-        "--concatenate",
-        "-o",
-        str(out),
-    )
+    convert = ["convert", str(call.wav), "--format", "mp3", "--normalize", "--denoise"]
+    convert += ["--segments", str(plan_path), "--concatenate", "-o", str(out)]
+    # an agent-only file needs to know which channel is the agent's: no evidence, no file
+    res = _run(*convert)
+    assert res.returncode == 1 and "refused" in res.stderr and call.call.conversation_id in res.stderr
+    assert not out.exists()
+    res = _run(*convert, "--details", str(tmp_path / "details.json"))  # IVR/queue/hold audio tell
     assert res.returncode == 0, res.stderr
     line = json.loads(res.stdout.strip().splitlines()[-1])
     total = sum(s["media_end"] - s["media_start"] for s in plan["segments"])

@@ -7,6 +7,7 @@ decoders (soundfile, PyAV) and meters (pyloudnorm, an oversampled true-peak mete
 from __future__ import annotations
 
 import logging
+import pickle
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ import soundfile as sf
 from audio_fixtures import SR, SimCall, db, decode_av, lufs, sim_call, true_peak_dbtp
 
 from audio.channels import EXTERNAL_CHANNEL, INTERNAL_CHANNEL, channel_of_side
+from audio.errors import ChannelLayoutError
 from audio.export import AudioOutput, export_recording
 from audio.options import FORMATS, AudioOptions
 from audio.tracks import select_tracks, sides_of_purposes, source_sides
@@ -225,10 +227,13 @@ def test_every_format_encodes_the_selected_track_as_mono_on_loudness_target(mono
 
 
 def test_mono_recordings_yield_nothing_for_the_other_side(tmp_path, caplog):
+    """With the default layout (a mono recording's side from its mediaSubtype), as before."""
     caplog.set_level(logging.INFO, logger="audio.export")
     station = sim_call(tmp_path, "mono_pair", seed=3, duration_s=45.0, index=1)
     assert station.recording["mediaSubtype"] == "Station" and station.samples.shape[1] == 1
-    customer = AudioOptions(format="WAV", purposes=("customer",), segment_types=("interact",))
+    customer = AudioOptions(
+        format="WAV", purposes=("customer",), segment_types=("interact",), channel_layout="default"
+    )
     for concatenate in (False, True):
         opts = AudioOptions(**{**customer.__dict__, "concatenate": concatenate})
         got = export_recording(station.wav, station.recording, station.details, opts, tmp_path / "o")
@@ -237,11 +242,57 @@ def test_mono_recordings_yield_nothing_for_the_other_side(tmp_path, caplog):
     assert station.call.conversation_id in caplog.text
     assert not [p for p in (tmp_path / "o").iterdir() if not p.name.startswith(".")]
     # The agent's side of the same mono recording is exported as it is.
-    agent = AudioOptions(format="WAV", purposes=("agent",), segment_types=("interact",), concatenate=True)
+    agent = AudioOptions(
+        format="WAV",
+        purposes=("agent",),
+        segment_types=("interact",),
+        concatenate=True,
+        channel_layout="default",
+    )
     (out,) = export_recording(station.wav, station.recording, station.details, agent, tmp_path / "a")
     assert sf.info(str(out.path)).channels == 1 == out.channels and out.sides == ("internal",)
     # A mono recording whose side the metadata does not say is never dropped.
     unknown = {k: v for k, v in station.recording.items() if k != "mediaSubtype"}
-    opts = AudioOptions(format="WAV", purposes=("customer",), segment_types=("interact",), concatenate=True)
+    opts = AudioOptions(
+        format="WAV",
+        purposes=("customer",),
+        segment_types=("interact",),
+        concatenate=True,
+        channel_layout="default",
+    )
     (out,) = export_recording(station.wav, unknown, station.details, opts, tmp_path / "u")
     assert out.channels == 1 and out.sides == ("",)
+
+
+def test_a_mono_recording_is_split_only_on_evidence(tmp_path, caplog):
+    """Detected layout: a mono recording may hold the whole call (seed 003), so its mediaSubtype alone
+    does not make an agent-only file; the transcript's speaker times show this one holds only the agent."""
+    station = sim_call(tmp_path, "mono_pair", seed=3, duration_s=45.0, index=1)
+    agent = AudioOptions(format="WAV", purposes=("agent",), segment_types=("interact",), concatenate=True)
+    with pytest.raises(ChannelLayoutError) as refused:
+        export_recording(station.wav, station.recording, station.details, agent, tmp_path / "a")
+    assert station.call.conversation_id in str(refused.value) and station.rec.recording_id in str(
+        refused.value
+    )
+    assert pickle.loads(pickle.dumps(refused.value)).args == refused.value.args  # crosses the process pool
+    speakers = [(u.side, u.start_ms, u.end_ms) for u in station.call.utterances if u.scope == "main"]
+    (out,) = export_recording(
+        station.wav, station.recording, station.details, agent, tmp_path / "b", speakers=speakers
+    )
+    assert out.sides == ("internal",)
+    customer = AudioOptions(
+        format="WAV", purposes=("customer",), segment_types=("interact",), concatenate=True
+    )
+    caplog.set_level(logging.INFO, logger="audio.export")
+    assert (
+        export_recording(
+            station.wav, station.recording, station.details, customer, tmp_path / "c", speakers=speakers
+        )
+        == []
+    )
+    assert "holds only the agent/IVR (internal) side" in caplog.text
+    # The trunk recording of the pair is silent while the IVR and the queue play: only the customer.
+    trunk = sim_call(tmp_path, "mono_pair", seed=3, duration_s=45.0, index=0)
+    opts = AudioOptions(format="WAV", purposes=("customer",), segment_types=("interact",), concatenate=True)
+    (out,) = export_recording(trunk.wav, trunk.recording, trunk.details, opts, tmp_path / "t")
+    assert out.sides == ("external",)

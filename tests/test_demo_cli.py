@@ -38,6 +38,7 @@ def test_demo_runs_exports_and_never_logs_a_secret(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Demo finished: 4 call(s) generated" in result.stdout
+    assert re.search(r"Admin app: http://127\.0\.0\.1:\d+/ \(sign in as admin@example\.com", result.stdout)
     written = [line for line in result.stdout.splitlines() if "bytes" in line]
     assert written, result.stdout
     files = [

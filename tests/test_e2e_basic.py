@@ -120,8 +120,14 @@ def test_mono_pair_is_merged_and_agent_only_outputs_carry_only_the_agent(tmp_pat
     ) as sim:
         harness = Harness(sim, tmp_path).start()
         try:
-            pair = sim.inject_call(kind="mono_pair", queue_name="Sales", duration_s=40)
-            simple = sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=40)
+            # IVR and queue audio in the media: what tells the agent's channel from the customer's
+            # (audio.channel_detect) when no transcript times are at hand
+            pair = sim.inject_call(
+                kind="mono_pair", queue_name="Sales", duration_s=40, flow_queue_recording="recorded"
+            )
+            simple = sim.inject_call(
+                kind="inbound_simple", queue_name="Sales", duration_s=40, flow_queue_recording="recorded"
+            )
             states = harness.wait_done([pair.conversation_id, simple.conversation_id])
             assert set(states.values()) == {"done"}, states
             merged = harness.files_for(pair.conversation_id, "Archive")

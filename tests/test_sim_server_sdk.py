@@ -44,7 +44,9 @@ def test_sdk_authenticates_and_calls_the_service_apis(sim: Simulator) -> None:
     users = sdk.UsersApi(c).get_users(page_size=5)
     assert users.total == len(sim.all_users()) and len(users.entities) == 5
     policies = sdk.RecordingApi(c).get_recording_mediaretentionpolicies()
-    for_queues = [q.id for p in policies.entities for q in p.media_policies.call_policy.conditions.for_queues]
+    for_queues = [
+        q.id for p in policies.entities for q in p.media_policies.call_policy.conditions.for_queues or []
+    ]
     assert sales.id in for_queues
 
     # notifications
