@@ -411,7 +411,7 @@ def write_capture(
                 entry["removed"] = removed
             if item.note:
                 entry["note"] = item.note
-            if redact and item.kind not in ("queue", "retention-policy", "wrapup-code", "profile"):
+            if redact and item.kind != "profile":
                 entry["redacted"] = True
             files.append(entry)
         media: list[dict[str, Any]] = []

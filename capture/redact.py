@@ -6,9 +6,10 @@ placeholder in every document (the pipeline still links participants, sessions a
 * phone numbers (``ani``, ``dnis``, addresses, ``tel:`` and ``sip:`` URIs, callback numbers, and the
   same digits anywhere else) -> ``555`` followed by a counter, same number of digits; a ``sip:`` URI
   keeps its parameters, its user part becomes a placeholder and its host ``redacted.invalid``;
-* names (participant names, caller ids, users and recording users) -> ``Person N``; the names of
-  queues, flows, wrap-up codes and policies are configuration, not people, and stay wherever they
-  appear (profiles name queues; an acd participant is named after its queue);
+* names (participant names, caller ids, users, recording users, the users a retention policy
+  names) -> ``Person N``; the names of queues, flows, wrap-up codes, policies and divisions are
+  configuration, not people, and stay wherever they appear (profiles name queues; an acd
+  participant is named after its queue);
 * e-mail addresses -> ``personN@example.invalid``;
 * transcript text (phrase text, decorated text, words, sentiment and topic phrases) -> placeholder
   words ``qxa``, ``qxb``, ... per distinct word; timings, confidences and structure are kept.
@@ -58,6 +59,12 @@ CONFIG_KEYS = frozenset(
     {"wrapup", "queue", "flow", "division", "divisions", "routingData", "script", "scripts"}
 )
 """Objects that name configuration, not people (wrap-up code, queue, flow, division)."""
+CONFIG_KINDS = frozenset({"queue", "wrapup-code", "retention-policy"})
+"""Documents that are configuration: their names stay; the people they name (a policy's users) do not."""
+USER_KEYS = frozenset(
+    {"user", "users", "forUsers", "evaluator", "evaluators", "assignee", "createdBy", "modifiedBy"}
+)
+"""Members whose objects are users (names and e-mail addresses of people)."""
 KEPT_NAME_KEYS = frozenset({"queueName", "flowName", "transferTargetName"})
 """Fields whose value is a configuration name; the same text as a participant name stays too."""
 
@@ -81,13 +88,14 @@ class Redactor:
 
     # -- pass 1: what must go ----------------------------------------------------------------
     def collect(self, kind: str, document: Any) -> None:
-        if kind in ("queue", "wrapup-code", "retention-policy", "profile"):
-            if isinstance(document, dict) and isinstance(document.get("name"), str):
-                self.keep.add(document["name"])  # configuration names stay (profiles name queues)
+        if kind == "profile":
             return
+        config = kind in CONFIG_KINDS
+        if config and isinstance(document, dict) and isinstance(document.get("name"), str):
+            self.keep.add(document["name"])  # configuration names stay (profiles name queues)
         if kind == "user":
             self._collect_user(document)
-        self._walk_collect(document, kind, config=False, key="")
+        self._walk_collect(document, kind, config=config, key="")
 
     def _collect_user(self, user: Any) -> None:
         if not isinstance(user, dict):
@@ -98,10 +106,10 @@ class Redactor:
 
     def _walk_collect(self, value: Any, kind: str, *, config: bool, key: str) -> None:
         if isinstance(value, dict):
-            if config and isinstance(value.get("name"), str):
-                self.keep.add(value["name"])
-            if not config and (key in ("users", "user") or "username" in value):
+            if key in USER_KEYS or "username" in value:  # people, even inside configuration
                 self._collect_user(value)
+            elif config and isinstance(value.get("name"), str):
+                self.keep.add(value["name"])
             for k, item in value.items():
                 if k in CONFIG_KEYS:
                     self._walk_collect(item, kind, config=True, key=k)
@@ -174,8 +182,8 @@ class Redactor:
 
     # -- pass 2: replace ----------------------------------------------------------------------
     def apply(self, kind: str, document: Any) -> Any:
-        """A redacted copy of ``document`` (queue, policy and wrap-up code documents pass through)."""
-        if kind in ("queue", "retention-policy", "wrapup-code", "profile"):
+        """A redacted copy of ``document`` (the configuration document passes through)."""
+        if kind == "profile":
             return copy.deepcopy(document)
         return self._walk_apply(document, kind, key="")
 

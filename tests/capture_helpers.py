@@ -30,6 +30,9 @@ def settings_file(tmp: Path, api_url: str, name: str) -> Path:
         f'[service]\nstate_dir = "{(tmp / name / "state").as_posix()}"\n'
         f'log_dir = "{(tmp / name / "logs").as_posix()}"\n'
         "transcript_wait_seconds = 30\nrecording_wait_seconds = 30\n"
+        # the simulator's stereo layout is the documented one (verified), so one-side exports need no
+        # detection (with "auto" a call without IVR, queue or hold audio is refused, as it should be)
+        '[audio]\nchannel_layout = "default"\n'
         f'[license]\ndirectory = "{license_dir.as_posix()}"\nntp_servers = []\n'
     )
     return path
