@@ -28,14 +28,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "license": ("licensing.cli", "hardware id, license status and the vendor signing tool"),
     "credentials": ("genesys.credentials_cli", "store, show, delete and test the OAuth credentials"),
     "admin": ("service.admin_cli", "serve the admin web app; regenerate its engine data and golden vectors"),
+    "setup": ("provisioning.cli", "set up Genesys Cloud, credentials, license and service (idempotent)"),
 }
 DEFAULT_COMMAND = "service"
+
+
+def version() -> str:
+    """The installed distribution's version, else the one in pyproject.toml next to this file."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("callexport")
+    except metadata.PackageNotFoundError:
+        import tomllib
+        from pathlib import Path
+
+        pyproject = Path(__file__).resolve().parent / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
 
 
 def _usage() -> str:
     lines = ["usage: python run.py [COMMAND] [options]", "", "commands:"]
     lines += [f"  {name:<12} {help_text}" for name, (_, help_text) in COMMANDS.items()]
-    lines += ["", "`python run.py COMMAND --help` shows a command's options."]
+    lines += ["", "`python run.py COMMAND --help` shows a command's options; `--version` the version."]
     return "\n".join(lines)
 
 
@@ -43,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("-h", "--help"):
         print(_usage())
+        return 0
+    if argv and argv[0] == "--version":
+        print(f"callexport {version()}")
         return 0
     if argv and not argv[0].startswith("-"):
         command, rest = argv[0], argv[1:]

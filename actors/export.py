@@ -220,6 +220,7 @@ class ExportActor(Supervised):
                 data,
                 work.fetcher_state,
                 deadline_s=deps.settings.transcript_wait_s,
+                poll_max_s=deps.settings.transcript_poll_max_s,
                 tag=rid,
             )
         elif isinstance(work, RenderTranscripts):

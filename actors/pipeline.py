@@ -29,8 +29,8 @@ from actors.base import BackgroundDone, Supervised
 from actors.directory import Directory
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor, schedule
 from export.write_once import write_once
+from export.writeback import SchemaRetry
 from messages.pipeline import FileWritten, PipelineReply, PipelineRequest
-from reliability.backoff import API
 
 logger = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ class WritebackActor(Supervised):
         self.schema_id: str | None = None
         self.schema_wait: list[PipelineRequest] = []
         self.schema_state = "unknown"
-        self.schema_failures = 0
+        self.schema_retry = SchemaRetry()
 
     def setup(self) -> None:
         self._ensure_schema()
@@ -303,21 +303,12 @@ class WritebackActor(Supervised):
 
     def _schema_done(self, done: BackgroundDone) -> None:
         if done.error is not None:
-            self.schema_failures += 1
-            delay = API.delay(self.schema_failures)
-            log = logger.warning if self.schema_failures == 1 else logger.debug
-            log(
-                "Could not find or create the custom attributes schema (%s); status goes to participant "
-                "attributes only until it can (next try in %.0f s)",
-                done.error,
-                delay,
-            )
+            delay = self.schema_retry.failed(done.error)
             self.schema_state = "failed"
             schedule(self.actor_ref, delay, ("retry-schema",))
         else:
-            if self.schema_failures:
-                logger.info("The custom attributes schema is available again")
-            self.schema_id, self.schema_state, self.schema_failures = done.result, "ready", 0
+            self.schema_retry.succeeded()
+            self.schema_id, self.schema_state = done.result, "ready"
         waiting, self.schema_wait = self.schema_wait, []
         for request in waiting:
             self._start(request)

@@ -1,7 +1,7 @@
 """Which channel of a dual-channel Genesys Cloud recording holds which side of the call.
 
 Genesys Cloud records trunk-side calls in two channels, one per party, but no public source says
-which party is left and which is right (see ../shared/reference/genesys-api.md §3.4). This module is
+which party is left and which is right (docs/genesys.md, Recordings). This module is
 the single place where that mapping is decided; every other module asks it.
 
 Decision: the external party (customer) is channel 0 (left) and the internal party (agent, IVR,

@@ -1,7 +1,7 @@
 """MP3 writer: LAME (via lameenc) + a LAME "Info" tag for gapless length + ID3v2 CHAP/CTOC chapters.
 
 Why not PyAV or soundfile: the LAME builds inside their wheels encode ~2.8x slower than Debian's
-ffmpeg at the same settings (see ../shared/reference/audio-notes.md); lameenc's build is faster than
+ffmpeg at the same settings (bench/audio_bench.py, docs/audio.md); lameenc's build is faster than
 ffmpeg's. lameenc emits bare MPEG frames, so this module writes the LAME Info frame that every decoder
 (FFmpeg, mpg123/libsndfile) uses to drop the encoder delay and the end padding: without it a file
 decodes ~190 ms too long at 8 kHz.

@@ -1,8 +1,8 @@
 """Every tuning constant of the audio engine, in one place, each with the reason for its value.
 
 Processing parameters are set in code and apply uniformly to all profiles (a profile only switches
-steps on or off). Values were chosen on 8 kHz telephone audio (see docs/audio.md and
-../shared/reference/audio-notes.md for the measurements behind them).
+steps on or off). Values were chosen on 8 kHz telephone audio (see docs/audio.md for the measurements behind
+them).
 """
 
 from __future__ import annotations

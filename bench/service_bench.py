@@ -93,6 +93,7 @@ class TimedHarness(Harness):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.written_at: dict[str, list[float]] = {}
+        self.audio_at: dict[str, list[float]] = {}
         super().__init__(*args, **kwargs)
 
     def _written(self, written: Any) -> None:
@@ -100,6 +101,12 @@ class TimedHarness(Harness):
         super()._written(written)
         with self.lock:
             self.written_at.setdefault(written.conversation_id, []).append(now)
+            if written.item.startswith("audio:"):
+                self.audio_at.setdefault(written.conversation_id, []).append(now)
+
+    def audio_written_at(self, conversation_id: str) -> list[float]:
+        with self.lock:
+            return list(self.audio_at.get(conversation_id, []))
 
     def last_file_at(self, conversation_id: str) -> float | None:
         with self.lock:

@@ -138,6 +138,7 @@ def build_snapshot(client: Any, settings: ConfigLocation, document: str, version
         system_queue_id=system_queue_id,
         errors=errors,
         transcribed_queue_ids=frozenset(q["id"] for q in queues if q.get("enableTranscription")),
+        queue_acw={q["id"]: dict(q["acwSettings"]) for q in queues if isinstance(q.get("acwSettings"), dict)},
     )
 
 

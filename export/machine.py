@@ -65,7 +65,7 @@ from export.steps import (
     expects_recordings,
 )
 from export.writeback import KindStatus
-from reliability.backoff import POLL
+from reliability.backoff import SOON
 
 logger = logging.getLogger(__name__)
 
@@ -988,7 +988,7 @@ class ConversationExport:
             return
         record = self.failures.setdefault(work.key, {"attempts": 0, "first_at": now, "cause": "not ready"})
         record["attempts"] += 1
-        delay = max(error.retry_after_s, POLL.delay(int(record["attempts"])))
+        delay = SOON.delay(int(record["attempts"]))
         self.waits[work.key] = (now + delay, "analytics details not available yet")
         logger.debug("Conversation %s: %s; next try in %.1f s", self.cid, error, delay)
 

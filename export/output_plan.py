@@ -236,7 +236,9 @@ def render_transcripts(
     speakers = SpeakerInfo.from_details(data.details, data.conversation)
     results: list[tuple[str, Path, bytes, dict[str, str]]] = []
     for doc_index, document in enumerate(documents):
-        communication = getattr(document, "communication_id", None) or str(doc_index)
+        communication = (
+            getattr(document, "part", None) or getattr(document, "communication_id", None) or str(doc_index)
+        )
         recording = _recording_for(data, document)
         if recording is not None:
             recording = recordings.get(recording["id"], recording)
@@ -290,6 +292,10 @@ def _recording_for(data: ConversationData, document: Any) -> dict[str, Any] | No
     from export.steps import audio_recordings
 
     recordings = audio_recordings(data)
+    wanted = getattr(document, "recording_id", None)
+    for rec in recordings:
+        if wanted and str(rec.get("id")) == wanted:
+            return rec
     communication = getattr(document, "communication_id", None)
     for rec in recordings:
         if communication and rec.get("sessionId") == communication:

@@ -6,7 +6,6 @@ work in the DSP process pool. Each function names the conversation in its errors
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reliability.backoff import POLL
+from reliability.backoff import POLL, SOON
 
 logger = logging.getLogger(__name__)
 
@@ -168,41 +167,32 @@ def advance_recordings(
     now: float | None = None,
 ) -> RecordingsProgress:
     """One step: ask Genesys Cloud for the audio recordings in `format_id`; when they are ready,
-    download them all into `dest_dir`. A 202 (transcoding) or absent metadata is a wait."""
+    download them all into `dest_dir`. A 202 (transcoding) or metadata not there yet is a wait. The
+    fetcher's state (its wall-clock waits) travels in `state`, so a wait survives parking."""
     from genesys.errors import GenesysError
     from genesys.media import MediaCorrupt, MediaUrlExpired, download
     from genesys.recordings import EXTENSIONS, Failed, RecordingFetcher, Waiting, media_uri
 
     now = time.time() if now is None else now
-    first_at = float(state.get("first_at") or now)
-    polls = int(state.get("polls") or 0)
-    fetcher = RecordingFetcher(
-        client,
-        data.conversation_id,
-        format_id,
-        expect_recordings=expects_recordings(data),
-        no_recording_grace_s=no_recording_grace_s,
-        deadline_s=None,
-        max_wait_ms=MAX_WAIT_MS,
-        clock=lambda: now,
-    )
-    fetcher._started = first_at  # waits survive parking and restarts: the clock is the wall clock
-    fetcher._transcode_polls = int(state.get("transcode_polls") or 0)
-    if polls == 0:
-        fetcher._metadata = [m for m in data.recordings if str(m.get("media") or "audio").lower() == "audio"]
+    clock = lambda: now  # noqa: E731 - the step happens "now" for every clock reading
+    if state:
+        fetcher = RecordingFetcher.restore(client, state, clock=clock, max_wait_ms=MAX_WAIT_MS, poll=SOON)
+    else:
+        fetcher = RecordingFetcher(
+            client,
+            data.conversation_id,
+            format_id,
+            details=data.details,
+            no_recording_grace_s=no_recording_grace_s,
+            deadline_s=None,
+            max_wait_ms=MAX_WAIT_MS,
+            poll=SOON,
+            clock=clock,
+        )
+        fetcher.prefill_metadata(list(data.recordings))  # all media: screen recordings are recognised
     result = fetcher.step()
-    next_state = {
-        "first_at": first_at,
-        "polls": polls + 1,
-        "transcode_polls": fetcher._transcode_polls,
-    }
     if isinstance(result, Waiting):
-        delay = result.delay_s
-        if "transcoding" not in result.reason:  # not there yet: poll with the one backoff policy
-            waits = int(state.get("waits") or 0) + 1
-            next_state["waits"] = waits
-            delay = max(delay, POLL.delay(waits))
-        return RecordingsProgress(waiting_s=delay, reason=result.reason, state=next_state)
+        return RecordingsProgress(waiting_s=result.delay_s, reason=result.reason, state=fetcher.state())
     if isinstance(result, Failed):
         raise RecordingsFailed(f"conversation {data.conversation_id}: {result.reason}", result.permanent)
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -212,20 +202,23 @@ def advance_recordings(
         url = media_uri(rec)
         if url is None:
             return RecordingsProgress(
-                waiting_s=1.0, reason=f"recording {rec.get('id')} has no media URL yet", state=next_state
+                waiting_s=1.0, reason=f"recording {rec.get('id')} has no media URL yet", state=fetcher.state()
             )
         try:
             got = download(url, dest_dir / f"{rec['id']}.{ext}", timeout_s=client.config.timeout_s)
         except (MediaUrlExpired, MediaCorrupt) as exc:
             # the URL expired or the transfer broke: the next step asks for a fresh URL
+            fetcher.media_expired(str(rec.get("id")))
             return RecordingsProgress(
-                waiting_s=0.5, reason=f"media download of {rec.get('id')}: {exc}", state=next_state
+                waiting_s=0.5, reason=f"media download of {rec.get('id')}: {exc}", state=fetcher.state()
             )
         except GenesysError:
             raise
         files.append((rec, Path(got.path)))
     unavailable = tuple((u.recording_id, u.reason) for u in result.unavailable)
-    return RecordingsProgress(files=tuple(files), unavailable=unavailable, note=result.note, state=next_state)
+    return RecordingsProgress(
+        files=tuple(files), unavailable=unavailable, note=result.note, state=fetcher.state()
+    )
 
 
 def prepare_sources(
@@ -269,47 +262,64 @@ class TranscriptProgress:
 
 
 def advance_transcripts(
-    client: Any, data: ConversationData, state: dict[str, Any], *, deadline_s: float, now: float | None = None
+    client: Any,
+    data: ConversationData,
+    state: dict[str, Any],
+    *,
+    deadline_s: float,
+    poll_max_s: float = 300.0,
+    now: float | None = None,
 ) -> TranscriptProgress:
-    """One step of asking Speech & Text Analytics for the conversation's transcripts; documents are
-    parsed with the tolerant parser (a bad document fails only itself)."""
+    """One step of asking Speech & Text Analytics for the conversation's transcripts (every part of
+    every communication that can have one); documents are parsed with the tolerant parser (a bad
+    document fails only itself). The fetcher's state, request budget included, travels in `state`."""
+    import dataclasses
+
     from genesys.transcripts import (
         Failed,
         NotAvailable,
         TranscriptFetcher,
         TranscriptsReady,
         Waiting,
-        communication_ids,
+        transcript_communication_ids,
     )
     from transcripts.errors import TranscriptError
     from transcripts.parse import load_transcript
 
     now = time.time() if now is None else now
-    ids = communication_ids(data.conversation) or communication_ids(data.details)
-    fetcher = TranscriptFetcher(client, data.conversation_id, ids, deadline_s=deadline_s, clock=lambda: now)
-    fetcher._started = float(state.get("first_at") or now)
-    fetcher._misses = int(state.get("misses") or 0)
-    fetcher._errors = int(state.get("errors") or 0)
+    backoff = dataclasses.replace(POLL, max_s=min(POLL.max_s, poll_max_s))
+    clock = lambda: now  # noqa: E731
+    if state:
+        fetcher = TranscriptFetcher.restore(client, state, clock=clock, backoff=backoff)
+    else:
+        ids = transcript_communication_ids(data.conversation) or transcript_communication_ids(data.details)
+        fetcher = TranscriptFetcher(
+            client, data.conversation_id, ids, deadline_s=deadline_s, backoff=backoff, clock=clock
+        )
     result = fetcher.step()
-    next_state = {"first_at": fetcher._started, "misses": fetcher._misses, "errors": fetcher._errors}
     if isinstance(result, Waiting):
-        return TranscriptProgress(waiting_s=result.delay_s, reason=result.reason, state=next_state)
+        return TranscriptProgress(waiting_s=result.delay_s, reason=result.reason, state=fetcher.state())
     if isinstance(result, NotAvailable):
-        return TranscriptProgress(reason=result.reason, state=next_state)
+        return TranscriptProgress(reason=result.reason, state=fetcher.state())
     if isinstance(result, Failed):
-        return TranscriptProgress(reason=result.reason, error=result.reason, state=next_state)
+        return TranscriptProgress(reason=result.reason, error=result.reason, state=fetcher.state())
     assert isinstance(result, TranscriptsReady)
     documents, errors = [], []
-    for communication_id, raw in result.documents.items():
+    keys = list(result.documents)
+    for key, part in zip(keys, result.parts, strict=True):
         try:
-            document = load_transcript(
-                raw if isinstance(raw, bytes | str) else json.dumps(raw), conversation_id=data.conversation_id
-            )
+            document = load_transcript(part.raw, conversation_id=data.conversation_id)
         except TranscriptError as exc:
-            errors.append(f"communication {communication_id}: {exc}")
+            errors.append(f"communication {key}: {exc}")
             continue
+        document.part = key
+        document.recording_id = part.recording_id
+        if not document.communication_id:
+            document.communication_id = part.communication_id
         documents.append(document)
-    return TranscriptProgress(documents=tuple(documents), error="; ".join(errors) or None, state=next_state)
+    return TranscriptProgress(
+        documents=tuple(documents), error="; ".join(errors) or None, state=fetcher.state()
+    )
 
 
 def new_request_id() -> str:

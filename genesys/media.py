@@ -8,7 +8,6 @@ expired) raises `MediaUrlExpired` so that the caller asks Genesys for a fresh UR
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
@@ -217,7 +216,10 @@ def fetch_bytes(
     session: requests.Session | None = None,
     stop: threading.Event | None = None,
 ) -> bytes:
-    """GET a small pre-signed URL into memory, with the same retry/expiry rules."""
+    """GET a small pre-signed URL into memory, with the same retry/expiry rules.
+
+    Transcript documents come back as these raw bytes, unparsed: real documents are not always
+    strict JSON, and the tolerant parser (``transcripts.parse.load_transcript``) is the caller's."""
     what = f"GET {describe_url(url)}"
 
     def once() -> bytes:
@@ -229,12 +231,3 @@ def fetch_bytes(
         return response.content
 
     return _with_retries(what, once, max_retries=max_retries, backoff_s=backoff_s, stop=stop)
-
-
-def fetch_json_url(url: str, **kwargs: Any) -> Any:
-    """GET a pre-signed JSON document (an STA transcript). Invalid JSON raises `MediaCorrupt`."""
-    data = fetch_bytes(url, **kwargs)
-    try:
-        return json.loads(data)
-    except ValueError as exc:
-        raise MediaCorrupt(f"GET {describe_url(url)}", 200, message=f"not valid JSON ({exc})") from None

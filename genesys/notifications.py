@@ -34,7 +34,7 @@ import websocket
 
 from .errors import GenesysError, NotFound
 from .rest import GenesysClient
-from .topics import HEARTBEAT_TOPIC, SOCKET_CLOSING_TOPIC
+from .topics import HEARTBEAT_TOPIC, SOCKET_CLOSING_TOPIC, SYSTEM_TOPIC_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +280,28 @@ class ChannelWorker:
             self._drain(old)
             self._close_ws(old)
 
+    def _system_message(self, topic: str, body: Any) -> str:
+        """``v2.system.*`` (`SystemMessageSystemMessage`): never a data event. After
+        ``no_longer_subscribed``/``subscription_changed`` the topic list is applied again."""
+        kind = body.get("systemTopicType") if isinstance(body, dict) else None
+        reason = body.get("reason") if isinstance(body, dict) else None
+        if kind in ("no_longer_subscribed", "subscription_changed"):
+            logger.warning(
+                "notification channel %s: system message %s%s; subscribing again",
+                self.index,
+                kind,
+                f" ({reason})" if reason else "",
+            )
+            self._applied = -1
+        else:
+            logger.info(
+                "notification channel %s: system message %s%s",
+                self.index,
+                kind or topic,
+                f" ({reason})" if reason else "",
+            )
+        return "system"
+
     def _drain(self, ws: websocket.WebSocket) -> None:
         try:
             ws.settimeout(0.05)
@@ -392,6 +414,8 @@ class ChannelWorker:
                 "notification channel %s: server announced socket closing; reconnecting now", self.index
             )
             return "closing"
+        if isinstance(topic, str) and topic.startswith(SYSTEM_TOPIC_PREFIX):
+            return self._system_message(topic, body)
         if not isinstance(topic, str) or not isinstance(body, dict):
             if "result" in message or "status" in message:
                 logger.debug("notification channel %s: control frame %s", self.index, message)

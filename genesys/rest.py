@@ -527,6 +527,17 @@ class GenesysClient:
             )
         return str(url)
 
+    def get_transcript_urls(self, conversation_id: str, communication_id: str) -> dict[str, Any]:
+        """``TranscriptUrls`` of a communication: one pre-signed URL per recording (``urls[]`` of
+        ``{"recording": {"id"}, "url"}``). `NotFound` = no transcript (yet)."""
+        data = self._sdk(
+            "GET /api/v2/speechandtextanalytics/conversations/{conversationId}/communications/{communicationId}/transcripturls",
+            lambda: self._sta.get_speechandtextanalytics_conversation_communication_transcripturls(
+                conversation_id, communication_id
+            ),
+        )
+        return data if isinstance(data, dict) else {}
+
     # ----- write-back -------------------------------------------------------------------------
     def patch_participant_attributes(
         self, conversation_id: str, participant_id: str, attrs: Mapping[str, str]
@@ -614,6 +625,16 @@ class GenesysClient:
             lambda: self._conversations.post_conversations_customattributes_schemas(body),
         )
 
+    def post_custom_attribute_schema(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /api/v2/conversations/customattributes/schemas`` with a whole
+        ``ConversationJsonSchemaRequest`` document (``$schema``, ``title``, ``description``,
+        ``required``, ``properties``)."""
+        body = dict(document)
+        return self._sdk(
+            "POST /api/v2/conversations/customattributes/schemas",
+            lambda: self._conversations.post_conversations_customattributes_schemas(body),
+        )
+
     def ensure_custom_attribute_schema(
         self, title: str, properties: Mapping[str, Any], *, description: str = ""
     ) -> dict[str, Any]:
@@ -623,6 +644,23 @@ class GenesysClient:
             return found
         logger.info("creating the conversation custom attributes schema %r", title)
         return self.create_custom_attribute_schema(title, properties, description=description)
+
+    def get_custom_attribute_coretypes(self) -> list[dict[str, Any]]:
+        """``GET /api/v2/conversations/customattributes/schemas/coretypes`` -> the ``Coretype``
+        entities (``name``, ``validationFields``, ``validationLimits``) schemas are built from."""
+        data = self._sdk(
+            "GET /api/v2/conversations/customattributes/schemas/coretypes",
+            self._conversations.get_conversations_customattributes_schemas_coretypes,
+        )
+        return list((data or {}).get("entities") or [])
+
+    def get_custom_attribute_limits(self) -> dict[str, Any]:
+        """``GET /api/v2/conversations/customattributes/schemas/limits`` (`SchemaQuantityLimits`)."""
+        data = self._sdk(
+            "GET /api/v2/conversations/customattributes/schemas/limits",
+            self._conversations.get_conversations_customattributes_schemas_limits,
+        )
+        return data if isinstance(data, dict) else {}
 
     # ----- data tables ------------------------------------------------------------------------
     def find_datatable(self, name: str) -> dict[str, Any] | None:
@@ -744,6 +782,17 @@ class GenesysClient:
         return self._sdk(
             "POST /api/v2/conversations/callbacks",
             lambda: self._conversations.post_conversations_callbacks(body),
+        )
+
+    def disconnect_callback(self, conversation_id: str) -> dict[str, Any] | None:
+        """Disconnect every participant of a callback conversation
+        (``PATCH /api/v2/conversations/callbacks/{conversationId}`` with ``{"state": "disconnected"}``;
+        permission ``conversation:communication:disconnect``)."""
+        return self._sdk(
+            "PATCH /api/v2/conversations/callbacks/{conversationId}",
+            lambda: self._conversations.patch_conversations_callback(
+                conversation_id, {"state": "disconnected"}
+            ),
         )
 
 

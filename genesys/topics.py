@@ -9,6 +9,7 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_TOPIC = "channel.metadata"
 SOCKET_CLOSING_TOPIC = "v2.system.socket_closing"
+SYSTEM_TOPIC_PREFIX = "v2.system."
 
 _QUEUE_TOPIC = re.compile(r"^v2\.routing\.queues\.(?P<id>[^.]+)\.conversations(?P<calls>\.calls)?$")
 

@@ -1,4 +1,4 @@
-"""Decide "the call is over and wrapped up" from queue conversation snapshots (reference §2.5).
+"""Decide "the call is over and wrapped up" from queue conversation snapshots (rule and sources: docs/genesys.md, "genesys.wrapup").
 
 `ConversationTracker.feed()` takes every event body of the queue topics, in both shapes:
 
@@ -14,6 +14,20 @@ up has done so; if an agent's wrap-up never arrives, `poll()` reports it after t
 Each conversation is reported exactly once; finished ids are remembered for ``remember_s`` so
 late duplicates are suppressed, then forgotten (bounded memory). Conversations that touch the
 system queue produce one `ConfigSignal` instead.
+
+How long a wrap-up is waited for (per waiting agent, the longest wins, capped by
+``max_wrapup_timeout_s``): the participant's ``wrapupTimeoutMs`` when the prompt is timed; else the
+queue's after-call-work settings (`Queue.acwSettings`: ``MANDATORY_TIMEOUT``,
+``MANDATORY_FORCED_TIMEOUT`` and ``AGENT_REQUESTED`` end after ``timeoutMs``; ``MANDATORY`` has no
+timeout, so ``default_wrapup_timeout_s``), fed through ``queue_acw``; plus ``wrapup_margin_s``. The
+evidence that ends a wait: a ``wrapup`` with a code (``ININ-WRAP-UP-TIMEOUT`` when the platform
+applied the timeout), ``endAcwTime``, ``wrapupSkipped``, ``afterCallWork.state`` complete/skipped/
+notApplicable.
+
+Restart-safe: every conversation that is over but waits for a wrap-up is *pending*; `take_changes()`
+returns what to persist (``put_pending``) or drop, `pending_state()`/`restore_pending()` round-trip one
+conversation through a JSON-able dict, and every instant is a wall-clock time (``time.time``), so a
+deadline set before a restart holds after it. Events of other topics (``v2.system.*``) are ignored.
 
 Thread-free: the owner (the NotificationActor) calls it from one thread.
 """
@@ -31,6 +45,17 @@ from .topics import queue_id_from_topic
 
 logger = logging.getLogger(__name__)
 
+STATE_VERSION = 1
+WRAPUP_TIMEOUT_CODE = "ININ-WRAP-UP-TIMEOUT"
+TIMED_PROMPTS = frozenset({"MANDATORY_TIMEOUT", "MANDATORY_FORCED_TIMEOUT", "AGENT_REQUESTED"})
+PROMPT_OF_PARTICIPANT = {
+    "mandatory": "MANDATORY",
+    "optional": "OPTIONAL",
+    "timeout": "MANDATORY_TIMEOUT",
+    "forcedtimeout": "MANDATORY_FORCED_TIMEOUT",
+    "agentrequested": "AGENT_REQUESTED",
+}
+"""Conversation participant ``wrapupPrompt`` spelling -> queue ``acwSettings.wrapupPrompt``."""
 TERMINAL_STATES = frozenset({"disconnected", "terminated"})
 ACW_DONE_STATES = frozenset({"complete", "skipped", "notapplicable"})
 AGENT_PURPOSES = frozenset({"agent"})
@@ -54,7 +79,7 @@ class Finished:
 
     conversation_id: str
     queue_ids: frozenset[str]
-    reason: str  # "wrapped-up" | "no-wrapup-needed" | "wrapup-timeout"
+    reason: str  # "wrapped-up" | "wrapup-timeout-code" | "no-wrapup-needed" | "wrapup-timeout"
     agent_user_ids: frozenset[str]
     participant_ids: tuple[str, ...]
     snapshot: dict[str, Any] = field(repr=False, compare=False)
@@ -63,10 +88,12 @@ class Finished:
 
 @dataclass(frozen=True)
 class ConfigSignal:
-    """A conversation arrived on the system queue: reload the configuration."""
+    """A conversation arrived on the system queue: reload the configuration. ``active`` is False when
+    the callback was already disconnected (nothing left to clean up)."""
 
     conversation_id: str
     queue_id: str
+    active: bool = True
 
 
 Outcome = Finished | ConfigSignal
@@ -84,6 +111,8 @@ class _Participant:
     wrapup_required: bool = False
     wrapped: bool = False
     wrapup_timeout_ms: int | None = None
+    wrapup_prompt: str | None = None  # queue spelling (MANDATORY, MANDATORY_TIMEOUT, ...)
+    timeout_code: bool = False  # the platform applied ININ-WRAP-UP-TIMEOUT
 
     @property
     def disconnected(self) -> bool:
@@ -127,6 +156,10 @@ def _has_wrapup(value: Any) -> bool:
     return isinstance(value, dict) and bool(value.get("code") or value.get("name"))
 
 
+def _is_timeout_code(value: Any) -> bool:
+    return isinstance(value, dict) and WRAPUP_TIMEOUT_CODE in (value.get("code"), value.get("name"))
+
+
 class ConversationTracker:
     """Feed queue events, get `Finished` / `ConfigSignal` exactly once per conversation."""
 
@@ -140,6 +173,8 @@ class ConversationTracker:
         remember_s: float = 6 * 3600.0,
         max_remembered: int = 200_000,
         max_idle_s: float = 24 * 3600.0,
+        queue_acw: dict[str, dict[str, Any]] | None = None,
+        clock: Any = time.time,
     ) -> None:
         self.system_queue_id = system_queue_id
         self.default_wrapup_timeout_s = default_wrapup_timeout_s
@@ -148,20 +183,32 @@ class ConversationTracker:
         self.remember_s = remember_s
         self.max_remembered = max_remembered
         self.max_idle_s = max_idle_s
+        self.queue_acw: dict[str, dict[str, Any]] = dict(queue_acw or {})
+        """queue id -> the queue's ``acwSettings`` (``wrapupPrompt``, ``timeoutMs``)."""
+        self.clock = clock
         self._active: dict[str, _Conversation] = {}
         self._done: OrderedDict[str, float] = OrderedDict()
+        self._dirty: set[str] = set()
+        self._dropped: set[str] = set()
+        self._persisted: set[str] = set()
 
     # ----- public API -------------------------------------------------------------------------
     def feed(
         self, body: dict[str, Any], *, topic: str | None = None, now: float | None = None
     ) -> Outcome | None:
         """Merge one event body; return an outcome the first time the conversation is done."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
+        if topic is not None and not topic.startswith("v2.routing.queues."):
+            logger.debug("ignoring an event of topic %s (not a queue conversation topic)", topic)
+            return None
         if not isinstance(body, dict):
             logger.warning("ignoring queue event whose body is not an object: %r", type(body).__name__)
             return None
         cid = body.get("id")
         if not isinstance(cid, str) or not cid:
+            if "systemTopicType" in body or "channelId" in body:
+                logger.debug("ignoring a system message delivered as an event (topic %s)", topic)
+                return None
             logger.warning("ignoring queue event without a conversation id (topic %s)", topic)
             return None
         self._expire_done(now)
@@ -183,13 +230,14 @@ class ConversationTracker:
                     self._merge_participant(conv, raw)
         if self.system_queue_id and self.system_queue_id in conv.queue_ids:
             self._mark_done(cid, now)
+            active = not conv.participants or not all(p.disconnected for p in conv.participants.values())
             logger.info("conversation %s on the system queue: configuration change signalled", cid)
-            return ConfigSignal(cid, self.system_queue_id)
+            return ConfigSignal(cid, self.system_queue_id, active)
         return self._evaluate(conv, now)
 
     def poll(self, now: float | None = None) -> list[Finished]:
         """Conversations whose wrap-up wait timed out (exported anyway); also forgets stale state."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         self._expire_done(now)
         out: list[Finished] = []
         for cid, conv in list(self._active.items()):
@@ -206,20 +254,28 @@ class ConversationTracker:
                     "conversation %s: no event for %.0fs and not over; forgetting it", cid, self.max_idle_s
                 )
                 del self._active[cid]
+                self._forget_pending(cid)
         return out
 
     def next_deadline(self) -> float | None:
-        """The earliest wrap-up deadline (monotonic seconds), so the owner can schedule `poll`."""
+        """The earliest wrap-up deadline (wall-clock seconds), so the owner can schedule `poll`."""
         deadlines = [c.wrapup_deadline for c in self._active.values() if c.wrapup_deadline is not None]
         return min(deadlines) if deadlines else None
 
     def is_reported(self, conversation_id: str) -> bool:
         return conversation_id in self._done
 
+    def mark_reported(self, conversation_ids: Iterable[str], now: float | None = None) -> None:
+        """Conversations exported through another path (reconciliation): never reported again."""
+        now = self.clock() if now is None else now
+        for cid in conversation_ids:
+            self._mark_done(cid, now)
+
     def forget(self, conversation_ids: Iterable[str]) -> None:
         for cid in conversation_ids:
             self._active.pop(cid, None)
             self._done.pop(cid, None)
+            self._forget_pending(cid)
 
     @property
     def active_count(self) -> int:
@@ -228,6 +284,87 @@ class ConversationTracker:
     @property
     def remembered_count(self) -> int:
         return len(self._done)
+
+    # ----- persistence --------------------------------------------------------------------------
+    def pending_ids(self) -> list[str]:
+        """Conversations that are over and wait for a wrap-up (what must survive a restart)."""
+        return [cid for cid, c in self._active.items() if c.wrapup_deadline is not None]
+
+    def pending_state(self, conversation_id: str) -> dict[str, Any]:
+        """A JSON-able snapshot of one pending conversation, for `restore_pending`."""
+        conv = self._active[conversation_id]
+        return {
+            "version": STATE_VERSION,
+            "queue_ids": sorted(conv.queue_ids),
+            "disconnected_at": conv.disconnected_at,
+            "wrapup_deadline": conv.wrapup_deadline,
+            "last_seen": conv.last_seen,
+            "participants": {
+                pid: {
+                    "purpose": p.purpose,
+                    "user_id": p.user_id,
+                    "queue_ids": sorted(p.queue_ids),
+                    "media_seen": p.media_seen,
+                    "media_states": dict(p.media_states),
+                    "ended": p.ended,
+                    "wrapup_required": p.wrapup_required,
+                    "wrapped": p.wrapped,
+                    "wrapup_timeout_ms": p.wrapup_timeout_ms,
+                    "wrapup_prompt": p.wrapup_prompt,
+                    "timeout_code": p.timeout_code,
+                }
+                for pid, p in conv.participants.items()
+            },
+        }
+
+    def restore_pending(self, conversation_id: str, state: dict[str, Any]) -> None:
+        """Take back a pending conversation persisted before a restart (its deadline is kept)."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(
+                f"pending conversation state version {state.get('version')!r} is not {STATE_VERSION}"
+            )
+        conv = _Conversation(conversation_id)
+        conv.queue_ids = set(state.get("queue_ids") or [])
+        conv.disconnected_at = state.get("disconnected_at")
+        conv.wrapup_deadline = state.get("wrapup_deadline")
+        conv.last_seen = float(state.get("last_seen") or self.clock())
+        for pid, raw in (state.get("participants") or {}).items():
+            conv.participants[pid] = _Participant(
+                pid,
+                purpose=str(raw.get("purpose") or ""),
+                user_id=raw.get("user_id"),
+                queue_ids=set(raw.get("queue_ids") or []),
+                media_seen=bool(raw.get("media_seen")),
+                media_states=dict(raw.get("media_states") or {}),
+                ended=bool(raw.get("ended")),
+                wrapup_required=bool(raw.get("wrapup_required")),
+                wrapped=bool(raw.get("wrapped")),
+                wrapup_timeout_ms=raw.get("wrapup_timeout_ms"),
+                wrapup_prompt=raw.get("wrapup_prompt"),
+                timeout_code=bool(raw.get("timeout_code")),
+            )
+        self._active[conversation_id] = conv
+        self._persisted.add(conversation_id)
+
+    def take_changes(self) -> tuple[dict[str, tuple[dict[str, Any], float]], set[str]]:
+        """(conversation id -> (state, expires_at) to persist, ids to drop) since the last call.
+        ``expires_at`` is the wrap-up deadline: after it the conversation is exported anyway."""
+        updates = {
+            cid: (self.pending_state(cid), float(self._active[cid].wrapup_deadline or 0.0))
+            for cid in self._dirty
+            if cid in self._active and self._active[cid].wrapup_deadline is not None
+        }
+        dropped = self._dropped & self._persisted
+        self._persisted |= set(updates)
+        self._persisted -= dropped
+        self._dirty.clear()
+        self._dropped.clear()
+        return updates, dropped
+
+    def _forget_pending(self, cid: str) -> None:
+        self._dirty.discard(cid)
+        if cid in self._persisted:
+            self._dropped.add(cid)
 
     # ----- internals --------------------------------------------------------------------------
     def _merge_participant(self, conv: _Conversation, raw: dict[str, Any]) -> None:
@@ -256,6 +393,11 @@ class ConversationTracker:
         timeout_ms = raw.get("wrapupTimeoutMs")
         if isinstance(timeout_ms, int | float) and timeout_ms > 0:
             part.wrapup_timeout_ms = int(timeout_ms)
+        prompt = raw.get("wrapupPrompt")
+        if isinstance(prompt, str) and prompt:
+            part.wrapup_prompt = PROMPT_OF_PARTICIPANT.get(prompt.lower(), prompt.upper())
+        if _is_timeout_code(raw.get("wrapup")):
+            part.timeout_code = True
         if (
             _has_wrapup(raw.get("wrapup"))
             or raw.get("endAcwTime")
@@ -278,6 +420,8 @@ class ConversationTracker:
                 part.media_seen = True
                 comm_id = item.get("id") if isinstance(item.get("id"), str) else f"{pid}:{key}:{index}"
                 self._merge_state(part, comm_id, _lower(item.get("state")) or "none")
+                if _is_timeout_code(item.get("wrapup")):
+                    part.timeout_code = True
                 if _has_wrapup(item.get("wrapup")) or _acw_done(item):
                     part.wrapped = True
 
@@ -301,18 +445,40 @@ class ConversationTracker:
         waiting = [p for p in parts if p.awaiting_wrapup]
         if not waiting:
             needed = any(p.purpose in AGENT_PURPOSES and p.wrapup_required for p in parts)
-            return self._finish(conv, "wrapped-up" if needed else "no-wrapup-needed", now)
+            if not needed:
+                return self._finish(conv, "no-wrapup-needed", now)
+            timed_out = any(p.timeout_code for p in parts if p.purpose in AGENT_PURPOSES)
+            return self._finish(conv, "wrapup-timeout-code" if timed_out else "wrapped-up", now)
         if conv.wrapup_deadline is None:
-            timeouts = [p.wrapup_timeout_ms / 1000.0 for p in waiting if p.wrapup_timeout_ms]
-            wait = (max(timeouts) if timeouts else self.default_wrapup_timeout_s) + self.wrapup_margin_s
+            wait = max(self._wrapup_wait_s(p) for p in waiting) + self.wrapup_margin_s
             conv.wrapup_deadline = conv.disconnected_at + min(wait, self.max_wrapup_timeout_s)
-            logger.debug(
-                "conversation %s disconnected; waiting up to %.0fs for wrap-up of %d agent(s)",
+            self._dirty.add(conv.cid)
+            logger.info(
+                "conversation %s is over; waiting up to %.0fs for the wrap-up of %d agent(s)",
                 conv.cid,
                 conv.wrapup_deadline - now,
                 len(waiting),
             )
         return None
+
+    def _wrapup_wait_s(self, part: _Participant) -> float:
+        """How long an agent's after-call work can last: the participant's timed-ACW timeout, else
+        the queue's ``acwSettings`` (timed prompts end after ``timeoutMs``), else the default."""
+        if part.wrapup_timeout_ms:
+            return part.wrapup_timeout_ms / 1000.0
+        prompts = [part.wrapup_prompt] if part.wrapup_prompt else []
+        timeouts: list[float] = []
+        for queue_id in part.queue_ids:
+            acw = self.queue_acw.get(queue_id) or {}
+            prompt = str(acw.get("wrapupPrompt") or "").upper()
+            if prompt:
+                prompts.append(prompt)
+            timeout_ms = acw.get("timeoutMs")
+            if prompt in TIMED_PROMPTS and isinstance(timeout_ms, int | float) and timeout_ms > 0:
+                timeouts.append(timeout_ms / 1000.0)
+        if timeouts:
+            return max(timeouts)
+        return self.default_wrapup_timeout_s
 
     def _finish(self, conv: _Conversation, reason: str, now: float) -> Finished:
         self._active.pop(conv.cid, None)
@@ -338,6 +504,7 @@ class ConversationTracker:
 
     def _mark_done(self, cid: str, now: float) -> None:
         self._active.pop(cid, None)
+        self._forget_pending(cid)
         self._done[cid] = now
         self._done.move_to_end(cid)
         while len(self._done) > self.max_remembered:

@@ -24,6 +24,8 @@ class ConfigSnapshot:
     system_queue_id: str | None = None
     errors: tuple[str, ...] = ()
     transcribed_queue_ids: frozenset[str] | None = None  # queues with voice transcription on (None: unknown)
+    queue_acw: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """queue id -> the queue's ``acwSettings`` (``wrapupPrompt``, ``timeoutMs``): bounds wrap-up waits."""
     retention_policies: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     """The retention policies the profiles name, by name (`profiles.policies.RetentionPolicy`): their
     conditions are evaluated per conversation (`profiles.scoping.snapshot_profiles`)."""

@@ -55,13 +55,19 @@ class Backoff:
 API = Backoff(first_s=1.0, max_s=300.0)
 """A Genesys Cloud request that failed transiently (5xx, network, timeouts): 1 s doubling to 5 min."""
 
-STORAGE = Backoff(first_s=2.0, max_s=300.0)
-"""A share that cannot be written (unreachable, permission denied, disk full): 2 s doubling to 5 min."""
+STORAGE = Backoff(first_s=2.0, max_s=60.0)
+"""A share that cannot be written (unreachable, permission denied, disk full): 2 s doubling to 1 min, so
+files land within about a minute of the share coming back."""
 
 POLL = Backoff(first_s=2.0, max_s=300.0, jitter=0.1)
 """Something Genesys Cloud has not produced yet (analytics details, recording metadata, a transcript):
 2 s doubling to 5 min. Eleven polls reach the 5-minute cap (about 17 minutes in), so an hour of waiting
 costs about 22 requests and the transcript wait's own budget can bound it tighter."""
+
+SOON = Backoff(first_s=0.5, max_s=300.0, jitter=0.1)
+"""Something Genesys Cloud normally produces within seconds of the call (analytics details, recording
+metadata while the recording uploads): asked again soon, then backing off like POLL (22 requests in an
+hour of waiting)."""
 
 TRANSCODE = Backoff(first_s=0.25, max_s=10.0, jitter=0.0)
 """A recording Genesys Cloud is transcoding (202): re-asked soon (its estimate is an upper bound)."""

@@ -12,7 +12,30 @@ from service.settings import Settings, SettingsError, load_settings
 logger = logging.getLogger(__name__)
 
 
+ACTIONS = ("install", "uninstall", "start", "stop", "status")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=ACTIONS,
+        help="manage the installed service (NSSM on Windows, systemd on Linux); "
+        "without an action the service runs in the foreground",
+    )
+    parser.add_argument(
+        "--account",
+        help="install: the account the service runs as (Windows DOMAIN\\user, its password from "
+        "CALLEXPORT_SERVICE_PASSWORD; Linux user, default callexport)",
+    )
+    parser.add_argument("--nssm", help="install (Windows): the path of nssm.exe (default: found on the PATH)")
+    parser.add_argument("--name", default="callexport", help="the service's name (default callexport)")
+    parser.add_argument(
+        "--print",
+        dest="print_only",
+        action="store_true",
+        help="install: print the NSSM commands or the systemd unit and change nothing",
+    )
     parser.add_argument(
         "--settings",
         type=Path,
@@ -77,6 +100,10 @@ def prepare(settings_path: Path | None, *, intake: bool = True) -> Any:
 
 
 def main(args: argparse.Namespace) -> int:
+    if getattr(args, "action", None):
+        from service.manage import manage
+
+        return manage(args)
     from service.runtime import Service, install_signal_handlers, run_until_stopped
 
     deps = prepare(args.settings)

@@ -45,6 +45,9 @@ class Settings:
         3600.0  # [service] transcript_wait_seconds / CALLEXPORT_TRANSCRIPT_WAIT_SECONDS
     )
     recording_wait_s: float = 3600.0  # [service] recording_wait_seconds / CALLEXPORT_RECORDING_WAIT_SECONDS
+    # [service] transcript_poll_max_seconds / CALLEXPORT_TRANSCRIPT_POLL_MAX_SECONDS: the longest pause between
+    # two asks for a transcript that is not there yet (2 s doubling up to this; at most 15 asks per call)
+    transcript_poll_max_s: float = 300.0
     # [service] no_recording_after_seconds / CALLEXPORT_NO_RECORDING_AFTER_SECONDS: a call whose recording
     # metadata stays empty this long (and that analytics does not say was recorded) counts as not recorded
     no_recording_after_s: float = 600.0
@@ -90,6 +93,11 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "wrapup_timeout_s": ("service", "wrapup_timeout_seconds", "CALLEXPORT_WRAPUP_TIMEOUT_SECONDS"),
     "transcript_wait_s": ("service", "transcript_wait_seconds", "CALLEXPORT_TRANSCRIPT_WAIT_SECONDS"),
     "recording_wait_s": ("service", "recording_wait_seconds", "CALLEXPORT_RECORDING_WAIT_SECONDS"),
+    "transcript_poll_max_s": (
+        "service",
+        "transcript_poll_max_seconds",
+        "CALLEXPORT_TRANSCRIPT_POLL_MAX_SECONDS",
+    ),
     "no_recording_after_s": (
         "service",
         "no_recording_after_seconds",

@@ -11,8 +11,13 @@ from simulator.errors import bad_request
 
 logger = logging.getLogger(__name__)
 
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+"""Genesys' own samples page with 200 and 300 per page; the documented bound was not found."""
 MAX_RESULTS = 10_000
+"""The sync query returns at most 10,000 records per query (Genesys tutorial recordings-downloader):
+pages beyond them are empty, whatever ``totalHits`` says."""
+MAX_INTERVAL_S = 7 * 86_400
+"""The sync query accepts a search interval of at most 7 days (same tutorial)."""
 
 
 def parse_iso(value: str) -> datetime:
@@ -31,6 +36,8 @@ def parse_interval(interval: Any) -> tuple[datetime, datetime]:
         raise bad_request("Interval times need a time zone (e.g. Z)")
     if end <= start:
         raise bad_request("The interval end must be after its start")
+    if (end - start).total_seconds() > MAX_INTERVAL_S:
+        raise bad_request("The interval may not exceed 7 days; use the async jobs API for longer ones")
     return start, end
 
 
@@ -131,9 +138,9 @@ def run_query(query: Any, docs: list[dict[str, Any]]) -> dict[str, Any]:
         return min(segs) if segs else ""
 
     matched.sort(key=sort_key, reverse=order == "desc")
-    total = min(len(matched), MAX_RESULTS)
-    page = matched[(number - 1) * size : number * size]
-    body: dict[str, Any] = {"totalHits": total}
+    reachable = matched[:MAX_RESULTS]
+    page = reachable[(number - 1) * size : number * size]
+    body: dict[str, Any] = {"totalHits": len(matched)}
     if page:
         body["conversations"] = page
     return body

@@ -3,14 +3,16 @@ analytics details, recordings and media, STA transcripts."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
-from simulator import documents, views
+from simulator import documents, variations, views
 from simulator.analytics_query import run_query
-from simulator.customattributes import LIMITS
+from simulator.customattributes import CORETYPES, LIMITS, coretype_document
 from simulator.errors import ApiError, bad_request, not_found
 from simulator.http_api import Request, Response, Router
 from simulator.media import content_type
@@ -32,6 +34,13 @@ def s3_denied(reason: str) -> Response:
         f"<Message>{'Request has expired' if reason == 'expired' else 'Invalid signature'}</Message></Error>"
     )
     return Response(403, text.encode(), content_type="application/xml")
+
+
+def loose_json(doc: Any) -> bytes:
+    """The document as JSON with trailing commas after the last element of every non-empty array
+    and object, as Genesys' own published transcript sample has: valid for lenient readers only."""
+    text = json.dumps(doc, indent=1)
+    return re.sub(r"([}\]\"0-9a-z])(?=\n\s*[}\]])", r"\1,", text).encode("utf-8")
 
 
 def register(router: Router, sim: Simulator) -> None:
@@ -110,10 +119,33 @@ def register(router: Router, sim: Simulator) -> None:
     def limits(req: Request) -> dict[str, Any]:
         return {"id": "limits", "name": "limits", **LIMITS, "selfUri": schemas + "/limits"}
 
+    def patch_callback(req: Request) -> dict[str, Any]:
+        cid = req.params["conversationId"]
+        if sim.callback_conversation(cid) is None:
+            raise not_found("Callback conversation", cid)
+        body = req.json_object()
+        if body.get("state") != "disconnected":
+            raise bad_request("On update, 'disconnected' is the only valid conversation state")
+        return sim.disconnect_callback(cid)
+
     router.add("POST", "/api/v2/conversations/callbacks", post_callback)
+    router.add("PATCH", "/api/v2/conversations/callbacks/{conversationId}", patch_callback)
     router.add("GET", schemas, list_schemas)
     router.add("POST", schemas, lambda req: sim.custom.create_schema(req.json_object()).document())
     router.add("GET", schemas + "/limits", limits)
+
+    def coretypes(req: Request) -> dict[str, Any]:
+        items = [coretype_document(name) for name in sorted(CORETYPES)]
+        return {"total": len(items), "entities": items, "selfUri": schemas + "/coretypes"}
+
+    def coretype(req: Request) -> dict[str, Any]:
+        name = req.params["coreTypeName"]
+        if name not in CORETYPES:
+            raise not_found("Core type", name)
+        return coretype_document(name)
+
+    router.add("GET", schemas + "/coretypes", coretypes)
+    router.add("GET", schemas + "/coretypes/{coreTypeName}", coretype)
     router.add(
         "GET", schemas + "/{schemaId}", lambda req: sim.custom.schema(req.params["schemaId"]).document()
     )
@@ -152,6 +184,9 @@ def register(router: Router, sim: Simulator) -> None:
         return time.time() >= live.details_s
 
     def get_details(req: Request) -> dict[str, Any]:
+        callback = sim.callback_details(req.params["conversationId"])
+        if callback is not None:
+            return callback
         live = live_call(req)
         if not details_ready(live):
             raise not_found("Conversation details", live.conversation_id)
@@ -183,7 +218,13 @@ def register(router: Router, sim: Simulator) -> None:
 
     # -- recordings ---------------------------------------------------------------------------------
     def recordings_of(live: LiveCall) -> list[Any]:
-        return list(live.call.recordings) if live.recording_state(time.time()) else []
+        """Audio recordings then screen recordings, once any recording is listed."""
+        if live.recording_state(time.time()) is None:
+            return []
+        return [*live.call.recordings, *live.screen_recordings]
+
+    def is_screen(rec: Any) -> bool:
+        return isinstance(rec, variations.ScreenRecording)
 
     def find_recording(live: LiveCall, rid: str) -> Any:
         for rec in recordings_of(live):
@@ -191,18 +232,36 @@ def register(router: Router, sim: Simulator) -> None:
                 return rec
         raise not_found("Recording", rid)
 
+    def state_of(live: LiveCall, rec: Any) -> str:
+        return live.file_state(rec.recording_id, time.time()) or "UPLOADING"
+
+    def with_state_dates(live: LiveCall, doc: dict[str, Any], state: str) -> dict[str, Any]:
+        """Dates that go with a final or restored file state (the policy dates are future ones)."""
+        when = documents.iso(live.recordings_s * 1000)
+        if state == "DELETED":
+            doc["deleteDate"] = when
+        elif state == "ARCHIVED":
+            doc["archiveDate"], doc["archiveMedium"] = when, "CLOUDARCHIVE"
+        elif state == "RESTORED":
+            doc["restoreExpirationTime"] = documents.iso((live.restored_s + 2 * 86_400) * 1000)
+        return doc
+
+    def meta_doc(live: LiveCall, rec: Any) -> dict[str, Any]:
+        state = state_of(live, rec)
+        if is_screen(rec):
+            return variations.screen_metadata(live.call, rec, state)
+        doc = documents.recording_metadata(live.call, rec, sim.org, file_state=state)
+        if state == "RESTORED":  # playable again: annotations as for AVAILABLE
+            doc["annotations"] = documents.recording_metadata(live.call, rec)["annotations"]
+        return with_state_dates(live, doc, state)
+
     def get_metadata_list(req: Request) -> list[dict[str, Any]]:
         live = live_call(req)
-        state = live.recording_state(time.time())
-        return [meta_doc(live, rec, state) for rec in recordings_of(live)]
-
-    def meta_doc(live: LiveCall, rec: Any, state: str | None) -> dict[str, Any]:
-        return documents.recording_metadata(live.call, rec, sim.org, file_state=state or "UPLOADING")
+        return [meta_doc(live, rec) for rec in recordings_of(live)]
 
     def get_metadata(req: Request) -> dict[str, Any]:
         live = live_call(req)
-        rec = find_recording(live, req.params["recordingId"])
-        return meta_doc(live, rec, live.recording_state(time.time()))
+        return meta_doc(live, find_recording(live, req.params["recordingId"]))
 
     def format_of(req: Request) -> str:
         formats = [f for v in req.query.get("mediaFormats", []) for f in v.split(",") if f]
@@ -211,19 +270,36 @@ def register(router: Router, sim: Simulator) -> None:
             raise bad_request(f"formatId {fmt!r} is not one of {', '.join(FORMAT_IDS)}, NONE")
         return fmt
 
+    def screen_doc(live: LiveCall, rec: Any, fmt: str) -> tuple[int, dict[str, Any]]:
+        """A screen recording asked for in an audio format: 202 for `screen_transcode_s`."""
+        state = state_of(live, rec)
+        user = documents.user(sim.org.user_by_id(rec.user_id), sim.org)
+        ready = time.time() >= live.recordings_s + sim.config.screen_transcode_s
+        if fmt == "NONE" or state != "AVAILABLE":
+            return (202 if state == "UPLOADING" else 200), variations.screen_recording(
+                live.call, rec, user, state, None
+            )
+        if not ready:
+            return 202, variations.screen_recording(live.call, rec, user, state, None)
+        uri = sim.media_url(live.conversation_id, rec.recording_id, fmt)
+        return 200, variations.screen_recording(live.call, rec, user, state, uri)
+
     def media_doc(live: LiveCall, rec: Any, fmt: str, max_wait_ms: int) -> tuple[int, dict[str, Any]]:
         """(status, Recording) for one recording in one format: 202 while 'transcoding'."""
-        state = live.recording_state(time.time())
-        if state != "AVAILABLE" or fmt == "NONE":
-            return (202 if state == "UPLOADING" else 200), documents.recording(
+        if is_screen(rec):
+            return screen_doc(live, rec, fmt)
+        state = state_of(live, rec)
+        if state not in ("AVAILABLE", "RESTORED") or fmt == "NONE":
+            doc = documents.recording(
                 live.call,
                 rec,
                 sim.org,
                 format_id=fmt,
                 media_uris=None,
-                file_state=state or "UPLOADING",
+                file_state=state,
                 annotation_rng=sim.annotation_rng(),
             )
+            return (202 if state in ("UPLOADING", "RESTORING") else 200), with_state_dates(live, doc, state)
         future = sim.media.request(live.call, rec, fmt)
         before = sim.book.count_transcode_request(live.conversation_id, rec.recording_id, fmt)
         extra = int(sim.faults.extra_202)
@@ -241,10 +317,10 @@ def register(router: Router, sim: Simulator) -> None:
                 sim.org,
                 format_id=fmt,
                 media_uris=None,
-                file_state="AVAILABLE",
+                file_state=state,
                 annotation_rng=sim.annotation_rng(),
             )
-            return 202, doc
+            return 202, with_state_dates(live, doc, state)
         uri = sim.media_url(live.conversation_id, rec.recording_id, fmt)
         size = future.result().stat().st_size if future.done() and future.exception() is None else None
         doc = documents.recording(
@@ -253,11 +329,11 @@ def register(router: Router, sim: Simulator) -> None:
             sim.org,
             format_id=fmt,
             media_uris={"S": uri},
-            file_state="AVAILABLE",
+            file_state=state,
             output_size=size,
             annotation_rng=sim.annotation_rng(),
         )
-        return 200, doc
+        return 200, with_state_dates(live, doc, state)
 
     def max_wait(req: Request) -> int:
         try:
@@ -298,7 +374,10 @@ def register(router: Router, sim: Simulator) -> None:
         live = sim.book.get(cid)
         if live is None or fmt not in FORMAT_IDS:
             raise not_found("Media", rid)
-        rec = live.call.recording(rid)
+        try:
+            rec = live.call.recording(rid)
+        except KeyError:  # a screen recording: no video is simulated
+            raise not_found("Media", rid) from None
         path = sim.media.request(live.call, rec, fmt).result(timeout=MEDIA_WAIT_S)
         return Response(
             200, None, content_type=content_type(fmt), file=path, corrupt=bool(sim.faults.corrupt_media)
@@ -316,6 +395,7 @@ def register(router: Router, sim: Simulator) -> None:
         )
 
     def get_transcript_url(req: Request) -> dict[str, Any]:
+        """The single-URL endpoint: the first part of the communication's transcript only."""
         live = live_call(req)
         comm = req.params["communicationId"]
         if not transcript_ready(live, comm):
@@ -323,27 +403,24 @@ def register(router: Router, sim: Simulator) -> None:
         return {"url": sim.transcript_url(live.conversation_id, comm)}
 
     def get_transcript_urls(req: Request) -> dict[str, Any]:
+        """`TranscriptUrls`: one URL per recording of the communication (every part)."""
         live = live_call(req)
         comm = req.params["communicationId"]
         if not transcript_ready(live, comm):
             raise not_found("Transcript", comm)
-        url = sim.transcript_url(live.conversation_id, comm)
-        recs = [r for r in live.call.recordings if r.scope == "main"] or list(live.call.recordings)
+        cid = live.conversation_id
         return {
-            "conversation": {
-                "id": live.conversation_id,
-                "selfUri": f"/api/v2/conversations/{live.conversation_id}",
-            },
+            "conversation": {"id": cid, "selfUri": f"/api/v2/conversations/{cid}"},
             "communicationId": comm,
             "urls": [
                 {
                     "recording": {
                         "id": r.recording_id,
-                        "selfUri": f"/api/v2/conversations/{live.conversation_id}/recordings/{r.recording_id}",
+                        "selfUri": f"/api/v2/conversations/{cid}/recordings/{r.recording_id}",
                     },
-                    "url": url,
+                    "url": sim.transcript_url(cid, comm, part),
                 }
-                for r in recs
+                for part, r in enumerate(documents.transcript_parts(live.call, comm))
             ],
         }
 
@@ -354,9 +431,19 @@ def register(router: Router, sim: Simulator) -> None:
         live = sim.book.get(req.params["conversationId"])
         if live is None:
             raise ApiError(404, "No such transcript")
-        return Response(200, documents.transcript_document(live.call, sim.org, req.params["communicationId"]))
+        try:
+            part = int(req.params.get("part", "0"))
+            doc = documents.transcript_document(live.call, sim.org, req.params["communicationId"], part)
+        except (KeyError, ValueError):
+            raise ApiError(404, "No such transcript") from None
+        if sim.faults.loose_transcript_json:
+            return Response(200, loose_json(doc), content_type="application/json")
+        return Response(200, doc)
 
     sta = "/api/v2/speechandtextanalytics/conversations/{conversationId}/communications/{communicationId}"
     router.add("GET", sta + "/transcripturl", get_transcript_url)
     router.add("GET", sta + "/transcripturls", get_transcript_urls)
     router.add("GET", "/transcripts/{conversationId}/{communicationId}", download_transcript, auth=False)
+    router.add(
+        "GET", "/transcripts/{conversationId}/{communicationId}/{part}", download_transcript, auth=False
+    )

@@ -25,9 +25,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from simulator import api_authorize, api_conversations, api_platform, documents, views
+from simulator import (
+    api_authorize,
+    api_conversations,
+    api_oauth_clients,
+    api_platform,
+    authz,
+    documents,
+    integrations,
+    queue_admin,
+    variations,
+    views,
+)
 from simulator import replay as replay_routes
 from simulator.callbacks import callback_documents
+from simulator.callbacks import disconnect as callback_disconnect
 from simulator.channels import ChannelRegistry
 from simulator.cors import CorsPolicy
 from simulator.customattributes import CustomAttributesStore
@@ -83,10 +95,20 @@ class Simulator:
         event_speed: float = 20.0,
         archived_fraction: float = 0.0,
         attribute_events: bool = True,
+        metadata_delay_s: float = 0.0,
+        recording_flag: str = "mixed",
+        screen_recording_fraction: float = 0.2,
+        screen_transcode_s: float = 3600.0,
+        deleted_fraction: float = 0.0,
+        error_fraction: float = 0.0,
+        restoring_fraction: float = 0.0,
+        restore_s: float = 5.0,
+        terminated_fraction: float = 0.3,
         rate_limit_allowed: int = 300,
         media_dir: Path | str | None = None,
         config_document: dict[str, Any] | str | None = None,
         org: Org | None = None,
+        provisioned: bool = True,
         person_token_ttl_s: float = 86_400.0,
         auth_code_ttl_s: float = 120.0,
         cors_origins: list[str] | None = None,
@@ -114,11 +136,22 @@ class Simulator:
             event_speed=event_speed,
             archived_fraction=archived_fraction,
             attribute_events=attribute_events,
+            metadata_delay_s=metadata_delay_s,
+            recording_flag=recording_flag,
+            screen_recording_fraction=screen_recording_fraction,
+            screen_transcode_s=screen_transcode_s,
+            deleted_fraction=deleted_fraction,
+            error_fraction=error_fraction,
+            restoring_fraction=restoring_fraction,
+            restore_s=restore_s,
+            terminated_fraction=terminated_fraction,
         )
         self.org: Org = org or default_org(seed)
         # org recording settings drawn per injected call (simulator.recording_variants)
         self.suppressed_hold_fraction = suppressed_hold_fraction
         self.swapped_channel_fraction = swapped_channel_fraction
+        if not provisioned:  # an org `python run.py setup` has not touched: no system queue, no table
+            self.org = dataclasses.replace(self.org, system_queue=None)
         self.client_id = client_id or f"callexport-sim-{seed}"
         self.client_secret = client_secret or hashlib.sha256(f"sim-secret-{seed}".encode()).hexdigest()[:40]
         self._rng = random.Random(f"simulator-{seed}")
@@ -131,21 +164,29 @@ class Simulator:
         self.channels = ChannelRegistry(channel_ttl_s, lambda: [q.id for q in self.org.all_queues()])
         self.book = CallBook()
         self.custom = CustomAttributesStore()
-        self.datatables = DataTableStore(
-            {
-                "id": self.org.division_id,
-                "name": self.org.division_name,
-                "selfUri": f"/api/v2/authorization/divisions/{self.org.division_id}",
-            }
-        )
-        self.config_table_id = self.datatables.create(
-            {
-                "name": CONFIG_TABLE_NAME,
-                "description": "callexport configuration document (JSON in a row)",
-                "schema": string_schema({CONFIG_COLUMN: "string"}),
-            },
-            table_id=str(uuid.UUID(int=random.Random(f"table-{seed}").getrandbits(128), version=4)),
-        ).id
+        division = {
+            "id": self.org.division_id,
+            "name": self.org.division_name,
+            "selfUri": f"/api/v2/authorization/divisions/{self.org.division_id}",
+        }
+        self.datatables = DataTableStore(division)
+        self.authz = authz.AuthorizationStore(division)
+        self.oauth_clients = api_oauth_clients.OAuthClientStore(self)
+        self.authz.listeners.append(self.oauth_clients.refresh_permissions)
+        if not provisioned:  # the simulator's own client is an automation admin there, not the service's
+            self.oauth.get(self.client_id).name = "simulator admin automation"  # type: ignore[union-attr]
+        self.queue_admin = queue_admin.QueueAdmin(self)
+        self.integrations = integrations.IntegrationStore()
+        self.config_table_id: str | None = None
+        if provisioned:
+            self.config_table_id = self.datatables.create(
+                {
+                    "name": CONFIG_TABLE_NAME,
+                    "description": "callexport configuration document (JSON in a row)",
+                    "schema": string_schema({CONFIG_COLUMN: "string"}),
+                },
+                table_id=str(uuid.UUID(int=random.Random(f"table-{seed}").getrandbits(128), version=4)),
+            ).id
         self.replay_book = ReplayBook()
         self.replay_profiles: list[tuple[Path, str]] = []  # (captured profile.json, its text)
         self.config_from_argument = config_document is not None
@@ -174,6 +215,8 @@ class Simulator:
         api_authorize.register(self.router, self)  # first: /api/v2/users/me before /users/{userId}
         api_platform.register(self.router, self)
         api_conversations.register(self.router, self)
+        for module in (authz, api_oauth_clients, queue_admin, integrations):
+            module.register(self.router, self)
         replay_routes.install(self.router, self)
         self.http = ApiServer(
             self.router,
@@ -186,8 +229,9 @@ class Simulator:
         )
         self.faults.install_action("drop_websockets", self.ws.drop_all)
         self.faults.install_action("send_socket_closing", self.ws.send_socket_closing)
+        self.faults.install_action("send_system_message", self.ws.send_system_message)
         self.faults.install_action("revoke_tokens", self._revoke_tokens)
-        self._callbacks: dict[str, dict[str, Any]] = {}
+        self._callbacks: dict[str, Any] = {}  # conversation id -> CallbackDocuments
         self._traffic: TrafficGenerator | None = None
         self._started = False
 
@@ -418,6 +462,7 @@ class Simulator:
             transcript_s=disconnect_s + (0 if history else cfg.recording_delay_s + cfg.transcript_delay_s),
             archived=rng.random() < cfg.archived_fraction,
         )
+        variations.apply_to_live(live, cfg, history=history)
         self.book.add(live)
         if history or not any(documents.queue_entered_ms(call, q) is not None for q in call.queue_ids()):
             live.done.set()
@@ -521,7 +566,7 @@ class Simulator:
         """`POST /api/v2/conversations/callbacks`: a callback conversation and its queue event."""
         docs = callback_documents(self.org, queue, body, int(time.time() * 1000))
         cid = docs.conversation["id"]
-        self._callbacks[cid] = docs.conversation
+        self._callbacks[cid] = docs
         topic = f"v2.routing.queues.{queue.id}.conversations"
 
         def publish() -> None:
@@ -533,20 +578,43 @@ class Simulator:
         return docs.response
 
     def callback_conversation(self, conversation_id: str) -> dict[str, Any] | None:
-        return self._callbacks.get(conversation_id)
+        docs = self._callbacks.get(conversation_id)
+        return None if docs is None else docs.conversation
+
+    def callback_details(self, conversation_id: str) -> dict[str, Any] | None:
+        """Analytics details of a callback conversation (sessions of ``mediaType: "callback"``)."""
+        docs = self._callbacks.get(conversation_id)
+        return None if docs is None else docs.details
+
+    def disconnect_callback(self, conversation_id: str) -> dict[str, Any]:
+        """`PATCH /api/v2/conversations/callbacks/{id}` with ``state: disconnected``: every
+        participant ends, the final snapshot is published on the queue's topic."""
+        docs = self._callbacks[conversation_id]
+        if not docs.disconnected:
+            docs = callback_disconnect(docs, int(time.time() * 1000))
+            self._callbacks[conversation_id] = docs
+            queue_id = next(p["queueId"] for p in docs.event["participants"] if p.get("queueId"))
+            topic = f"v2.routing.queues.{queue_id}.conversations"
+            event = docs.event
+            self.scheduler.at(time.time(), lambda: self.ws.publish(topic, event))
+            logger.info("simulator callback conversation %s disconnected", conversation_id)
+        return docs.conversation
 
     @property
     def callbacks(self) -> dict[str, dict[str, Any]]:
-        return dict(self._callbacks)
+        """Callback conversations created through the API (REST `Conversation` documents, as now)."""
+        return {cid: docs.conversation for cid, docs in self._callbacks.items()}
 
     # -- URLs ------------------------------------------------------------------------------------------
     def media_url(self, conversation_id: str, recording_id: str, format_id: str) -> str:
         ttl = 0.0 if self.faults.expire_media_urls else self.config.media_url_ttl_s
         return self.signer.sign(self.api_url, f"/media/{conversation_id}/{recording_id}/{format_id}", ttl)
 
-    def transcript_url(self, conversation_id: str, communication_id: str) -> str:
+    def transcript_url(self, conversation_id: str, communication_id: str, part: int = 0) -> str:
+        """Pre-signed URL of part `part` of a communication's transcript (part 0: the plain path)."""
         ttl = 0.0 if self.faults.expire_media_urls else self.config.transcript_url_ttl_s
-        return self.signer.sign(self.api_url, f"/transcripts/{conversation_id}/{communication_id}", ttl)
+        path = f"/transcripts/{conversation_id}/{communication_id}" + (f"/{part}" if part else "")
+        return self.signer.sign(self.api_url, path, ttl)
 
     def annotation_rng(self) -> random.Random:
         """A generator for per-request hold annotation ids (random per request, like the real API)."""
@@ -554,6 +622,19 @@ class Simulator:
 
     def _revoke_tokens(self) -> int:
         return self.tokens.revoke_all()
+
+    def subject_of(self, request: Any) -> dict[str, str]:
+        """Who made an authenticated request: the person who signed in, else the OAuth client."""
+        user_id = getattr(request, "user_id", None)
+        if user_id:
+            person = self.people.by_id(user_id)
+            return {"id": user_id, "name": person.user.name if person else user_id, "kind": "person"}
+        client = self.oauth.get(request.client_id)
+        return {
+            "id": request.client_id,
+            "name": client.name if client else request.client_id,
+            "kind": "client",
+        }
 
     # -- inspection for tests -----------------------------------------------------------------------
     @property
@@ -609,6 +690,14 @@ class Simulator:
 
         rows = {r["key"]: r.get(CONFIG_COLUMN) for r in self.datatables.rows(self.config_table_id)}
         return table_layout.read(row_key, rows[row_key], rows)
+
+    def delay_transcript(self, conversation_id: str, extra_s: float) -> None:
+        """Speech analytics delivers this call's transcript `extra_s` seconds later than configured
+        (real platforms deliver transcripts from seconds to many minutes after the call)."""
+        live = self.book.get(conversation_id)
+        if live is None:
+            raise KeyError(f"no call {conversation_id}")
+        live.transcript_s += max(0.0, float(extra_s))
 
     def wait_until_published(self, conversation_id: str, timeout: float = 30.0) -> bool:
         """Block until every event of the call has been published."""

@@ -93,11 +93,11 @@ def queue(q: Queue, org: Org | None = None) -> dict:
         "id": q.id,
         "name": q.name,
         "description": q.description or None,
-        "dateCreated": "2025-01-15T09:00:00.000Z",
-        "dateModified": "2025-06-01T12:00:00.000Z",
-        "memberCount": 12,
-        "userMemberCount": 12,
-        "joinedMemberCount": 10,
+        "dateCreated": q.date_created,
+        "dateModified": q.date_modified,
+        "memberCount": q.member_count,
+        "userMemberCount": q.member_count,
+        "joinedMemberCount": q.joined_member_count,
         "mediaSettings": {
             "call": {
                 "enableAutoAnswer": False,
@@ -618,7 +618,6 @@ def conversation(call: Call, org: Org, at_ms: int | None = None) -> dict:
         "address": _tel(call.dnis),
         "participants": participants,
         "recordingState": "ACTIVE" if call.recordings and at < call.end_ms else "NONE",
-        "state": "disconnected" if at >= call.end_ms else "connected",
         "divisions": [{"division": _division(org), "entities": []}],
         "securePause": False,
         "selfUri": f"{API}/conversations/{call.conversation_id}",
@@ -653,10 +652,12 @@ def _rest_wrapup(p: Participant, org: Org) -> dict:
     }
 
 
-def _event_wrapup(p: Participant) -> dict:
+def _event_wrapup(p: Participant, org: Org) -> dict:
+    """`QueueConversationEventTopicWrapup`: its ``code`` is "the user configured wrap up code name"
+    (SDK docstring), unlike the REST `Wrapup` whose ``code`` is the id and ``name`` the name."""
     assert p.wrapup_code is not None and p.wrapup_submitted_ms is not None
     return {
-        "code": p.wrapup_code,
+        "code": _wrapup_code_name(p.wrapup_code, org),
         "notes": "",
         "tags": [],
         "durationSeconds": max(0, (p.wrapup_submitted_ms - p.end_ms) // 1000),
@@ -717,7 +718,7 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
                         acw["endTime"] = iso(p.wrapup_submitted_ms)  # type: ignore[arg-type]
                     c["afterCallWork"] = acw
                 if submitted:
-                    c["wrapup"] = _event_wrapup(p)
+                    c["wrapup"] = _event_wrapup(p, org)
             part: dict[str, Any] = {
                 "id": p.participant_id,
                 "name": p.name,
@@ -734,7 +735,7 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
             if p.queue_id:
                 part["queueId"] = p.queue_id
             if submitted:
-                part["wrapup"] = _event_wrapup(p)
+                part["wrapup"] = _event_wrapup(p, org)
             for media in _OTHER_MEDIA:
                 part[media] = []
         else:
@@ -778,7 +779,7 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
                     at_ms >= p.end_ms and not p.wrapup_required and p.wrapup_submitted_ms is None
                 )
                 if submitted:
-                    part["wrapup"] = _event_wrapup(p)
+                    part["wrapup"] = _event_wrapup(p, org)
         if at_ms >= p.end_ms:
             part["endTime"] = iso(p.end_ms)
         if p.user_id and shape == "conversations":
@@ -1016,15 +1017,27 @@ def transcript_communication_ids(call: Call) -> list[str]:
     return list(call.transcript_ids) if call.transcript_available else []
 
 
-def transcript_document(call: Call, org: Org, communication_id: str) -> dict:
-    """The STA transcript JSON behind the pre-signed transcript URL (reference §5.2)."""
+def transcript_parts(call: Call, communication_id: str) -> list[Recording]:
+    """The recordings a communication's transcript is made of, one transcript document each (what
+    `TranscriptUrls.urls[]` lists): the main-scope Trunk recordings of that communication."""
+    if communication_id not in transcript_communication_ids(call):
+        return []
+    trunks = [r for r in call.recordings if r.subtype == "Trunk" and r.scope == "main"]
+    own = [r for r in trunks if r.session_id == communication_id]
+    return sorted(own or trunks[:1], key=lambda r: r.start_ms)
+
+
+def transcript_document(call: Call, org: Org, communication_id: str, part: int = 0) -> dict:
+    """The STA transcript JSON behind a pre-signed transcript URL (docs/transcripts.md): part `part` of
+    the communication's transcript (one per recording; the single-URL endpoint serves part 0)."""
     from simulator.transcript_synth import transcript_document as build
 
-    if communication_id not in transcript_communication_ids(call):
+    parts = transcript_parts(call, communication_id)
+    if not 0 <= part < len(parts):
         raise KeyError(
-            f"call {call.conversation_id} has no transcript for communication {communication_id!r}"
+            f"call {call.conversation_id} has no transcript part {part} for communication {communication_id!r}"
         )
-    return build(call, org, communication_id)
+    return build(call, org, communication_id, parts[part], part)
 
 
 def _agent_acw_fields(p: Participant, at_ms: int, submitted: bool) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def error_body(
 
 
 def rate_limit_body(retry_after_s: int, correlation_id: str) -> dict[str, Any]:
-    """The normalized 429 body (reference §8)."""
+    """The normalized 429 body (the `ErrorBody` model; docs/genesys.md, rate limits)."""
     return {
         "message": f"Rate limit exceeded the maximum. Retry the request in [{retry_after_s}] seconds",
         "code": "too.many.requests.retry.after",

@@ -34,6 +34,7 @@ _KNOBS: dict[str, Any] = {
     "forbidden_paths": frozenset(),  # path prefixes answered 403 missing.permissions
     "fault_paths": frozenset(),  # if non-empty: 429/5xx/slow only for these path prefixes
     "enforce_rate_limit": False,  # answer 429 once a token exceeds inin-ratelimit-allowed per minute
+    "loose_transcript_json": False,  # transcript documents carry trailing commas (like Genesys' sample)
 }
 
 
@@ -82,7 +83,7 @@ class Faults:
             return dict(self._values)
 
     # -- actions ------------------------------------------------------------------------
-    def install_action(self, name: str, action: Callable[[], Any]) -> None:
+    def install_action(self, name: str, action: Callable[..., Any]) -> None:
         self._actions[name] = action
 
     def drop_websockets(self) -> int:
@@ -92,6 +93,12 @@ class Faults:
     def send_socket_closing(self) -> int:
         """Publish `v2.system.socket_closing` on every socket, then close them after the grace period."""
         return int(self._actions["send_socket_closing"]())
+
+    def send_system_message(
+        self, system_topic_type: str = "subscription_changed", reason: str | None = None
+    ) -> int:
+        """Publish a `v2.system.<systemTopicType>` message on every socket (sockets stay open)."""
+        return int(self._actions["send_system_message"](system_topic_type, reason))
 
     def revoke_tokens(self) -> int:
         """Revoke every issued access token: API calls with them get 401."""

@@ -33,6 +33,10 @@ class Queue:
     acw_timeout_ms: int = 60_000
     description: str = ""
     suppress_in_queue_call_recording: bool = False
+    member_count: int = 12  # queues created through the API start with none (simulator/queue_admin.py)
+    joined_member_count: int = 10
+    date_created: str = "2025-01-15T09:00:00.000Z"
+    date_modified: str = "2025-06-01T12:00:00.000Z"
 
 
 @dataclass(frozen=True)
@@ -97,14 +101,14 @@ class Org:
     users: tuple[User, ...]
     flows: tuple[Flow, ...]
     policies: tuple[RetentionPolicy, ...]
-    system_queue: Queue
+    system_queue: Queue | None  # None: an org `python run.py setup` has not provisioned yet
     wrapup_codes: tuple[WrapupCode, ...] = ()
     division_id: str = ""
     division_name: str = "Home"
 
     def all_queues(self) -> tuple[Queue, ...]:
         """Routing queues including the system queue (what GET /routing/queues lists)."""
-        return (*self.queues, self.system_queue)
+        return (*self.queues, self.system_queue) if self.system_queue else self.queues
 
     def queue_by_name(self, name: str) -> Queue:
         for q in self.all_queues():

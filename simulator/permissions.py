@@ -238,6 +238,81 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Need] = {
     ),
     ("GET", "/api/v2/users/me"): Need("NONE", (), "UsersApi.get_users_me"),
     ("GET", "/api/v2/tokens/me"): Need("NONE", (), "TokensApi.get_tokens_me"),
+    # -- provisioning (`run.py setup`): roles, OAuth clients, queues, integrations -------------------
+    ("GET", "/api/v2/authorization/roles"): Need(
+        "ANY", ("authorization:role:view",), "AuthorizationApi.get_authorization_roles"
+    ),
+    ("POST", "/api/v2/authorization/roles"): Need(
+        "ANY", ("authorization:role:add",), "AuthorizationApi.post_authorization_roles"
+    ),
+    ("GET", "/api/v2/authorization/roles/{roleId}"): Need(
+        "ANY", ("authorization:role:view",), "AuthorizationApi.get_authorization_role"
+    ),
+    ("PUT", "/api/v2/authorization/roles/{roleId}"): Need(
+        "ANY", ("authorization:role:edit",), "AuthorizationApi.put_authorization_role"
+    ),
+    ("DELETE", "/api/v2/authorization/roles/{roleId}"): Need(
+        "ANY", ("authorization:role:delete",), "AuthorizationApi.delete_authorization_role"
+    ),
+    ("PUT", "/api/v2/authorization/roles/{roleId}/users/add"): Need(
+        "ANY", ("authorization:grant:add",), "AuthorizationApi.put_authorization_role_users_add"
+    ),
+    ("GET", "/api/v2/authorization/divisions/home"): Need(
+        "NONE", (), "AuthorizationApi.get_authorization_divisions_home"
+    ),
+    ("GET", "/api/v2/authorization/subjects/me"): Need(
+        "NONE", (), "AuthorizationApi.get_authorization_subjects_me"
+    ),
+    ("GET", "/api/v2/oauth/clients"): Need("ANY", ("oauth:client:view",), "OAuthApi.get_oauth_clients"),
+    ("POST", "/api/v2/oauth/clients"): Need("ANY", ("oauth:client:add",), "OAuthApi.post_oauth_clients"),
+    ("GET", "/api/v2/oauth/clients/{clientId}"): Need(
+        "ANY", ("oauth:client:view",), "OAuthApi.get_oauth_client"
+    ),
+    ("PUT", "/api/v2/oauth/clients/{clientId}"): Need(
+        "ANY", ("oauth:client:edit",), "OAuthApi.put_oauth_client"
+    ),
+    ("DELETE", "/api/v2/oauth/clients/{clientId}"): Need(
+        "ANY", ("oauth:client:delete",), "OAuthApi.delete_oauth_client"
+    ),
+    ("POST", "/api/v2/oauth/clients/{clientId}/secret"): Need(
+        "ANY", ("oauth:client:edit",), "OAuthApi.post_oauth_client_secret"
+    ),
+    ("POST", "/api/v2/routing/queues"): Need("ANY", ("routing:queue:add",), "RoutingApi.post_routing_queues"),
+    ("PUT", "/api/v2/routing/queues/{queueId}"): Need(
+        "ANY", ("routing:queue:edit",), "RoutingApi.put_routing_queue"
+    ),
+    ("DELETE", "/api/v2/routing/queues/{queueId}"): Need(
+        "ANY", ("routing:queue:delete",), "RoutingApi.delete_routing_queue"
+    ),
+    ("GET", "/api/v2/routing/queues/{queueId}/members"): Need(
+        "ANY",
+        ("routing:queue:view", "routing:queue:edit", "routing:queue:readonly"),
+        "RoutingApi.get_routing_queue_members",
+    ),
+    ("POST", "/api/v2/routing/queues/{queueId}/members"): Need(
+        "ANY", ("routing:queue:edit", "routing:queueMember:manage"), "RoutingApi.post_routing_queue_members"
+    ),
+    ("GET", "/api/v2/integrations"): Need(
+        "ANY", ("integrations:integration:view",), "IntegrationsApi.get_integrations"
+    ),
+    ("POST", "/api/v2/integrations"): Need(
+        "ANY", ("integrations:integration:add",), "IntegrationsApi.post_integrations"
+    ),
+    ("GET", "/api/v2/integrations/{integrationId}"): Need(
+        "ANY", ("integrations:integration:view",), "IntegrationsApi.get_integration"
+    ),
+    ("PATCH", "/api/v2/integrations/{integrationId}"): Need(
+        "ANY", ("integrations:integration:edit",), "IntegrationsApi.patch_integration"
+    ),
+    ("DELETE", "/api/v2/integrations/{integrationId}"): Need(
+        "ANY", ("integrations:integration:delete",), "IntegrationsApi.delete_integration"
+    ),
+    ("GET", "/api/v2/integrations/{integrationId}/config/current"): Need(
+        "ANY", ("integrations:integration:view",), "IntegrationsApi.get_integration_config_current"
+    ),
+    ("PUT", "/api/v2/integrations/{integrationId}/config/current"): Need(
+        "ANY", ("integrations:integration:edit",), "IntegrationsApi.put_integration_config_current"
+    ),
 }
 """(method, route template) -> what a person's token needs for it."""
 

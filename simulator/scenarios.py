@@ -41,6 +41,7 @@ KINDS: tuple[str, ...] = (
     "mono_pair",
     "long",
     "ivr_only",
+    "restarted_recording",
 )
 
 # Relative frequencies for random calls: mostly ordinary calls, a few of each special case.
@@ -57,6 +58,8 @@ _KIND_WEIGHTS = {
     "mono_pair": 4,
     "long": 1,
     "ivr_only": 6,
+    # Only on request: a zero weight at the end keeps every seeded random call sequence unchanged.
+    "restarted_recording": 0,
 }
 
 ORG_NUMBER = "+4721000000"
@@ -388,6 +391,16 @@ class _Builder:
                 "scope": scope,
             }
         )
+
+    def quiet_instant(self, start: int, end: int) -> int:
+        """The middle of the longest silence (main scope) in [start, end): a clean place to cut."""
+        spoken = sorted((u.start_ms, u.end_ms) for u in self.utterances if u.scope == "main")
+        best, best_len, cursor = (start + end) // 2, -1, start
+        for a, b in [*spoken, (end, end)]:
+            if a > cursor and min(a, end) - cursor > best_len and cursor < end:
+                best, best_len = (cursor + min(a, end)) // 2, min(a, end) - cursor
+            cursor = max(cursor, b)
+        return best
 
     # -- finish -------------------------------------------------------------------------------
     def build(self, end_ms: int, call_end_rel: int, transcribe: bool) -> Call:
@@ -768,6 +781,13 @@ def _inbound(b: _Builder, total: int) -> int:
     if kind == "mono_pair":
         b.record("Trunk", 0, end, layout="external", users=[], session=cust.comm)
         b.record("Station", answer, end, layout="internal", users=[user1.id], session=agent1.comm)
+        return end
+    if kind == "restarted_recording":
+        # The customer's recording was stopped and started again: one communication, two Trunk
+        # recordings (each transcribed on its own: two transcript parts of the same communication).
+        split = b.quiet_instant(answer + (end - answer) // 4, end - (end - answer) // 4)
+        b.record("Trunk", 0, split, layout="dual", users=users, session=cust.comm)
+        b.record("Trunk", split, end, layout="dual", users=users, session=cust.comm)
         return end
     b.record("Trunk", 0, end, layout="dual", users=users, session=cust.comm)
     if kind == "multi_recording":

@@ -43,6 +43,16 @@ class SimConfig:
     event_speed: float = 20.0
     archived_fraction: float = 0.0  # fraction of generated calls whose recordings are ARCHIVED
     attribute_events: bool = True  # a participant attributes PATCH publishes a new snapshot
+    # -- variations of the real platform (simulator.variations) -----------------------------------
+    metadata_delay_s: float = 0.0  # recording metadata is an empty list this long after the disconnect
+    recording_flag: str = "mixed"  # analytics sessions[].recording: "mixed", "absent" or "present"
+    screen_recording_fraction: float = 0.2  # agent calls that also have a screen recording
+    screen_transcode_s: float = 3600.0  # a screen recording answers 202 this long (audio formats)
+    deleted_fraction: float = 0.0  # calls whose recordings are DELETED
+    error_fraction: float = 0.0  # calls whose recordings are in ERROR
+    restoring_fraction: float = 0.0  # calls whose archived recordings are being restored (RESTORING)
+    restore_s: float = 5.0  # a RESTORING recording becomes RESTORED after this long
+    terminated_fraction: float = 0.3  # calls whose ACD/IVR legs end "terminated", not "disconnected"
 
 
 @dataclass
@@ -57,6 +67,15 @@ class LiveCall:
     recordings_s: float  # recordings become AVAILABLE (UPLOADING from disconnect_s)
     transcript_s: float
     archived: bool = False
+    metadata_s: float = 0.0  # recording metadata is listed from this instant (>= disconnect_s)
+    fate: str = "AVAILABLE"  # final file state of the audio recordings (ARCHIVED/DELETED/ERROR/RESTORING)
+    restored_s: float = 0.0  # RESTORING recordings become RESTORED at this instant
+    recording_flag: str = "present"  # analytics sessions[].recording of this call: present/absent
+    terminated_legs: bool = False  # ACD/IVR legs end in the "terminated" call state
+    campaign: bool = False  # an outbound dialer (campaign) call: analytics carries the dialer fields
+    screen_recordings: tuple[Any, ...] = ()  # simulator.variations.ScreenRecording
+    state_overrides: dict[str, tuple[str, float, str]] = field(default_factory=dict)
+    """recording id -> (state, until_s, then): a recording forced into a file state by a test."""
     events_total: int = 0  # snapshot instants scheduled
     events_published: int = 0
     queue_entered_ms: dict[str, int] = field(default_factory=dict)  # queue id -> when it was reached
@@ -75,12 +94,25 @@ class LiveCall:
         return now_s * 1000 >= self.call.start_ms
 
     def recording_state(self, now_s: float) -> str | None:
-        """None (no recording yet), "UPLOADING", "AVAILABLE" or "ARCHIVED"."""
-        if now_s < self.disconnect_s:
+        """None (no recording listed yet), "UPLOADING", or the call's final audio file state:
+        "AVAILABLE", "ARCHIVED", "DELETED", "ERROR", "RESTORING" (then "RESTORED")."""
+        if now_s < max(self.disconnect_s, self.metadata_s):
             return None
         if now_s < self.recordings_s:
             return "UPLOADING"
-        return "ARCHIVED" if self.archived else "AVAILABLE"
+        if self.archived:
+            return "ARCHIVED"
+        if self.fate == "RESTORING":
+            return "RESTORING" if now_s < self.restored_s else "RESTORED"
+        return self.fate
+
+    def file_state(self, recording_id: str, now_s: float) -> str | None:
+        """The file state of one recording (a test's override first, then the call's)."""
+        override = self.state_overrides.get(recording_id)
+        if override is not None and self.recording_state(now_s) is not None:
+            state, until_s, then = override
+            return state if now_s < until_s else then
+        return self.recording_state(now_s)
 
 
 def compressed_instant_s(t_ms: int, last_ms: int, speed: float) -> float:

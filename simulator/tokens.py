@@ -56,6 +56,15 @@ class TokenStore:
         with self._lock:
             self._clients[client_id] = secret
 
+    def remove_client(self, client_id: str) -> None:
+        """Refuse the client from now on and revoke its tokens (a client deleted or disabled through
+        `/api/v2/oauth/clients`)."""
+        with self._lock:
+            self._clients.pop(client_id, None)
+            for token in self._tokens.values():
+                if token.client_id == client_id:
+                    token.revoked = True
+
     def authenticate_basic(self, authorization: str | None) -> str:
         """Client id from a `Basic` header; ApiError 401 when missing or wrong."""
         if not authorization or not authorization.lower().startswith("basic "):

@@ -1,4 +1,4 @@
-"""Truth -> Genesys Cloud Speech & Text Analytics transcript document (reference §5.2).
+"""Truth -> Genesys Cloud Speech & Text Analytics transcript document (docs/transcripts.md).
 
 Phrases are the call's main-scope utterances (what the trunk recording hears), with absolute
 epoch-millisecond times that match the synthetic audio word for word. Words that fall into a
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import uuid
 from typing import Any
 
 from simulator.model import Call, Recording, Utterance, Word
@@ -49,9 +50,10 @@ def _decorate(text: str, rng: random.Random) -> str:
     return text + rng.choice((".", ".", ".", "?", "!"))
 
 
-def transcribed_utterances(call: Call) -> list[tuple[Utterance, list[Word]]]:
-    """(utterance, words kept by the recording) for every phrase the transcript will contain."""
-    rec = transcribed_recording(call)
+def transcribed_utterances(call: Call, rec: Recording | None = None) -> list[tuple[Utterance, list[Word]]]:
+    """(utterance, words kept by the recording) for every phrase the transcript (of `rec`, default
+    the first Trunk recording) will contain."""
+    rec = rec or transcribed_recording(call)
     if rec is None:
         return []
     out = []
@@ -64,17 +66,20 @@ def transcribed_utterances(call: Call) -> list[tuple[Utterance, list[Word]]]:
     return out
 
 
-def transcript_document(call: Call, org: Org, communication_id: str) -> dict:
-    """The transcript JSON for `communication_id` (the customer's call id)."""
-    rec = transcribed_recording(call)
+def transcript_document(
+    call: Call, org: Org, communication_id: str, recording: Recording | None = None, part: int = 0
+) -> dict:
+    """The transcript JSON for `communication_id` (the customer's call id) of one recording (default:
+    the first Trunk recording; `part` numbers the recordings of a multi-recording communication)."""
+    rec = recording or transcribed_recording(call)
     if rec is None:
         raise LookupError(f"call {call.conversation_id} has no trunk recording to transcribe")
-    rng = random.Random(f"transcript-{call.audio_seed}-{communication_id}")
+    rng = random.Random(f"transcript-{call.audio_seed}-{communication_id}" + (f"-{part}" if part else ""))
     decorated = rng.random() < 0.6
     with_confidence = rng.random() < 0.7
     phrases: list[dict[str, Any]] = []
     sentiment: list[dict[str, Any]] = []
-    for index, (u, words) in enumerate(transcribed_utterances(call)):
+    for index, (u, words) in enumerate(transcribed_utterances(call, rec)):
         start, end = words[0].start_ms, words[-1].end_ms
         text = " ".join(w.text for w in words)
         phrase: dict[str, Any] = {
@@ -132,6 +137,8 @@ def transcript_document(call: Call, org: Org, communication_id: str) -> dict:
         participants.append(entry)
     duration = rec.end_ms - rec.start_ms
     transcript_id = call.transcript_ids.get(communication_id, communication_id)
+    if part:
+        transcript_id = str(uuid.uuid5(uuid.UUID(transcript_id), f"part-{part}"))
     return {
         "organizationId": org.id,
         "conversationId": call.conversation_id,

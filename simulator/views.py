@@ -7,7 +7,7 @@ import copy
 import logging
 from typing import Any
 
-from simulator import documents
+from simulator import documents, variations
 from simulator.org import Org
 from simulator.state import LiveCall
 
@@ -30,18 +30,21 @@ def conversation(
     live: LiveCall, org: Org, at_ms: int, attributes: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
     """`GET /api/v2/conversations/{id}` at `at_ms`, with the participant attributes written so far."""
-    return _overlay(documents.conversation(live.call, org, at_ms), attributes)
+    doc = documents.conversation(live.call, org, at_ms)
+    return _overlay(variations.apply_terminated(doc, live.call, live), attributes)
 
 
 def queue_event(
     live: LiveCall, org: Org, at_ms: int, shape: str, attributes: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
     """The queue topic snapshot (`shape` "conversations" or "calls") at `at_ms`."""
-    return _overlay(documents.queue_event_body(live.call, org, at_ms, shape), attributes)
+    doc = documents.queue_event_body(live.call, org, at_ms, shape)
+    return _overlay(variations.apply_terminated(doc, live.call, live), attributes)
 
 
 def details(live: LiveCall, org: Org) -> dict[str, Any]:
     """The final analytics details document (rendered once per call, then served from cache)."""
     if live.details_cache is None:
-        live.details_cache = documents.analytics_details(live.call, org)
+        details = documents.analytics_details(live.call, org)
+        live.details_cache = variations.apply_to_details(details, live.call, live)
     return copy.deepcopy(live.details_cache)

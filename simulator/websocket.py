@@ -2,7 +2,7 @@
 
 Runs `websockets.sync.server` in a thread, bound to 127.0.0.1. A client connects to the
 channel's `connectUri` (`ws://127.0.0.1:<port>/channels/<channelId>`); unknown or expired
-channels are refused with HTTP 404. Envelopes follow reference §2.3.
+channels are refused with HTTP 404. Envelopes follow the SDK's notification models (docs/simulator.md).
 """
 
 from __future__ import annotations
@@ -239,6 +239,29 @@ class NotificationSocketServer:
             }
             sock.send(envelope(SOCKET_CLOSING_TOPIC, body))
             sock.closing_deadline_s = deadline
+        return len(socks)
+
+    def send_system_message(
+        self, system_topic_type: str = "subscription_changed", reason: str | None = None
+    ) -> int:
+        """Publish a `v2.system.<systemTopicType>` message (`SystemMessageSystemMessage`, types
+        ``no_longer_subscribed``, ``subscription_changed``, ``token_revoked``) on every socket; the
+        sockets stay open. Returns how many were sent."""
+        if system_topic_type not in ("no_longer_subscribed", "subscription_changed", "token_revoked"):
+            raise ValueError(f"unknown systemTopicType {system_topic_type!r}")
+        with self._lock:
+            socks = list(self._sockets.values())
+        for sock in socks:
+            body: dict[str, Any] = {
+                "channelId": sock.channel_id,
+                "systemTopicType": system_topic_type,
+                "organizationId": self._organization_id,
+                "correlationId": str(uuid.uuid4()),
+                "message": f"System message: {system_topic_type.replace('_', ' ')}",
+            }
+            if reason:
+                body["reason"] = reason
+            sock.send(envelope(f"v2.system.{system_topic_type}", body))
         return len(socks)
 
     def close_channel(self, channel_id: str) -> None:

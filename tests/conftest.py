@@ -6,6 +6,8 @@ import logging
 
 import pytest
 
+pytest_plugins = ["setup_fixtures"]  # the `run.py setup` fixtures: bare_sim, file_keyring
+
 
 @pytest.fixture(autouse=True)
 def _stop_actors():

@@ -1,4 +1,4 @@
-"""Hand-written Genesys Cloud documents (shapes of genesys-api.md §3.2, §4.2, §5.2, §3.6) for the
+"""Hand-written Genesys Cloud documents (shapes of the SDK models named in docs/architecture.md) for the
 profiles and storage tests: the seed's example call (Jane Smith, +4791234567, queue Support)."""
 
 from __future__ import annotations

@@ -211,15 +211,20 @@ def test_frame_handling_skips_malformed_frames(caplog) -> None:
 def test_recording_expected_from_details() -> None:
     from genesys.recordings import recording_expected
 
-    def details(*flags):
+    def details(*flags, purposes=("customer", "agent")):
         return {
             "participants": [
-                {"sessions": [{"mediaType": "voice", **({"recording": f} if f is not None else {})}]}
-                for f in flags
+                {
+                    "purpose": purpose,
+                    "sessions": [{"mediaType": "voice", **({"recording": f} if f is not None else {})}],
+                }
+                for purpose, f in zip(purposes, flags, strict=True)
             ]
         }
 
     assert recording_expected(details(False, True)) is True
-    assert recording_expected(details(False, False)) is False
-    assert recording_expected(details(None)) is None
+    assert recording_expected(details(False, False)) is False  # positive evidence: every session says so
+    assert recording_expected(details(None, None)) is None  # no flag is no evidence (Genesys' samples)
+    assert recording_expected(details(False, None)) is None
+    assert recording_expected(details(None, False, purposes=("acd", "customer"))) is False
     assert recording_expected({}) is None

@@ -218,7 +218,7 @@ def test_write_back_and_data_tables_and_callbacks(sim) -> None:
 
     schema = client.ensure_custom_attribute_schema(
         "callexport_status",
-        {"status_text": {"type": "string", "title": "Status"}},
+        {"status_text": {"allOf": [{"$ref": "#/definitions/text"}], "title": "Status", "maxLength": 50}},
         description="export status",
     )
     assert client.ensure_custom_attribute_schema("callexport_status", {})["id"] == schema["id"]

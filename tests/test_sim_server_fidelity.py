@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from sim_admin_routes import walk_admin_routes
 from sim_fidelity import assert_sdk_roundtrip
 from sim_server_fixtures import FAST, Api, SocketReader, queue_topics, wait_until
 
@@ -23,6 +24,7 @@ NON_MODEL_ROUTES = {
     ("GET", "/logout"),
     ("GET", "/media/{conversationId}/{recordingId}/{formatId}"),
     ("GET", "/transcripts/{conversationId}/{communicationId}"),
+    ("GET", "/transcripts/{conversationId}/{communicationId}/{part}"),
 }
 
 EVENT_MODELS = {
@@ -199,9 +201,25 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
             "$schema": "http://json-schema.org/draft-04/schema#",
             "title": "Export",
             "description": "export status",
-            "properties": {"status": {"type": "string"}},
+            "properties": {
+                "status_text": {
+                    "allOf": [{"$ref": "#/definitions/text"}],
+                    "title": "Status",
+                    "minLength": 0,
+                    "maxLength": 50,
+                }
+            },
         },
     )
+    check(
+        "POST",
+        "/api/v2/conversations/customattributes/schemas",
+        "ErrorBody",
+        status=400,
+        json={"title": "Plain", "properties": {"status": {"type": "string"}}},
+    )
+    check("GET", "/api/v2/conversations/customattributes/schemas/coretypes", "CoretypeListing")
+    check("GET", "/api/v2/conversations/customattributes/schemas/coretypes/longtext", "Coretype")
     check("GET", "/api/v2/conversations/customattributes/schemas", "ConversationDataSchemaListing")
     check("GET", f"/api/v2/conversations/customattributes/schemas/{schema['id']}", "ConversationDataSchema")
     check("GET", "/api/v2/conversations/customattributes/schemas/limits", "SchemaQuantityLimits")
@@ -229,7 +247,18 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
             if fmt == "WAV":
                 assert one["mediaUris"]["S"]["mediaUri"].startswith(sim.api_url)
                 media_checked = True
-        assert len(recs) == len(call.recordings)
+        screens = sim.live(cid).screen_recordings
+        for sr in screens:  # screen recordings are listed too (media "screen")
+            check(
+                "GET", f"/api/v2/conversations/{cid}/recordingmetadata/{sr.recording_id}", "RecordingMetadata"
+            )
+            check(
+                "GET",
+                f"/api/v2/conversations/{cid}/recordings/{sr.recording_id}?formatId={fmt}",
+                "Recording",
+                status=202 if fmt == "WAV" else 200,
+            )
+        assert len(recs) == len(call.recordings) + len(screens)
         for comm in call.transcript_ids:
             base = f"/api/v2/speechandtextanalytics/conversations/{cid}/communications/{comm}"
             check("GET", base + "/transcripturl", "TranscriptUrl")
@@ -254,9 +283,11 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
             "PUT",
             ca,
             "CustomAttributesIdResponse",
-            json={"id": "export", "schemaId": schema["id"], "customAttributes": {"status": "done"}},
+            json={"id": "export", "schemaId": schema["id"], "customAttributes": {"status_text": "done"}},
         )
-        check("PATCH", ca, None, status=204, json={"id": "export", "customAttributes": {"status": "again"}})
+        check(
+            "PATCH", ca, None, status=204, json={"id": "export", "customAttributes": {"status_text": "again"}}
+        )
         check("GET", ca, "CustomAttributesListing")
         check("GET", ca + "/export", "CustomAttributes")
         check("DELETE", ca + "/export", None, status=204)
@@ -284,12 +315,31 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
         },
     )
     assert res["totalHits"] >= 1
-    check(
+    created = check(
         "POST",
         "/api/v2/conversations/callbacks",
         "CreateCallbackResponse",
         json={"routingData": {"queueId": sim.org.system_queue.id}, "callbackNumbers": ["+1555"]},
     )
+    callback = created["conversation"]["id"]
+    check(
+        "GET", f"/api/v2/analytics/conversations/{callback}/details", "AnalyticsConversationWithoutAttributes"
+    )
+    check(
+        "PATCH",
+        f"/api/v2/conversations/callbacks/{callback}",
+        "Conversation",
+        json={"state": "disconnected"},
+    )
+    check(
+        "PATCH",
+        f"/api/v2/conversations/callbacks/{callback}",
+        "ErrorBody",
+        status=400,
+        json={"state": "connected"},
+    )
+
+    walk_admin_routes(check, sim)  # roles, OAuth clients, queues, integrations (run.py setup)
 
     # error bodies are ErrorBody
     check("GET", "/api/v2/conversations/00000000-0000-4000-8000-000000000000", "ErrorBody", status=404)

@@ -173,7 +173,8 @@ def test_events_show_the_call_progress_and_wrapup_after_disconnect() -> None:
         assert agent.wrapup_submitted_ms > call.end_ms
         body = documents.queue_event_body(call, o, agent.wrapup_submitted_ms, "conversations")
         mine = next(p for p in body["participants"] if p["id"] == agent.participant_id)
-        assert mine["calls"][0]["wrapup"]["code"] == agent.wrapup_code
+        # the event's wrap-up code is the code's name (SDK: "The user configured wrap up code name")
+        assert mine["calls"][0]["wrapup"]["code"] == documents._wrapup_code_name(agent.wrapup_code, o)
 
 
 def test_event_instants_repeat_and_reorder_like_real_notifications() -> None:

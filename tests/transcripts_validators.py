@@ -17,7 +17,8 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
-TTML_XSD = REPO.parent / "shared" / "reference" / "ttml1-xsd" / "ttml1.xsd"
+# The W3C TTML1 XML Schema, vendored unchanged with its notice (tests/data/ttml1-xsd/NOTICE).
+TTML_XSD = REPO / "tests" / "data" / "ttml1-xsd" / "ttml1.xsd"
 
 # Permissive schema of the STA input (and RAW output): unknown keys are allowed everywhere.
 STA_SCHEMA: dict[str, Any] = {
@@ -339,7 +340,7 @@ def check_sami(data: bytes, language: str) -> list[Any]:
     return list(result)
 
 
-# Node validators (reference §11): srt-validator (strictest for SRT) and webvtt-parser (the W3C
+# Node validators (docs/transcripts.md): srt-validator (strictest for SRT) and webvtt-parser (the W3C
 # WebVTT parser, spec-exact). Used when node and the modules are installed: in the folder named by
 # CALLEXPORT_NODE_MODULES, or REPO/node_modules (`npm install --no-save srt-validator@6 webvtt-parser@2`).
 _NODE_SCRIPT = r"""

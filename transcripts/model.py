@@ -74,6 +74,11 @@ class TranscriptDocument:
     media_type: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    recording_id: str | None = None
+    """The recording this document transcribes, when Genesys says so (its transcript URL's part)."""
+    part: str | None = None
+    """A stable key of this document among the conversation's: the communication id, or
+    `<communication id>#<n>` for part n of a communication recorded in several recordings."""
 
     @property
     def phrases(self) -> list[Phrase]:
