@@ -8,7 +8,8 @@ A capture is a directory with ``manifest.json`` as its index::
     recordingmetadata.json    GET /api/v2/conversations/{id}/recordingmetadata
     recordings.json           GET /api/v2/conversations/{id}/recordings (media URLs removed)
     profile.json              the configuration document (the Data Table row's column), as stored
-    transcripts/<communicationId>.json   the STA transcript, byte for byte as served
+    transcripts/<communicationId>.json   the STA transcript, byte for byte as served (a communication
+                              with several parts, one per recording: <communicationId>.<n>.json)
     queues/ users/ wrapupcodes/ policies/ <id>.json   documents the call touches
     responses/<n>.json        other GET responses about the conversation (kept for inspection)
     media/<recordingId>.wav   with --with-media: the recordings' audio (WAV as served)
@@ -107,6 +108,21 @@ class MediaFacts:
         return self.frames / float(self.sample_rate)
 
 
+@dataclass(frozen=True)
+class TranscriptPart:
+    """One transcript document of a communication (one per recording with ``transcripturls``)."""
+
+    communication_id: str
+    part: int
+    recording_id: str | None
+    data: bytes  # as served
+
+
+def transcript_ident(communication_id: str, part: int, parts: int) -> str:
+    """The per-id name of a transcript part: the communication id, with ``.<n>`` when it has several."""
+    return communication_id if parts <= 1 else f"{communication_id}.{part + 1}"
+
+
 @dataclass
 class Capture:
     """A loaded, validated capture directory."""
@@ -118,7 +134,7 @@ class Capture:
     conversation: dict[str, Any]
     recording_metadata: list[dict[str, Any]]
     recordings: list[dict[str, Any]]
-    transcripts: dict[str, bytes] = field(default_factory=dict)  # communication id -> bytes as served
+    transcripts: dict[str, list[TranscriptPart]] = field(default_factory=dict)  # communication id -> parts
     queues: dict[str, dict[str, Any]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     wrapup_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -203,7 +219,14 @@ def load_capture(directory: Path | str) -> Capture:
         kind = str(entry.get("kind") or "")
         path = _inside(root, str(entry["file"]), manifest_path)
         if kind == "transcript":
-            capture.transcripts[str(entry.get("id") or path.stem)] = _transcript(path, conversation_id)
+            comm = str(entry.get("communicationId") or entry.get("id") or path.stem)
+            part = TranscriptPart(
+                comm,
+                int(entry.get("part") or 0),
+                str(entry["recordingId"]) if entry.get("recordingId") else None,
+                _transcript(path, conversation_id),
+            )
+            capture.transcripts.setdefault(comm, []).append(part)
         elif kind == "profile":
             capture.profile = _text(path)
         elif kind in SINGLE_FILES:
@@ -228,6 +251,8 @@ def load_capture(directory: Path | str) -> Capture:
             root / SINGLE_FILES["details"],
             f"is about conversation {details_id}, the manifest says {conversation_id}",
         )
+    for parts in capture.transcripts.values():
+        parts.sort(key=lambda t: t.part)
     capture.media = _media(root, manifest, manifest_path)
     return capture
 

@@ -178,7 +178,8 @@ class Recorder:
         latest: dict[str, Observed] = {}
         recordings: dict[str, tuple[dict[str, Any], Observed]] = {}
         per_id: dict[tuple[str, str], tuple[dict[str, Any], Observed, str]] = {}
-        url_owner: dict[str, tuple[str, str]] = {}  # signed URL without query -> (kind, id)
+        url_owner: dict[str, tuple[str, str]] = {}  # media URL without query -> ("media", recording id)
+        transcript_urls: dict[str, tuple[str, int, str | None]] = {}  # -> (communication, part, recording)
         others: list[Observed] = []
         with self._lock:
             responses = list(self.responses)
@@ -204,8 +205,8 @@ class Recorder:
                         for url in _media_urls(rec):
                             url_owner[url] = ("media", str(rec["id"]))
             elif kind == "transcript-url":
-                for url in _transcript_urls(body):
-                    url_owner[url] = ("transcript", ids["id"])
+                for index, (url, recording_id) in enumerate(_transcript_urls(body)):
+                    transcript_urls[url] = (ids["id"], index, recording_id)
             elif kind in ("queue", "user", "wrapup-code", "retention-policy") and isinstance(body, dict):
                 per_id[(kind, str(body.get("id") or ids["id"]))] = (body, obs, "")
             elif kind in ("queue-listing", "user-listing", "wrapup-listing", "policy-listing"):
@@ -259,18 +260,23 @@ class Recorder:
             if kind == "retention-policy" and not policy_queue_ids(body) & touched:
                 continue
             out.items.append(Item(kind, ident, body, obs.source(), note=note))
+        parts: dict[str, dict[int, tuple[str | None, bytes, dict[str, Any]]]] = {}
         for event, at in downloads:
-            owner = url_owner.get(event.url)
-            if owner is None:
-                continue
-            kind, ident = owner
-            source = {"endpoint": f"GET <pre-signed {kind} URL>", "status": 200, "at": at}
-            if kind == "transcript" and event.data is not None:
+            if event.url in transcript_urls and event.data is not None:
+                comm, index, recording_id = transcript_urls[event.url]
+                source = {"endpoint": "GET <pre-signed transcript URL>", "status": 200, "at": at}
+                parts.setdefault(comm, {})[index] = (recording_id, bytes(event.data), source)
+            elif event.url in url_owner and event.path is not None:
+                out.media.append(_probe(url_owner[event.url][1], Path(event.path)))
+        for comm, by_index in parts.items():
+            for index, (recording_id, data, source) in sorted(by_index.items()):
+                extra = {"communicationId": comm, "part": index}
+                if recording_id:
+                    extra["recordingId"] = recording_id
+                ident = layout.transcript_ident(comm, index, len(by_index))
                 out.items.append(
-                    Item("transcript", ident, bytes(event.data), source, raw=True, note="bytes as served")
+                    Item("transcript", ident, data, {**extra, **source}, raw=True, note="bytes as served")
                 )
-            elif kind == "media" and event.path is not None:
-                out.media.append(_probe(ident, Path(event.path)))
         for index, obs in enumerate(others, 1):
             out.items.append(Item("response", f"{index:03d}", obs.body, obs.source(), note="not replayed"))
         return out
@@ -338,17 +344,21 @@ def _media_urls(recording: dict[str, Any]) -> list[str]:
     return urls
 
 
-def _transcript_urls(body: Any) -> list[str]:
+def _transcript_urls(body: Any) -> list[tuple[str, str | None]]:
+    """(URL without query, recording id) of a ``TranscriptUrl`` or every part of a ``TranscriptUrls``."""
     from genesys.media import describe_url
 
-    urls = []
+    urls: list[tuple[str, str | None]] = []
     if isinstance(body, dict):
         if isinstance(body.get("url"), str):
-            urls.append(body["url"])
+            urls.append((describe_url(body["url"]), None))
         for item in body.get("urls") or []:
             if isinstance(item, dict) and isinstance(item.get("url"), str):
-                urls.append(item["url"])
-    return [describe_url(u) for u in urls]
+                recording = item.get("recording") if isinstance(item.get("recording"), dict) else {}
+                urls.append(
+                    (describe_url(item["url"]), str(recording["id"]) if recording.get("id") else None)
+                )
+    return urls
 
 
 def _signatures(value: Any, into: set[str]) -> None:

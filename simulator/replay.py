@@ -212,7 +212,7 @@ class ReplayedCall:
         from transcripts.errors import TranscriptError
         from transcripts.parse import decode_json
 
-        for data in self.capture.transcripts.values():
+        for data in (t.data for parts in self.capture.transcripts.values() for t in parts):
             try:
                 doc, _warnings = decode_json(data)
             except TranscriptError:
@@ -544,47 +544,60 @@ def install(router: Router, sim: Simulator) -> None:
 
     scoped("GET", "/media/{conversationId}/{recordingId}/{formatId}", download_media)
 
-    # transcripts
-    def transcript_comm(req: Request, call: ReplayedCall) -> str:
+    # transcripts: one part per recording of a communication (`transcripturls`), bytes as captured
+    def transcript_parts(req: Request, call: ReplayedCall) -> tuple[str, list[Any]]:
         comm = req.params["communicationId"]
-        if sim.faults.transcripts_never or comm not in call.capture.transcripts:
+        parts = call.capture.transcripts.get(comm)
+        if sim.faults.transcripts_never or not parts:
             raise not_found("Transcript", comm)
-        return comm
+        return comm, parts
 
     def transcript_url(req: Request, call: ReplayedCall) -> dict[str, Any]:
-        return {"url": sim.transcript_url(call.conversation_id, transcript_comm(req, call))}
+        comm, _parts = transcript_parts(req, call)
+        return {"url": sim.transcript_url(call.conversation_id, comm)}  # the single URL: the first part
 
     def transcript_urls(req: Request, call: ReplayedCall) -> dict[str, Any]:
-        comm = transcript_comm(req, call)
-        url = sim.transcript_url(call.conversation_id, comm)
-        rids = [
+        comm, parts = transcript_parts(req, call)
+        cid = call.conversation_id
+        sessions = [
             r
             for r in call.recording_ids
             if str((call.recordings.get(r) or call.metadata.get(r) or {}).get("sessionId")) == comm
         ] or call.recording_ids
-        cid = call.conversation_id
+        urls = []
+        for index, part in enumerate(parts):
+            rid = part.recording_id or (sessions[min(index, len(sessions) - 1)] if sessions else None)
+            item: dict[str, Any] = {"url": sim.transcript_url(cid, comm, index)}
+            if rid:
+                item = {
+                    "recording": {"id": rid, "selfUri": f"/api/v2/conversations/{cid}/recordings/{rid}"},
+                    **item,
+                }
+            urls.append(item)
         return {
             "conversation": {"id": cid, "selfUri": f"/api/v2/conversations/{cid}"},
             "communicationId": comm,
-            "urls": [
-                {"recording": {"id": r, "selfUri": f"/api/v2/conversations/{cid}/recordings/{r}"}, "url": url}
-                for r in rids
-            ],
+            "urls": urls,
         }
 
     def download_transcript(req: Request, call: ReplayedCall) -> Response:
         problem = "expired" if sim.faults.expire_media_urls else sim.signer.check(req.path, req.query)
         if problem:
             return s3_denied(problem)
-        comm = req.params["communicationId"]
-        if comm not in call.capture.transcripts:
+        parts = call.capture.transcripts.get(req.params["communicationId"]) or []
+        try:
+            index = int(req.params.get("part", "0"))
+        except ValueError:
+            index = -1
+        if not 0 <= index < len(parts):
             raise ApiError(404, "No such transcript")
-        return Response(200, call.capture.transcripts[comm])
+        return Response(200, parts[index].data)
 
     sta = "/api/v2/speechandtextanalytics/conversations/{conversationId}/communications/{communicationId}"
     scoped("GET", sta + "/transcripturl", transcript_url)
     scoped("GET", sta + "/transcripturls", transcript_urls)
     scoped("GET", "/transcripts/{conversationId}/{communicationId}", download_transcript)
+    scoped("GET", "/transcripts/{conversationId}/{communicationId}/{part}", download_transcript)
 
     _install_lookups(router, sim)
 

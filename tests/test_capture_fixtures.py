@@ -91,10 +91,9 @@ def test_published_samples_run_end_to_end_through_export(tmp_path: Path) -> None
     info = sf.info(devtools_wav[0])
     assert info.channels == 2 and abs(info.duration - 37.825) < 0.02
     # no customer participant: the status goes to the custom attributes record only
-    by_kind = {
-        r["customAttributes"]["exportType"]: r["customAttributes"]["exportStatus"] for r in devtools_records
-    }
-    assert by_kind == {"audio": "exported", "transcript": "skipped"}  # transcription off on the queue
+    (record,) = devtools_records
+    per_kind = record["customAttributes"]["exportStatuses_longtext"]
+    assert per_kind == "Fixture/audio=exported; Fixture/transcript=skipped"  # transcription off on the queue
     # the tutorial transcript, trailing comma and all, becomes subtitles in step with the audio
     srt = [p for n, p in written.items() if tutorial_cid in n and n.endswith(".srt")]
     assert len(srt) == 1

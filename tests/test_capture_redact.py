@@ -61,8 +61,11 @@ def redacted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             )
         finally:
             client.close()
-        comms = documents.transcript_communication_ids(call)
-        transcripts = {c: documents.transcript_document(call, sim.org, c) for c in comms}
+        transcripts = {
+            (c, i): documents.transcript_document(call, sim.org, c, i)
+            for c in documents.transcript_communication_ids(call)
+            for i in range(len(documents.transcript_parts(call, c)))
+        }
         users = [sim.org.user_by_id(p.user_id) for p in call.participants if p.user_id]
     return {"tmp": tmp, "call": call, "capture": out, "transcripts": transcripts, "users": users}
 
@@ -92,9 +95,10 @@ def test_no_number_name_or_email_of_the_source_call_remains(redacted: dict[str, 
 
 def test_no_transcript_word_remains_and_timings_and_confidences_are_kept(redacted: dict[str, Any]) -> None:
     capture = load_capture(redacted["capture"])
-    assert capture.redacted and set(capture.transcripts) == set(redacted["transcripts"])
-    for comm, original in redacted["transcripts"].items():
-        doc = json.loads(capture.transcripts[comm])
+    captured = {(t.communication_id, t.part): t.data for parts in capture.transcripts.values() for t in parts}
+    assert capture.redacted and set(captured) == set(redacted["transcripts"])
+    for key, original in redacted["transcripts"].items():
+        doc = json.loads(captured[key])
         before = [p for t in original["transcripts"] for p in t["phrases"]]
         after = [p for t in doc["transcripts"] for p in t["phrases"]]
         words_before = {w["word"].lower() for p in before for w in p["words"]}
@@ -129,7 +133,10 @@ def test_placeholders_are_consistent_across_documents(redacted: dict[str, Any]) 
     }
     rest_ani = {p["ani"] for p in capture.conversation["participants"] if p["id"] == customer_id}
     transcript_ani = {
-        p["ani"] for data in capture.transcripts.values() for p in json.loads(data)["participants"]
+        p["ani"]
+        for parts in capture.transcripts.values()
+        for t in parts
+        for p in json.loads(t.data)["participants"]
     }
     assert len(details_ani) == 1 and details_ani == rest_ani and details_ani <= transcript_ani
     assert re.fullmatch(r"tel:\+555\d+", details_ani.pop())

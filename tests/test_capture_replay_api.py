@@ -119,15 +119,21 @@ def test_write_back_works_on_replayed_calls(replay) -> None:
     schema = api.ok(
         "POST",
         "/api/v2/conversations/customattributes/schemas",
-        json={"title": "S", "description": "S", "properties": {"a": {"type": "string"}}},
+        json={
+            "title": "S",
+            "properties": {
+                "a_text": {"allOf": [{"$ref": "#/definitions/text"}], "title": "A", "maxLength": 20}
+            },
+        },
     )
     record = {
         "id": "9f0e1b0a-0c84-4d77-9f3b-0b9d1a0c5e21",
         "schemaId": schema["id"],
-        "customAttributes": {"a": "b"},
+        "divisions": [],
+        "customAttributes": {"a_text": "b"},
     }
     assert api.ok("PUT", CONV + "/customattributes", json=record)["id"] == record["id"]
-    assert api.ok("GET", CONV + "/customattributes")["results"][0]["customAttributes"] == {"a": "b"}
+    assert api.ok("GET", CONV + "/customattributes")["results"][0]["customAttributes"] == {"a_text": "b"}
 
 
 def test_captured_org_documents_join_the_orgs_own(replay) -> None:

@@ -73,8 +73,10 @@ def test_a_transcript_that_is_not_strict_json_reaches_the_tolerant_reader_as_ser
     from transcripts.parse import load_transcript
 
     with Simulator(seed=2, replay=[TUTORIAL]) as sim, _client(sim) as client:
-        result = TranscriptFetcher(client, TUTORIAL_ID, [TUTORIAL_ID], deadline_s=0).step()
+        result = TranscriptFetcher(client, TUTORIAL_ID, [TUTORIAL_ID], deadline_s=60).step()
     assert isinstance(result, TranscriptsReady)
+    (part,) = result.parts
+    assert part.recording_id == json.loads((TUTORIAL / "recordings.json").read_text())[0]["id"]
     raw = result.documents[TUTORIAL_ID]
     assert raw == (TUTORIAL / "transcripts" / f"{TUTORIAL_ID}.json").read_bytes()
     document = load_transcript(raw, conversation_id=TUTORIAL_ID)
