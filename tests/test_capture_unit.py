@@ -227,3 +227,37 @@ def test_an_unknown_conversation_is_not_captured_and_nothing_is_written(tmp_path
         assert capture(client, Settings(api_url=sim.api_url), sim.client_secret, args) == 1
     assert not (tmp_path / "capture").exists()
     assert "analytics has no details for conversation 7d3c1f7e" in caplog.text
+
+
+def test_a_transcript_in_parts_is_captured_and_replayed_part_by_part(tmp_path: Path) -> None:
+    """A recording restarted mid-call: `transcripturls` lists two parts, one per recording."""
+    from argparse import Namespace
+
+    import requests
+
+    from capture.cli import capture
+    from capture.layout import load_capture
+    from service.settings import Settings
+    from simulator import documents
+
+    args = Namespace(
+        output=tmp_path / "capture", with_media=False, redact=False, recording_wait=60.0, transcript_wait=0.0
+    )
+    with Simulator(seed=12) as sim, _client(sim) as client:
+        call = sim.inject_call(kind="restarted_recording", queue_name="Sales", duration_s=60, ended_ago_s=60)
+        (comm,) = documents.transcript_communication_ids(call)
+        served = [
+            json.dumps(documents.transcript_document(call, sim.org, comm, i)).encode()
+            for i in range(len(documents.transcript_parts(call, comm)))
+        ]
+        args.conversation_id = call.conversation_id
+        assert capture(client, Settings(api_url=sim.api_url), sim.client_secret, args) == 0
+    parts = load_capture(args.output).transcripts[comm]
+    assert len(parts) == len(served) == 2
+    assert [json.loads(p.data) for p in parts] == [json.loads(d) for d in served]
+    assert [p.recording_id for p in parts] == [r.recording_id for r in documents.transcript_parts(call, comm)]
+    assert {f.name for f in (args.output / "transcripts").iterdir()} == {f"{comm}.1.json", f"{comm}.2.json"}
+    with Simulator(seed=3, replay=[args.output]) as replay, _client(replay) as client:
+        urls = client.get_transcript_urls(call.conversation_id, comm)["urls"]
+        assert [u["recording"]["id"] for u in urls] == [p.recording_id for p in parts]
+        assert [requests.get(u["url"], timeout=10).content for u in urls] == [p.data for p in parts]
