@@ -93,7 +93,13 @@ _V2 = [
     "CREATE INDEX IF NOT EXISTS pending_updated ON pending (updated_at)",
 ]
 
-MIGRATIONS: list[list[str] | Callable[[Connection], None]] = [_V1, _V2]
+_V3 = [
+    # the notification snapshot that finished the conversation: participants, communications and
+    # attributes the export would otherwise read again from Genesys Cloud (the org's API budget)
+    "ALTER TABLE jobs ADD COLUMN event TEXT",
+]
+
+MIGRATIONS: list[list[str] | Callable[[Connection], None]] = [_V1, _V2, _V3]
 LATEST = len(MIGRATIONS)
 
 

@@ -115,17 +115,20 @@ class Ledger:
         *,
         source: str = "live",
         priority: int = 0,
+        event: dict[str, Any] | None = None,
     ) -> bool:
-        """Record a finished conversation; False if it is already known (duplicates are ignored)."""
+        """Record a finished conversation; False if it is already known (duplicates are ignored).
+        `event` is the notification snapshot that finished it (kept so the export need not read the
+        conversation again)."""
         now = time.time()
         with self.db.transaction() as conn:
             seq = conn.execute(text("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs")).scalar_one()
             inserted = conn.execute(
                 text(
                     "INSERT INTO jobs (conversation_id, queue_ids, finished_at, state, attempts, seq, "
-                    "updated_at, created_at, source, priority) VALUES (:cid, :queues, :finished, :state, "
-                    "0, :seq, :now, :now, :source, :priority) ON CONFLICT (conversation_id) DO NOTHING "
-                    "RETURNING conversation_id"
+                    "updated_at, created_at, source, priority, event) VALUES (:cid, :queues, :finished, "
+                    ":state, 0, :seq, :now, :now, :source, :priority, :event) "
+                    "ON CONFLICT (conversation_id) DO NOTHING RETURNING conversation_id"
                 ),
                 {
                     "cid": conversation_id,
@@ -136,6 +139,7 @@ class Ledger:
                     "now": now,
                     "source": source,
                     "priority": priority,
+                    "event": None if event is None else json.dumps(event, separators=(",", ":")),
                 },
             ).fetchone()
         return inserted is not None
@@ -236,6 +240,11 @@ class Ledger:
             context=json.dumps(context, separators=(",", ":")),
             cid=conversation_id,
         )
+
+    def event(self, conversation_id: str) -> dict[str, Any] | None:
+        """The notification snapshot that finished the conversation, if it came through one."""
+        rows = self._rows("SELECT event FROM jobs WHERE conversation_id=:cid", cid=conversation_id)
+        return json.loads(rows[0][0]) if rows and rows[0][0] else None
 
     def context(self, conversation_id: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT context FROM jobs WHERE conversation_id=:cid", cid=conversation_id)

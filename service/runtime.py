@@ -166,12 +166,34 @@ def run_until_stopped(service: Service, status_interval_s: float, shutdown_timeo
 
 
 def log_status(service: Service) -> None:
+    """The periodic status line: what runs, what waits and why, what failed, what got done today
+    (the same figures as `run.py status`, read from the ledger), and the notification intake."""
+    from service.status_cli import gather
+
     s = service.status()
     age = s.get("last_event_age_s")
+    try:
+        figures = gather(service.deps.ledger)
+    except Exception as exc:  # the status line must never take the service down
+        logger.warning("Status: the ledger could not be read: %s", exc)
+        figures = {}
+    parked = figures.get("parked_by_reason") or {}
+    reasons = ", ".join(
+        f"{reason or 'waiting'} {n}" for reason, n in sorted(parked.items(), key=lambda kv: -kv[1])
+    )
+    oldest = figures.get("oldest_waiting")
     logger.info(
-        "Status: %s active export(s), %s waiting, last event %s, WebSocket %s, %s",
+        "Status: %s running, %s queued, %s parked%s, %s failed today, %s done today%s; last event %s, "
+        "WebSocket %s, %s",
         s.get("running", "?"),
         s.get("queued", "?"),
+        figures.get("parked", "?"),
+        f" ({reasons})" if reasons else "",
+        figures.get("failed_today", "?"),
+        figures.get("done_today", "?"),
+        f"; oldest waiting {oldest['conversation_id']} ({oldest['waiting_s'] / 60:.0f} min)"
+        if oldest
+        else "",
         "never" if age is None else f"{age:.0f} s ago",
         s.get("websocket", "?"),
         "licensed" if s.get("licensed") else f"NOT licensed ({s.get('license_reason')})",
