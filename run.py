@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("service.status_cli", "what the export ledger says: running, parked, failed, done today"),
     "retry": ("service.retry_cli", "export failed conversations again (the running service picks them up)"),
     "simulate": ("simulator.cli", "run the Genesys Cloud simulator on loopback"),
+    "capture": ("capture.cli", "save what the service reads for one conversation (for tests and support)"),
     "profiles": ("profiles.cli", "validate a profile document and preview file paths"),
     "metadata": ("storage.cli", "list the metadata streams or attributes of an exported file"),
     "audio": ("audio.cli", "convert a recording with the service's audio chain"),

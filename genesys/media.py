@@ -12,6 +12,7 @@ import logging
 import os
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,47 @@ class Downloaded:
     path: Path
     size: int
     content_type: str | None
+
+
+@dataclass(frozen=True)
+class DownloadEvent:
+    """A pre-signed URL answered 200, for observers (`add_download_observer`; `run.py capture`).
+
+    ``url`` is the URL without its query string (the signature is a secret); ``data`` holds the body
+    exactly as served for in-memory fetches (transcripts), ``path`` the finished file for `download`.
+    """
+
+    url: str
+    content_type: str | None
+    data: bytes | None = None
+    path: Path | None = None
+
+
+DownloadObserver = Callable[[DownloadEvent], None]
+_observers: list[DownloadObserver] = []
+_observers_lock = threading.Lock()
+
+
+def add_download_observer(observer: DownloadObserver) -> None:
+    """Call ``observer(DownloadEvent)`` after every successful pre-signed download in this process."""
+    with _observers_lock:
+        _observers.append(observer)
+
+
+def remove_download_observer(observer: DownloadObserver) -> None:
+    with _observers_lock:
+        if observer in _observers:
+            _observers.remove(observer)
+
+
+def _notify(event: DownloadEvent) -> None:
+    with _observers_lock:
+        observers = list(_observers)
+    for observer in observers:
+        try:
+            observer(event)
+        except Exception:
+            logger.exception("download observer failed for %s", event.url)
 
 
 def _session() -> requests.Session:
@@ -153,7 +195,10 @@ def download(
             raise MediaCorrupt(what, 200, message=f"got {size} bytes, recording says {expected_size}")
         os.replace(part, dest_path)
         logger.debug("downloaded %s (%d bytes) to %s", describe_url(url), size, dest_path)
-        return Downloaded(dest_path, size, response.headers.get("Content-Type"))
+        got = Downloaded(dest_path, size, response.headers.get("Content-Type"))
+        if _observers:
+            _notify(DownloadEvent(describe_url(url), got.content_type, path=dest_path))
+        return got
 
     try:
         return _with_retries(what, once, max_retries=max_retries, backoff_s=backoff_s, stop=stop)
@@ -179,6 +224,10 @@ def fetch_bytes(
 
     def once() -> bytes:
         response = _get(url, stream=False, timeout_s=timeout_s, session=session)
+        if _observers:
+            _notify(
+                DownloadEvent(describe_url(url), response.headers.get("Content-Type"), data=response.content)
+            )
         return response.content
 
     return _with_retries(what, once, max_retries=max_retries, backoff_s=backoff_s, stop=stop)

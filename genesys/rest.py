@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import PureCloudPlatformClientV2 as sdk
 import requests
@@ -67,6 +67,26 @@ class Pending:
 
     estimated_ms: int | None = None
     body: Any = None
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """One response as the client received it, for observers (`add_observer`; `run.py capture`).
+
+    Carries no header, token or secret: ``endpoint`` is the template the client names the request by
+    (``"GET /api/v2/conversations/{conversationId}"``), ``path`` and ``query`` what was asked,
+    ``body`` the JSON exactly as sent (``None`` when empty or not JSON).
+    """
+
+    method: str
+    endpoint: str
+    path: str
+    query: dict[str, list[str]]
+    status: int
+    body: Any
+
+
+ResponseObserver = Callable[[ApiResponse], None]
 
 
 class _SdkResponse:
@@ -136,6 +156,7 @@ class GenesysClient:
         self.request_count = 0
         self.page_size = PAGE_SIZE
         self._count_lock = threading.Lock()
+        self._observers: list[ResponseObserver] = []
         self.api_client = sdk.ApiClient(host=config.api_url)
         self.api_client.set_http_client(_Transport(self))
         # We return the raw JSON of each response; building SDK models from it would only cost CPU
@@ -169,6 +190,37 @@ class GenesysClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ----- observers --------------------------------------------------------------------------
+    def add_observer(self, observer: ResponseObserver) -> None:
+        """Call ``observer(ApiResponse)`` for every response this client receives (any status), on
+        the thread that made the request. An observer's exception is logged, never raised."""
+        self._observers.append(observer)
+
+    def remove_observer(self, observer: ResponseObserver) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def _notify(self, method: str, url: str, params: Any, response: requests.Response) -> None:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        items = params.items() if isinstance(params, Mapping) else (params or [])
+        for key, value in items:
+            for item in value if isinstance(value, list | tuple) else [value]:
+                query.setdefault(str(key), []).append(str(item))
+        event = ApiResponse(
+            method.upper(),
+            self._local.endpoint or f"{method.upper()} {parts.path}",
+            parts.path,
+            query,
+            response.status_code,
+            _json_or_none(response),
+        )
+        for observer in list(self._observers):
+            try:
+                observer(event)
+            except Exception:
+                logger.exception("response observer failed for %s", event.endpoint)
 
     # ----- transport --------------------------------------------------------------------------
     def _send(
@@ -205,6 +257,8 @@ class GenesysClient:
             self.request_count += 1
         self._local.response = response
         self.limiter.observe_headers(response.headers)
+        if self._observers:
+            self._notify(method, url, params, response)
         if 200 <= response.status_code < 300:
             return response
         err = error_from_response(endpoint, response.status_code, response.headers, response.text)

@@ -28,7 +28,8 @@ DEFAULT_FORMAT = "WEBM"
 MEDIA_WAIT_S = 120.0
 
 
-def _s3_denied(reason: str) -> Response:
+def s3_denied(reason: str) -> Response:
+    """The S3-style 403 of an expired or tampered pre-signed URL."""
     text = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
         f"<Message>{'Request has expired' if reason == 'expired' else 'Invalid signature'}</Message></Error>"
@@ -201,15 +202,23 @@ def register(router: Router, sim: Simulator) -> None:
         docs = []
         for cid in ids:
             live = sim.book.visible(cid)
+            replayed = sim.replay_book.details_document(cid)
             if live is not None and details_ready(live):
                 docs.append(views.details(live, sim.org))
+            elif replayed is not None:
+                docs.append(replayed)
         return {"conversations": docs}
 
     def post_query(req: Request) -> dict[str, Any]:
         body = req.json_object()
         start, end = parse_interval(body.get("interval"))
         check_predicate_limits(body, sim.bulk.max_predicates)
-        return run_query(body, detail_documents(sim, start, end), now_s=time.time(), max_predicates=None)
+        return run_query(
+            body,
+            detail_documents(sim, start, end) + sim.replay_book.details_documents(),
+            now_s=time.time(),
+            max_predicates=None,
+        )
 
     router.add("GET", "/api/v2/analytics/conversations/details", get_details_multi)
     router.add("POST", "/api/v2/analytics/conversations/details/query", post_query)
@@ -368,7 +377,7 @@ def register(router: Router, sim: Simulator) -> None:
     def download_media(req: Request) -> Response:
         problem = "expired" if sim.faults.expire_media_urls else sim.signer.check(req.path, req.query)
         if problem:
-            return _s3_denied(problem)
+            return s3_denied(problem)
         cid, rid, fmt = req.params["conversationId"], req.params["recordingId"], req.params["formatId"]
         live = sim.book.get(cid)
         if live is None or fmt not in FORMAT_IDS:
@@ -426,7 +435,7 @@ def register(router: Router, sim: Simulator) -> None:
     def download_transcript(req: Request) -> Response:
         problem = "expired" if sim.faults.expire_media_urls else sim.signer.check(req.path, req.query)
         if problem:
-            return _s3_denied(problem)
+            return s3_denied(problem)
         live = sim.book.get(req.params["conversationId"])
         if live is None:
             raise ApiError(404, "No such transcript")

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from simulator import (
     variations,
     views,
 )
+from simulator import replay as replay_routes
 from simulator.callbacks import callback_documents
 from simulator.callbacks import disconnect as callback_disconnect
 from simulator.channels import ChannelRegistry
@@ -52,6 +54,7 @@ from simulator.oauth_clients import AuthCodes, LoginSessions, OAuthClient, OAuth
 from simulator.oauth_users import ADMIN_USERNAME, People, Person, default_people
 from simulator.org import Org, Queue, User, default_org
 from simulator.recording_variants import apply_variants
+from simulator.replay import ReplayBook
 from simulator.scenarios import generate_call
 from simulator.scheduler import Scheduler
 from simulator.server import ApiServer, RecordedRequest, RequestLog
@@ -117,6 +120,8 @@ class Simulator:
         history_calls_per_day: int = 0,
         suppressed_hold_fraction: float = 0.0,
         swapped_channel_fraction: float = 0.0,
+        replay: Iterable[Path | str] = (),
+        replay_destination_root: Path | str | None = None,
     ) -> None:
         if event_speed < 1:
             raise ValueError(f"event_speed must be >= 1 (compression factor), got {event_speed}")
@@ -193,8 +198,13 @@ class Simulator:
                 },
                 table_id=str(uuid.UUID(int=random.Random(f"table-{seed}").getrandbits(128), version=4)),
             ).id
+        self.replay_book = ReplayBook()
+        self.replay_profiles: list[tuple[Path, str]] = []  # (captured profile.json, its text)
+        self.config_from_argument = config_document is not None
         if config_document is not None:
             self.set_config_document(config_document)
+        for directory in replay:  # before any socket or directory exists: a bad capture leaks nothing
+            self.load_replay(directory, destination_root=replay_destination_root)
         self.signer = UrlSigner()
         self._own_media_dir = media_dir is None
         self.media_dir = (
@@ -221,6 +231,7 @@ class Simulator:
         self.recording_batches: Any = None  # set by bulk.register
         self.analytics_jobs: Any = None
         bulk.register(self.router, self)
+        replay_routes.install(self.router, self)
         self.http = ApiServer(
             self.router,
             self.tokens,
@@ -543,6 +554,28 @@ class Simulator:
             self._traffic.stop()
             self._traffic = None
 
+    # -- replay of captured conversations -----------------------------------------------------------
+    def load_replay(
+        self,
+        directory: Path | str,
+        *,
+        destination_root: Path | str | None = None,
+        keep_status_attributes: bool = False,
+    ) -> str:
+        """Serve a capture directory (`run.py capture`) for its conversation id; returns that id.
+
+        Its configuration document goes into the configuration table (merged with those of captures
+        loaded before; a `config_document` given to the simulator wins), the profiles' DestinationRoots
+        moved below `destination_root` when given. Status attributes of an earlier export are left
+        out of the conversation unless `keep_status_attributes`. Raises
+        `capture.layout.CaptureError` naming the file when the capture is unusable."""
+        return replay_routes.load(
+            self,
+            directory,
+            destination_root=destination_root,
+            keep_status_attributes=keep_status_attributes,
+        ).conversation_id
+
     # -- callbacks on the system queue --------------------------------------------------------------
     def create_callback(self, queue: Queue, body: dict[str, Any]) -> dict[str, Any]:
         """`POST /api/v2/conversations/callbacks`: a callback conversation and its queue event."""
@@ -642,6 +675,9 @@ class Simulator:
 
     def participant_attributes(self, conversation_id: str) -> dict[str, dict[str, str]]:
         """Participant id → attributes written through the API for one conversation."""
+        replayed = self.replay_book.get(conversation_id)
+        if replayed is not None:
+            return replayed.attributes()
         return self.book.attributes(conversation_id)
 
     def custom_attributes(self, conversation_id: str) -> list[dict[str, Any]]:

@@ -1,4 +1,8 @@
-"""`python run.py simulate`: run the Genesys Cloud simulator on loopback until Ctrl+C."""
+"""`python run.py simulate`: run the Genesys Cloud simulator on loopback until Ctrl+C.
+
+With `--replay DIR...` it also serves captured conversations (`simulator.replay`); a capture that
+cannot be used stops it with exit code 2 and a message naming the file at fault.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--calls-per-minute",
         type=float,
-        default=6.0,
-        help="calls generated per minute into the named queues (0: none)",
+        default=None,
+        help="calls generated per minute into the named queues (0: none; default 6, or 0 with --replay)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the org and the calls (default 0)")
     parser.add_argument(
@@ -57,9 +61,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--history-calls-per-day", type=int, default=200, help="calls per past day (default 200)"
     )
     parser.add_argument("--log-level", default="WARNING", help="log level on stderr (default WARNING)")
+    parser.add_argument(
+        "--replay",
+        nargs="+",
+        default=[],
+        metavar="DIR",
+        help="serve these capture directories (run.py capture) for their conversation ids",
+    )
+    parser.add_argument(
+        "--destination-root",
+        default=None,
+        help="with --replay: set every captured profile's DestinationRoot to this folder",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
+    from capture.layout import CaptureError
     from simulator.app import Simulator
 
     if args.history_days < 0 or args.history_calls_per_day < 0:
@@ -76,20 +93,30 @@ def main(args: argparse.Namespace) -> int:
     def on_signal(signum: int, _frame: object) -> None:
         stop.set()
 
+    calls_per_minute = args.calls_per_minute
+    if calls_per_minute is None:
+        calls_per_minute = 0.0 if args.replay else 6.0
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with Simulator(
-            seed=args.seed,
-            port=args.port,
-            ws_port=args.ws_port,
-            event_speed=args.event_speed,
-            heartbeat_s=args.heartbeat,
-            token_ttl_s=args.token_ttl,
-            person_token_ttl_s=args.person_token_ttl,
-            admin_app_redirect_uris=list(args.admin_app_redirect_uri),
-            history_days=args.history_days,
-            history_calls_per_day=args.history_calls_per_day if args.history_days else 0,
-        ) as sim:
+        try:
+            simulator = Simulator(
+                seed=args.seed,
+                port=args.port,
+                ws_port=args.ws_port,
+                event_speed=args.event_speed,
+                heartbeat_s=args.heartbeat,
+                token_ttl_s=args.token_ttl,
+                person_token_ttl_s=args.person_token_ttl,
+                admin_app_redirect_uris=list(args.admin_app_redirect_uri),
+                history_days=args.history_days,
+                history_calls_per_day=args.history_calls_per_day if args.history_days else 0,
+                replay=args.replay,
+                replay_destination_root=args.destination_root,
+            )
+        except CaptureError as exc:
+            print(f"simulate: cannot replay the capture: {exc}", file=sys.stderr, flush=True)
+            return 2
+        with simulator as sim:
             print(f"API_URL={sim.api_url}", flush=True)
             print(f"LOGIN_URL={sim.login_url}", flush=True)
             print(f"CLIENT_ID={sim.client_id}", flush=True)
@@ -102,6 +129,9 @@ def main(args: argparse.Namespace) -> int:
             if len(sim.history):
                 days = sim.history.days()
                 print(f"HISTORY={len(sim.history)} calls from {days[0]} to {days[-1]}", flush=True)
+            if args.replay:
+                replayed = ",".join(c.conversation_id for c in sim.replay_book.calls())
+                print(f"REPLAYED={replayed}", flush=True)
             queues = [q.strip() for q in args.queues.split(",") if q.strip()] or None
             unknown = [q for q in queues or [] if q not in {x.name for x in sim.org.all_queues()}]
             if unknown:
@@ -112,12 +142,12 @@ def main(args: argparse.Namespace) -> int:
                     flush=True,
                 )
                 return 2
-            if args.calls_per_minute > 0:
-                sim.start_traffic(args.calls_per_minute, queue_names=queues)
+            if calls_per_minute > 0:
+                sim.start_traffic(calls_per_minute, queue_names=queues)
             logger.warning(
                 "simulator running on %s with %s calls per minute; Ctrl+C stops it",
                 sim.api_url,
-                args.calls_per_minute,
+                calls_per_minute,
             )
             while not stop.wait(0.5):
                 pass

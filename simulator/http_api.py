@@ -88,6 +88,14 @@ class Router:
         regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"
         self._routes.append(Route(method.upper(), re.compile(regex), template, handler, auth))
 
+    def wrap(self, method: str, template: str, wrapper: Callable[[Handler], Handler]) -> None:
+        """Replace a route's handler by ``wrapper(handler)`` (the replay layers itself this way)."""
+        for route in self._routes:
+            if route.method == method.upper() and route.template == template:
+                route.handler = wrapper(route.handler)
+                return
+        raise KeyError(f"no route {method} {template}")
+
     def templates(self) -> list[tuple[str, str]]:
         return [(r.method, r.template) for r in self._routes]
 

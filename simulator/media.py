@@ -16,7 +16,9 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import av
 import numpy as np
@@ -103,20 +105,7 @@ def encode_recording(call: Call, rec: Recording, format_id: str, dest: Path) -> 
     dest = Path(dest)
     if dest.is_dir():
         dest = dest / media_file_name(rec, format_id)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        renderer = RecordingRenderer(call, rec, DEFAULT_SAMPLE_RATE)
-        if format_id in _SOUNDFILE:
-            _encode_soundfile(renderer, format_id, tmp)
-        else:
-            _encode_pyav(renderer, format_id, tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    encode_blocks(RecordingRenderer(call, rec, DEFAULT_SAMPLE_RATE), format_id, dest)
     logger.debug(
         "encoded recording %s of conversation %s as %s (%d bytes)",
         rec.recording_id,
@@ -127,7 +116,37 @@ def encode_recording(call: Call, rec: Recording, format_id: str, dest: Path) -> 
     return dest
 
 
-def _encode_soundfile(renderer: RecordingRenderer, format_id: str, path: Path) -> None:
+class BlockSource(Protocol):
+    """Audio to encode, block by block: what `RecordingRenderer` offers (replay also feeds captured
+    audio through it)."""
+
+    sr: int
+    channels: int
+
+    def iter_blocks(self, block_frames: int) -> Iterator[np.ndarray]: ...
+
+
+def encode_blocks(source: BlockSource, format_id: str, dest: Path) -> Path:
+    """Encode float32 blocks from ``source`` as ``format_id`` into the file ``dest`` (atomically)."""
+    content_type(format_id)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if format_id in _SOUNDFILE:
+            _encode_soundfile(source, format_id, tmp)
+        else:
+            _encode_pyav(source, format_id, tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _encode_soundfile(renderer: BlockSource, format_id: str, path: Path) -> None:
     container, subtype = _SOUNDFILE[format_id]
     block = renderer.sr * BLOCK_SECONDS
     with sf.SoundFile(
@@ -137,7 +156,7 @@ def _encode_soundfile(renderer: RecordingRenderer, format_id: str, path: Path) -
             f.write(samples)
 
 
-def _encode_pyav(renderer: RecordingRenderer, format_id: str, path: Path) -> None:
+def _encode_pyav(renderer: BlockSource, format_id: str, path: Path) -> None:
     container, codec, options, bits_per_channel = _PYAV[format_id]
     rate = SAMPLE_RATES[format_id]
     layout = "stereo" if renderer.channels == 2 else "mono"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +28,15 @@ class MediaCache:
             fut = self._futures.get(key)
             if fut is None:
                 fut = self._pool.submit(self._encode, call, rec, format_id)
+                self._futures[key] = fut
+            return fut
+
+    def request_job(self, key: tuple[str, str], job: Callable[[Path], Path]) -> Future[Path]:
+        """Start (or join) ``job(directory) -> file`` once per ``key`` (replayed recordings)."""
+        with self._lock:
+            fut = self._futures.get(key)
+            if fut is None:
+                fut = self._pool.submit(job, self.directory)
                 self._futures[key] = fut
             return fut
 

@@ -61,6 +61,13 @@ def load_transcript(
     return doc
 
 
+def decode_json(data: bytes | str, *, conversation_id: str | None = None) -> tuple[Any, list[str]]:
+    """The JSON value of a transcript document with what was recovered (a trailing comma, a byte order
+    mark), without building the model; `TranscriptError` when it cannot be understood."""
+    warnings = _Warnings()
+    return _decode_json(data, conversation_id, warnings), warnings.render()
+
+
 class _Warnings:
     """Collects recovered problems, counting repeats so a 2-hour file does not log 10,000 lines."""
 
