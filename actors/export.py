@@ -38,6 +38,7 @@ from export.commands import (
 from export.events import Event, Expired, Failed, Replied, TimerFired
 from export.machine import ConversationExport, JobInfo, MachineSettings
 from export.planner import Planner
+from genesys.ratelimit import Priority
 from messages.pipeline import ExportDone, PipelineReply, PipelineRequest
 
 logger = logging.getLogger(__name__)
@@ -87,9 +88,11 @@ class ExportActor(Supervised):
         self.machine: ConversationExport | None = None
         self.pending: dict[str, tuple[str, str] | None] = {}  # request id -> (target, urn) for pipeline work
         self.wake_at: float | None = None
-        self.saved_context = False
+        self.saved_context: object = None  # the ConversationData last saved to the ledger
         self.ended = False
         self.started = time.monotonic()
+        # live exports first; backfilled conversations use the background share of the API budget
+        self.priority = Priority.BACKGROUND if getattr(job, "source", "live") == "backfill" else Priority.LIVE
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -97,9 +100,11 @@ class ExportActor(Supervised):
         self.work_dir.mkdir(parents=True, exist_ok=True)
         ledger = self.deps.ledger
         durable, context = ledger.machine(self.cid), ledger.context(self.cid)
-        self.saved_context = context is not None
+
         self.machine = ConversationExport(
-            JobInfo(self.cid, tuple(self.job.queue_ids), self.job.finished_at),
+            JobInfo(
+                self.cid, tuple(self.job.queue_ids), self.job.finished_at, getattr(self.job, "source", "live")
+            ),
             self.planner,
             ledger,
             self.work_dir,
@@ -107,6 +112,8 @@ class ExportActor(Supervised):
             durable=durable,
             context=context,
         )
+        if context is not None:
+            self.saved_context = self.machine.data
         logger.info(
             "Conversation %s: %s for export (queues %s)",
             self.cid,
@@ -164,9 +171,9 @@ class ExportActor(Supervised):
 
     def _save(self) -> None:
         assert self.machine is not None
-        if not self.saved_context and self.machine.data is not None:
+        if self.machine.data is not None and self.machine.data is not self.saved_context:
             self.deps.ledger.save_context(self.cid, self.machine.context_json() or {})
-            self.saved_context = True
+            self.saved_context = self.machine.data
         self.deps.ledger.save_machine(self.cid, self.machine.durable())
 
     def _check_targets(self) -> None:
@@ -197,13 +204,26 @@ class ExportActor(Supervised):
             elif isinstance(command, Finish):
                 self._end(command.outcome, command.detail)
 
+    def _background(self, fn: Any, *args: Any, tag: str, **kwargs: Any) -> None:
+        """Blocking work in a helper thread, its Genesys Cloud requests at this export's priority."""
+        self.run_in_background(
+            steps.with_priority, self.deps.client, self.priority, fn, *args, tag=tag, **kwargs
+        )
+
     def _execute(self, work: Work) -> None:
         assert self.machine is not None
         deps, data, rid = self.deps, self.machine.data, work.request_id
         if isinstance(work, FetchContext):
-            self.run_in_background(steps.fetch_conversation, deps.client, self.cid, tag=rid)
+            self._background(
+                steps.fetch_conversation,
+                deps.client,
+                self.cid,
+                event=deps.ledger.event(self.cid),
+                with_users=self.planner.needs_user_documents(),
+                tag=rid,
+            )
         elif isinstance(work, AdvanceRecordings):
-            self.run_in_background(
+            self._background(
                 steps.advance_recordings,
                 deps.client,
                 data,
@@ -214,7 +234,7 @@ class ExportActor(Supervised):
                 tag=rid,
             )
         elif isinstance(work, AdvanceTranscripts):
-            self.run_in_background(
+            self._background(
                 steps.advance_transcripts,
                 deps.client,
                 data,
@@ -245,12 +265,13 @@ class ExportActor(Supervised):
         elif isinstance(work, WriteFile):
             self._send("writer", work)
         elif isinstance(work, WriteBack):
-            self._send("writeback", work)
+            self._send("writeback", work, priority=max(self.priority, Priority.WRITEBACK))
 
-    def _send(self, target: str, work: Work) -> None:
+    def _send(self, target: str, work: Work, priority: int = 0) -> None:
         ref = self.deps.directory.get(target)
         self.pending[work.request_id] = (target, ref.actor_urn) if ref is not None else None
-        if ref is None or not self.deps.directory.tell(target, PipelineRequest(self.name, self.cid, work)):
+        request = PipelineRequest(self.name, self.cid, work, priority)
+        if ref is None or not self.deps.directory.tell(target, request):
             # the target is restarting: try again shortly (its deadline would also catch it)
             self.pending[work.request_id] = None
             schedule(self.actor_ref, 0.5, _Deadline(work.request_id))

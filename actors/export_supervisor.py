@@ -126,7 +126,7 @@ class ExportSupervisor(Supervisor):
     def _finished(self, message: ConversationFinished) -> None:
         state = "queued" if self.licensed else "held"
         if not self.deps.ledger.add_job(
-            message.conversation_id, message.queue_ids, message.finished_at, state
+            message.conversation_id, message.queue_ids, message.finished_at, state, event=message.event
         ):
             logger.debug(
                 "Conversation %s already known; ignoring the repeated finish", message.conversation_id

@@ -255,6 +255,8 @@ class NotificationActor(Supervised):
         if self.listener is not None and self.state != "connected":
             return  # after the reconnect, the sweep covers the gap
         from export.reconcile import sweep
+        from export.steps import with_priority
+        from genesys.ratelimit import Priority
 
         queue_ids = sorted(self.snapshot.watched_queue_ids())
         if not queue_ids:
@@ -265,6 +267,9 @@ class NotificationActor(Supervised):
         self.sweep_due = False
         self.next_sweep = time.monotonic() + settings.reconcile_interval_s
         self.run_in_background(
+            with_priority,
+            self.deps.client,
+            Priority.BACKGROUND,  # a safety net: never ahead of live exports in the budget
             sweep,
             self.deps.client,
             queue_ids,
@@ -344,14 +349,20 @@ class NotificationActor(Supervised):
         logger.info("Conversation %s is over (%s)", outcome.conversation_id, outcome.reason)
         self._send_finished(
             ConversationFinished(
-                outcome.conversation_id, tuple(sorted(outcome.queue_ids)), time.time(), outcome.reason
+                outcome.conversation_id,
+                tuple(sorted(outcome.queue_ids)),
+                time.time(),
+                outcome.reason,
+                event=getattr(outcome, "snapshot", None) or None,
             )
         )
 
     def _send_finished(self, message: ConversationFinished) -> None:
         if not self.deps.directory.tell("exports", message):
             # the export supervisor is restarting: the ledger is its inbox, so record it there
-            self.deps.ledger.add_job(message.conversation_id, message.queue_ids, message.finished_at)
+            self.deps.ledger.add_job(
+                message.conversation_id, message.queue_ids, message.finished_at, event=message.event
+            )
             logger.warning(
                 "Conversation %s recorded in the ledger while the export supervisor restarts",
                 message.conversation_id,

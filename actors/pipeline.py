@@ -28,8 +28,10 @@ import pykka
 from actors.base import BackgroundDone, Supervised
 from actors.directory import Directory
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor, schedule
+from export.steps import with_priority
 from export.write_once import write_once
 from export.writeback import SchemaRetry
+from genesys.ratelimit import Priority
 from messages.pipeline import FileWritten, PipelineReply, PipelineRequest
 
 logger = logging.getLogger(__name__)
@@ -321,6 +323,9 @@ class WritebackActor(Supervised):
             return
         work = request.work
         self.run_in_background(
+            with_priority,
+            self.client,
+            max(request.priority, Priority.WRITEBACK),
             write_conversation_status,
             self.client,
             self.schema_id,

@@ -30,6 +30,7 @@ which is written back.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from export.arrival import ARRIVALS, ArrivalEstimator
 from export.commands import (
     AdvanceRecordings,
     AdvanceTranscripts,
@@ -57,14 +59,9 @@ from export.commands import (
 from export.durable import OutputView
 from export.events import Event, Expired, Failed, Replied, TimerFired
 from export.failures import REPORTER, Failure, FailureReporter, classify
-from export.steps import (
-    ConversationData,
-    NotReady,
-    RecordingsProgress,
-    TranscriptProgress,
-    expects_recordings,
-)
+from export.steps import ConversationData, NotReady, RecordingsProgress, TranscriptProgress
 from export.writeback import KindStatus
+from genesys.recordings import recording_expected
 from reliability.backoff import SOON
 
 logger = logging.getLogger(__name__)
@@ -112,6 +109,7 @@ class JobInfo:
     conversation_id: str
     queue_ids: tuple[str, ...] = ()
     finished_at: float = 0.0
+    source: str = "live"  # live | reconciled | operator | backfill
 
 
 @dataclass
@@ -205,7 +203,9 @@ class ConversationExport:
         context: dict[str, Any] | None = None,
         reporter: FailureReporter = REPORTER,
         new_id: Callable[[], str] = _new_id,
+        arrivals: ArrivalEstimator = ARRIVALS,
     ) -> None:
+        self.arrivals = arrivals
         self.job = job
         self.cid = job.conversation_id
         self.planner = planner
@@ -225,6 +225,7 @@ class ConversationExport:
         self.written_back: str | None = None
         self.writeback_given_up = False
         self.context_first_at: float | None = None
+        self._context_retried = False
         self.resends = 0
         self.outcome: tuple[str, str] | None = None
         self._finish_sent = False
@@ -304,6 +305,11 @@ class ConversationExport:
 
     # -- entry points ------------------------------------------------------------------------------
     @property
+    def _learns(self) -> bool:
+        """Live calls teach (and use) when Genesys Cloud's documents arrive; old calls do not."""
+        return self.job.source in ("live", "reconciled") and self.job.finished_at > 0
+
+    @property
     def finished(self) -> bool:
         return self.outcome is not None
 
@@ -312,8 +318,10 @@ class ConversationExport:
             self.context_first_at = now
             delays = [p.processing_delay_seconds for p in self.planner.profiles] or [0]
             due = self.job.finished_at + min(delays)
-            if self.data is None and due > now:
-                self.waits["context"] = (due, "processing delay")
+            expected = self.job.finished_at + self.arrivals.first_wait("analytics") if self._learns else 0.0
+            if self.data is None and max(due, expected) > now:
+                reason = "processing delay" if due >= expected else "analytics details expected later"
+                self.waits["context"] = (max(due, expected), reason)
         return self._advance(now)
 
     def handle(self, event: Event, now: float) -> list[Command]:
@@ -638,6 +646,10 @@ class ConversationExport:
         if not ready_profiles:
             return
         if status in ("idle", "fetch"):
+            if status == "idle" and self._learns:
+                expected = self.job.finished_at + self.arrivals.first_wait("transcript")
+                if expected > now:
+                    self.waits["transcripts"] = (expected, "transcript: not expected yet")
             self.transcripts["status"] = "fetch"
             self._want(
                 commands,
@@ -698,7 +710,7 @@ class ConversationExport:
 
     def _no_transcript_reason(self) -> str | None:
         assert self.data is not None
-        if expects_recordings(self.data) is False:
+        if recording_expected(self.data.details) is False:
             return "the call was not recorded, so it has no transcript"
         untranscribed = self.planner.untranscribed(self.data)
         if untranscribed:
@@ -821,6 +833,9 @@ class ConversationExport:
         self._succeeded(work.key)
         if isinstance(work, FetchContext):
             self.data = result
+            if self._learns:
+                first = "context" not in self.failures and not self._context_retried
+                self.arrivals.record("analytics", now - self.job.finished_at, first)
             logger.debug("Conversation %s: context fetched", self.cid)
         elif isinstance(work, AdvanceRecordings):
             self._recordings_progress(work, result, now)
@@ -859,6 +874,10 @@ class ConversationExport:
             return
         for rid, reason in progress.unavailable:
             logger.error("Conversation %s: recording %s cannot be exported: %s", self.cid, rid, reason)
+        if self.data is not None and not self.data.recordings and progress.files:
+            # the recordings step read the recordings (metadata included): the transcripts and file
+            # names need them, and the export never asks Genesys Cloud for them again
+            self.data = dataclasses.replace(self.data, recordings=tuple(rec for rec, _ in progress.files))
         source.update(
             status="prepare" if progress.files else "ready",
             files=[[rec, str(path)] for rec, path in progress.files],
@@ -914,6 +933,9 @@ class ConversationExport:
             return
         if progress.documents:
             self.documents = tuple(progress.documents)
+            if self._learns:
+                first = int(progress.state.get("requests") or 0) <= len(progress.documents)
+                self.arrivals.record("transcript", now - self.job.finished_at, first)
             self.transcripts.update(status="ready", error=progress.error)
             return
         self.transcripts.update(
@@ -982,6 +1004,7 @@ class ConversationExport:
         self._permanent(work, message)
 
     def _not_ready(self, work: Work, error: NotReady, now: float) -> None:
+        self._context_retried = True
         first = self.context_first_at if self.context_first_at is not None else now
         if now - first > self.settings.analytics_wait_s:
             self._permanent(work, f"gave up waiting after {self.settings.analytics_wait_s:.0f} s: {error}")

@@ -54,6 +54,23 @@ class Planner:
         names = self.snapshot.queue_names if self.snapshot is not None else {}
         return ", ".join(names.get(q, q) for q in queue_ids) or "-"
 
+    def needs_user_documents(self) -> bool:
+        """Whether a profile names agents by their user document (`Agent.Username`,
+        `Recording.User.*`): only then are agents' user documents read (the analytics details
+        already carry their names)."""
+        wanted = ("Agent.Username", "Recording.User.")
+        for profile in self.profiles:
+            texts = [
+                profile.audio_file_template,
+                profile.transcription_file_template,
+                profile.path_template,
+                *profile.audio_metadata_attributes,
+                *profile.transcript_metadata_attributes,
+            ]
+            if any(w in (t or "") for t in texts for w in wanted):
+                return True
+        return False
+
     def untranscribed(self, data: ConversationData) -> str | None:
         return untranscribed_queues(data, self.snapshot)
 

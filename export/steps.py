@@ -73,23 +73,60 @@ class NotReady(RuntimeError):
         self.retry_after_s = retry_after_s
 
 
-def fetch_conversation(client: Any, conversation_id: str) -> ConversationData:
-    """Details, the REST conversation (participant attributes), recording metadata and agent names."""
+def fetch_conversation(
+    client: Any,
+    conversation_id: str,
+    event: dict[str, Any] | None = None,
+    *,
+    with_users: bool = True,
+    require_end: bool = True,
+    use_cache: bool = True,
+) -> ConversationData:
+    """Analytics details, the conversation and agents' user documents, reading as little as possible
+    (every request counts against the org's budget):
+
+    * the conversation comes from `event`, the notification snapshot that finished the call, when it
+      carries the participants (their communications and attributes); otherwise it is read;
+    * recording metadata is not read here: the recordings step asks for it (or, in one request, for
+      the recordings themselves), and the export learns the recordings from there;
+    * agents' user documents only when a profile needs them (`with_users`), from a short-lived cache.
+    """
     from genesys.errors import NotFound
 
     try:
         details = client.get_conversation_details(conversation_id)
     except NotFound as exc:
         raise NotReady(f"conversation {conversation_id}: analytics details not available yet", 2.0) from exc
-    if not details.get("conversationEnd"):
+    if require_end and not details.get("conversationEnd"):
         raise NotReady(
             f"conversation {conversation_id}: analytics details show the call still in progress", 2.0
         )
-    conversation = client.get_conversation(conversation_id)
-    recordings = tuple(client.get_recording_metadata(conversation_id))
-    user_ids = sorted({p["userId"] for p in details.get("participants", []) if p.get("userId")})
-    users = _USERS.get_many(client, user_ids)
-    return ConversationData(conversation_id, details, conversation, recordings, users)
+    conversation = conversation_from_event(event) or client.get_conversation(conversation_id)
+    users: dict[str, dict[str, Any]] = {}
+    if with_users:
+        user_ids = sorted({p["userId"] for p in details.get("participants", []) if p.get("userId")})
+        users = (
+            _USERS.get_many(client, user_ids)
+            if use_cache
+            else {u["id"]: u for u in client.get_users(user_ids)}
+        )
+    return ConversationData(conversation_id, details, conversation, (), users)
+
+
+def conversation_from_event(event: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The conversation as the queue notification carried it (`...conversations` topic: participants
+    with their `calls` and `attributes`), or None when the snapshot cannot stand in for it."""
+    if not isinstance(event, dict):
+        return None
+    body = event.get("eventBody") if isinstance(event.get("eventBody"), dict) else event
+    participants = body.get("participants")
+    if not isinstance(participants, list) or not participants:
+        return None
+    if not all(isinstance(p, dict) and p.get("purpose") for p in participants):
+        return None
+    if not any(p.get("calls") for p in participants):
+        return None  # the flat `.calls` shape: no communication ids
+    return body
 
 
 def audio_recordings(data: ConversationData) -> list[dict[str, Any]]:
@@ -132,6 +169,15 @@ def expects_recordings(data: ConversationData) -> bool | None:
     if any(flag is False for flag in flags) and not data.recordings:
         return False  # analytics says so explicitly (and no session says it was recorded)
     return None
+
+
+def screen_recorded(conversation: dict[str, Any]) -> bool:
+    """Whether a participant's screen was recorded (`screenRecordingState` on the conversation or its
+    notification): then the recordings list may wait on a screen recording, so the audio is asked for
+    recording by recording instead."""
+    return any(
+        isinstance(p, dict) and p.get("screenRecordingState") for p in conversation.get("participants") or []
+    )
 
 
 @dataclass(frozen=True)
@@ -188,8 +234,11 @@ def advance_recordings(
             max_wait_ms=MAX_WAIT_MS,
             poll=SOON,
             clock=clock,
+            # one request for metadata and media when no screen was recorded (the list would wait on it)
+            list_first=not data.recordings and not screen_recorded(data.conversation),
         )
-        fetcher.prefill_metadata(list(data.recordings))  # all media: screen recordings are recognised
+        if data.recordings:
+            fetcher.prefill_metadata(list(data.recordings))  # all media: screen recordings are recognised
     result = fetcher.step()
     if isinstance(result, Waiting):
         return RecordingsProgress(waiting_s=result.delay_s, reason=result.reason, state=fetcher.state())
@@ -293,6 +342,11 @@ def advance_transcripts(
         fetcher = TranscriptFetcher.restore(client, state, clock=clock, backoff=backoff)
     else:
         ids = transcript_communication_ids(data.conversation) or transcript_communication_ids(data.details)
+        recorded = {str(r.get("sessionId")) for r in audio_recordings(data) if r.get("sessionId")}
+        if recorded and set(ids) & recorded:
+            # transcripts are made of recordings: a communication without one has none (one request
+            # per recorded communication, not per participant)
+            ids = [c for c in ids if c in recorded]
         fetcher = TranscriptFetcher(
             client, data.conversation_id, ids, deadline_s=deadline_s, backoff=backoff, clock=clock
         )
@@ -320,6 +374,12 @@ def advance_transcripts(
     return TranscriptProgress(
         documents=tuple(documents), error="; ".join(errors) or None, state=fetcher.state()
     )
+
+
+def with_priority(client: Any, priority: int, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run `fn` with this thread's requests counted at `priority` against the org's budget."""
+    with client.priority(priority):
+        return fn(*args, **kwargs)
 
 
 def new_request_id() -> str:

@@ -5,23 +5,45 @@ limiter is a sliding one-minute window: at most ``per_minute`` requests in any `
 seconds. ``acquire()`` blocks until a slot is free, for at most ``max_wait_s``. The server's
 ``inin-ratelimit-*`` headers and 429 responses pause *all* callers of the same client id, so a
 429 storm is not hammered by other threads.
+
+One budget, shared by priority (`Priority`): live exports first, then status write-back, then
+background work (the reconciliation sweep, backfill, bulk requests). A request of a lower priority
+never takes a slot while a higher-priority request waits for one, write-back leaves a small reserve
+to live work, and background work may use at most `background_share` of the window, so a backlog
+of background work never delays a live export.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
+from enum import IntEnum
 
 from .errors import RateLimitTimeout
 
 logger = logging.getLogger(__name__)
 
 
+class Priority(IntEnum):
+    """Who is asking: lower values go first."""
+
+    LIVE = 0
+    WRITEBACK = 1
+    BACKGROUND = 2
+
+
+WRITEBACK_RESERVE = 0.05
+"""Share of the window write-back leaves free for live exports."""
+BACKGROUND_SHARE = 0.5
+"""Default share of the window background work may use (`[genesys] background_share`)."""
+
+
 class RateLimiter:
-    """Sliding-window limiter; thread-safe."""
+    """Sliding-window limiter with priorities; thread-safe."""
 
     def __init__(
         self,
@@ -30,6 +52,7 @@ class RateLimiter:
         window_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] | None = None,
+        background_share: float = BACKGROUND_SHARE,
     ) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
@@ -37,9 +60,12 @@ class RateLimiter:
         self._window = window_s
         self._clock = clock
         self._sleep = sleep
-        self._stamps: deque[float] = deque()
+        self._stamps: deque[tuple[float, int]] = deque()
         self._paused_until = 0.0
         self._cond = threading.Condition()
+        self._waiting: Counter[int] = Counter()
+        self.background_share = background_share
+        self.granted: Counter[int] = Counter()  # requests granted per priority since start
 
     @property
     def per_minute(self) -> int:
@@ -52,38 +78,68 @@ class RateLimiter:
             self._per_window = per_minute
             self._cond.notify_all()
 
-    def _delay_locked(self, now: float) -> float:
-        while self._stamps and self._stamps[0] <= now - self._window:
+    def _limit(self, priority: int) -> int:
+        """How many requests of the window a request of `priority` may find used and still go."""
+        if priority <= Priority.LIVE:
+            return self._per_window
+        if priority == Priority.WRITEBACK:
+            return max(1, self._per_window - math.ceil(self._per_window * WRITEBACK_RESERVE))
+        return max(1, math.floor(self._per_window * self.background_share))
+
+    def _delay_locked(self, now: float, priority: int = Priority.LIVE) -> float:
+        while self._stamps and self._stamps[0][0] <= now - self._window:
             self._stamps.popleft()
         delay = max(0.0, self._paused_until - now)
         if len(self._stamps) >= self._per_window:
-            delay = max(delay, self._stamps[len(self._stamps) - self._per_window] + self._window - now)
+            delay = max(delay, self._stamps[len(self._stamps) - self._per_window][0] + self._window - now)
+        if priority > Priority.LIVE:
+            limit = self._limit(priority)
+            counted = (
+                [t for t, p in self._stamps if p >= Priority.BACKGROUND]
+                if priority >= Priority.BACKGROUND
+                else [t for t, _ in self._stamps]
+            )
+            if len(counted) >= limit:
+                delay = max(delay, counted[len(counted) - limit] + self._window - now)
+            if any(n for p, n in self._waiting.items() if p < priority):
+                delay = max(delay, 0.05)  # a more urgent request waits: let it go first
         return delay
 
-    def acquire(self, max_wait_s: float = 120.0, what: str = "request") -> float:
+    def acquire(
+        self, max_wait_s: float = 120.0, what: str = "request", priority: int = Priority.LIVE
+    ) -> float:
         """Take one request slot; return the seconds waited. Raises `RateLimitTimeout`."""
         start = self._clock()
         with self._cond:
-            while True:
-                now = self._clock()
-                delay = self._delay_locked(now)
-                if delay <= 0:
-                    self._stamps.append(now)
-                    return now - start
-                if now + delay - start > max_wait_s:
-                    raise RateLimitTimeout(
-                        what,
-                        message=f"local rate limit ({self._per_window}/{self._window:g}s) would need "
-                        f"{delay:.1f}s more, over the {max_wait_s:g}s bound",
-                    )
-                if self._sleep is not None:
-                    self._cond.release()
-                    try:
-                        self._sleep(delay)
-                    finally:
-                        self._cond.acquire()
-                else:
-                    self._cond.wait(delay)
+            self._waiting[priority] += 1
+            try:
+                return self._acquire_locked(start, max_wait_s, what, int(priority))
+            finally:
+                self._waiting[priority] -= 1
+                self._cond.notify_all()
+
+    def _acquire_locked(self, start: float, max_wait_s: float, what: str, priority: int) -> float:
+        while True:
+            now = self._clock()
+            delay = self._delay_locked(now, priority)
+            if delay <= 0:
+                self._stamps.append((now, priority))
+                self.granted[priority] += 1
+                return now - start
+            if now + delay - start > max_wait_s:
+                raise RateLimitTimeout(
+                    what,
+                    message=f"local rate limit ({self._per_window}/{self._window:g}s) would need "
+                    f"{delay:.1f}s more, over the {max_wait_s:g}s bound",
+                )
+            if self._sleep is not None:
+                self._cond.release()
+                try:
+                    self._sleep(delay)
+                finally:
+                    self._cond.acquire()
+            else:
+                self._cond.wait(delay)
 
     def pause(self, seconds: float) -> None:
         """Hold every caller back for ``seconds`` (after a 429 with ``Retry-After``)."""
@@ -112,6 +168,13 @@ class RateLimiter:
         with self._cond:
             self._delay_locked(self._clock())
             return len(self._stamps)
+
+    def usage(self) -> dict[str, int]:
+        """Requests in the current window by priority (for the status line)."""
+        with self._cond:
+            self._delay_locked(self._clock())
+            counts = Counter(p for _, p in self._stamps)
+        return {Priority(p).name.lower(): n for p, n in sorted(counts.items())}
 
 
 _registry: dict[str, RateLimiter] = {}

@@ -190,8 +190,12 @@ class RecordingFetcher:
         api: Backoff = API,
         clock: Callable[[], float] = time.time,
         state: dict[str, Any] | None = None,
+        list_first: bool = False,
     ) -> None:
         self.client = client
+        # ask the recordings list (with maxWaitMs) before the metadata: one request instead of two
+        # when every recording of the conversation is audio; a 202 falls back to the metadata path
+        self.list_first = list_first
         self.conversation_id = conversation_id
         self.format_id = format_id
         self.expect_recordings = expect_recordings
@@ -213,6 +217,8 @@ class RecordingFetcher:
         self._media: dict[str, dict[str, Any]] = {}
         self._stale: set[str] = set()
         self._list_has_others = False
+        self.list_probe = ""  # what the list-first probe found: audio | others | pending | empty
+        self.saw_others = False  # the conversation has recordings that are not audio (screen ...)
         if state is not None:
             self._load(state)
 
@@ -248,6 +254,7 @@ class RecordingFetcher:
             "steps": self.steps,
             "attempts": dict(self.attempts),
             "evidence": self.evidence,
+            "list_first": self.list_first,
         }
 
     @classmethod
@@ -282,6 +289,7 @@ class RecordingFetcher:
         evidence = state.get("evidence", "unknown")
         if self.evidence == "unknown" and evidence in (True, False, None):
             self.evidence = evidence
+        self.list_first = bool(state.get("list_first", self.list_first))
 
     def prefill_metadata(self, metadata: list[dict[str, Any]]) -> None:
         """Recording metadata the caller already fetched: saves a request from the org's budget."""
@@ -345,7 +353,28 @@ class RecordingFetcher:
             self.evidence = recording_expected(details)
         return self.evidence if self.evidence != "unknown" else None  # type: ignore[return-value]
 
+    def _probe_list(self) -> None:
+        """The recordings list first (list-first mode, once): its documents carry the metadata too."""
+        self.list_first = False
+        listing = self.client.get_recordings(
+            self.conversation_id, self.format_id, max_wait_ms=self.max_wait_ms
+        )
+        if isinstance(listing, Pending) or not isinstance(listing, list):
+            self.list_probe = "pending"  # something still transcodes (a screen recording?): ask one by one
+            return
+        items = [r for r in listing if isinstance(r, dict)]
+        if not items:
+            self.list_probe = "empty"
+            return  # nothing listed yet: the metadata path decides (uploading, not recorded)
+        self.list_probe = "others" if any(not is_audio(r) for r in items) else "audio"
+        self._metadata = items
+        for rec in items:
+            if is_audio(rec) and rec.get("id") and media_uri(rec):
+                self._media[str(rec["id"])] = rec
+
     def _step(self, elapsed: float) -> StepResult:
+        if self.list_first and self._metadata is None:
+            self._probe_list()
         metadata = self._metadata
         if metadata is None or any(
             is_audio(m) and str(m.get("fileState")) not in READY_STATES | FINAL_STATES for m in metadata
@@ -353,6 +382,8 @@ class RecordingFetcher:
             metadata = self._refresh_metadata()
         audio = [m for m in metadata if is_audio(m)]
         others = [m for m in metadata if not is_audio(m)]
+        if others:
+            self.saw_others = True
         if not audio:
             return self._no_audio(elapsed, others)
         unavailable = tuple(

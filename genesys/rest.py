@@ -17,10 +17,11 @@ live on each ``ApiClient``, so several clients for different hosts coexist in on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
@@ -44,7 +45,7 @@ from .errors import (
     Unauthorized,
     error_from_response,
 )
-from .ratelimit import RateLimiter, limiter_for
+from .ratelimit import Priority, RateLimiter, limiter_for
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class _Local(threading.local):
     endpoint: str = ""
     response: requests.Response | None = None
     token: str | None = None
+    priority: int = Priority.LIVE
 
 
 def _estimated_ms(body: Any) -> int | None:
@@ -172,6 +174,18 @@ class GenesysClient:
         self._notifications = sdk.NotificationsApi(self.api_client)
         self._utilities = sdk.UtilitiesApi(self.api_client)
         self._organization = sdk.OrganizationApi(self.api_client)
+
+    # ----- priority -----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def priority(self, priority: int) -> Iterator[None]:
+        """Requests made by this thread inside the block count as `priority` against the shared
+        budget (`genesys.ratelimit.Priority`: live exports first, then write-back, then background)."""
+        previous = self._local.priority
+        self._local.priority = int(priority)
+        try:
+            yield
+        finally:
+            self._local.priority = previous
 
     # ----- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
@@ -235,7 +249,7 @@ class GenesysClient:
         endpoint = self._local.endpoint or f"{method} {url}"
         if self._closed.is_set():
             raise ClientClosed(endpoint, message="client closed")
-        self.limiter.acquire(self.config.rate_limit_max_wait_s, what=endpoint)
+        self.limiter.acquire(self.config.rate_limit_max_wait_s, what=endpoint, priority=self._local.priority)
         token = self.tokens.token()
         self._local.token = token
         out_headers = {

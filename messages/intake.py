@@ -28,6 +28,7 @@ class ConversationFinished:
     queue_ids: tuple[str, ...]
     finished_at: float
     reason: str = "wrapped up"
+    event: dict[str, Any] | None = None  # the notification snapshot that finished it (None: reconciled)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class PipelineRequest:
     reply_to: str
     conversation_id: str
     work: Any  # export.commands.Work
+    priority: int = 0  # genesys.ratelimit.Priority of the Genesys Cloud requests the work makes
 
     @property
     def request_id(self) -> str:

@@ -131,6 +131,22 @@ def apply_to_details(details: dict[str, Any], call: Call, live: Any) -> dict[str
     return details
 
 
+# -- screen recording state on the conversation ------------------------------------------------------
+def apply_screen_state(doc: dict[str, Any], call: Call, live: Any, at_ms: int) -> dict[str, Any]:
+    """An agent whose screen is recorded carries `screenRecordingState` (SDK `Participant` and
+    `QueueConversationEventTopicParticipant`: requested/active/paused/stopped/error/timeout):
+    "active" while the screen recording runs, "stopped" after it."""
+    screens = {sr.user_id: sr for sr in getattr(live, "screen_recordings", ()) or ()}
+    if not screens:
+        return doc
+    users = {p.participant_id: p.user_id for p in call.participants}
+    for participant in doc.get("participants") or []:
+        sr = screens.get(users.get(participant.get("id")) or "")
+        if sr is not None and at_ms >= sr.start_ms:
+            participant["screenRecordingState"] = "active" if at_ms < sr.end_ms else "stopped"
+    return doc
+
+
 # -- terminated legs -------------------------------------------------------------------------------
 def apply_terminated(doc: dict[str, Any], call: Call, live: Any) -> dict[str, Any]:
     """ACD/IVR legs that ended show the ``terminated`` call state (REST and both event shapes)."""

@@ -31,6 +31,7 @@ def conversation(
 ) -> dict[str, Any]:
     """`GET /api/v2/conversations/{id}` at `at_ms`, with the participant attributes written so far."""
     doc = documents.conversation(live.call, org, at_ms)
+    doc = variations.apply_screen_state(doc, live.call, live, at_ms)
     return _overlay(variations.apply_terminated(doc, live.call, live), attributes)
 
 
@@ -39,6 +40,7 @@ def queue_event(
 ) -> dict[str, Any]:
     """The queue topic snapshot (`shape` "conversations" or "calls") at `at_ms`."""
     doc = documents.queue_event_body(live.call, org, at_ms, shape)
+    doc = variations.apply_screen_state(doc, live.call, live, at_ms)
     return _overlay(variations.apply_terminated(doc, live.call, live), attributes)
 
 

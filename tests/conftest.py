@@ -10,6 +10,15 @@ pytest_plugins = ["setup_fixtures"]  # the `run.py setup` fixtures: bare_sim, fi
 
 
 @pytest.fixture(autouse=True)
+def _fresh_arrival_estimates():
+    """What one test's simulator taught about document delays must not slow the next test down."""
+    from export.arrival import ARRIVALS
+
+    ARRIVALS.reset()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _stop_actors():
     """Actors are process-global: stop every one a test left running."""
     yield

@@ -16,6 +16,7 @@ from sim_world_fixtures import call_of_kind, org
 import profiles
 from audio.export import AudioOutput
 from audio.timemap import ExportTimeline, MediaClock, TimeMap
+from export.arrival import ArrivalEstimator
 from export.commands import (
     AdvanceRecordings,
     AdvanceTranscripts,
@@ -196,6 +197,7 @@ def new_machine(
         durable=durable,
         context=context,
         reporter=FailureReporter(),
+        arrivals=ArrivalEstimator(),
     )
 
 
