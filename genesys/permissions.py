@@ -61,9 +61,11 @@ SERVICE_NEEDS: tuple[Need, ...] = (
         ("analytics:conversationDetail:view",),
     ),
     Need(
-        "STA transcripts",
-        "`GET /api/v2/speechandtextanalytics/conversations/{id}/communications/{cid}/transcripturl`",
-        "**all of** `recording:recording:view` and `speechAndTextAnalytics:data:view`",
+        "STA transcripts (every part)",
+        "`GET /api/v2/speechandtextanalytics/conversations/{id}/communications/{cid}/transcripturls`",
+        "any of `recording:recording:view`, `recording:recordingSegment:view` (SDK docs "
+        "`SpeechTextAnalyticsApi.md`); `speechAndTextAnalytics:data:view` as the single-URL endpoint "
+        "documents it (granted too, to be safe)",
         ("recording:recording:view", "speechAndTextAnalytics:data:view"),
     ),
     Need(
@@ -139,6 +141,28 @@ SERVICE_NEEDS: tuple[Need, ...] = (
         "configuration signal",
         "`POST /api/v2/conversations/callbacks` (admin tooling / tests)",
         "`conversation:callback:create` (for whoever sends it; not granted by `setup`)",
+    ),
+    Need(
+        "configuration signal clean-up",
+        "`PATCH /api/v2/conversations/callbacks/{conversationId}` (`state: disconnected`)",
+        "`conversation:communication:disconnect` (SDK docs `ConversationsApi.md` "
+        "patch_conversations_callback); without it the callback stays in the system queue and a WARNING "
+        "says so",
+        ("conversation:communication:disconnect",),
+    ),
+    Need(
+        "custom attribute core types",
+        "`GET /api/v2/conversations/customattributes/schemas/coretypes[/{name}]`",
+        "`conversation:customAttributes:schemaView`",
+        ("conversation:customAttributes:schemaView",),
+    ),
+    Need(
+        "backfill and report (bulk reads)",
+        "`POST/GET/DELETE /api/v2/analytics/conversations/details/jobs[/{id}[/results]]`, "
+        "`POST/GET /api/v2/recording/batchrequests[/{id}]`",
+        "`analytics:conversationDetail:view`; `recording:recording:view` (SDK docs `AnalyticsApi.md`, "
+        "`RecordingApi.md`)",
+        ("analytics:conversationDetail:view", "recording:recording:view"),
     ),
     Need(
         "trusted time, organisation",

@@ -81,6 +81,9 @@ def detail_documents(
         if with_attributes:
             _add_attributes(doc, live.call, sim.book.attributes(live.conversation_id))
         docs.append(doc)
+    replay = getattr(sim, "replay_book", None)
+    if replay is not None:  # replayed captures: served as captured
+        docs.extend(replay.details_documents())
     return docs
 
 

@@ -215,7 +215,7 @@ def register(router: Router, sim: Simulator) -> None:
         check_predicate_limits(body, sim.bulk.max_predicates)
         return run_query(
             body,
-            detail_documents(sim, start, end) + sim.replay_book.details_documents(),
+            detail_documents(sim, start, end),
             now_s=time.time(),
             max_predicates=None,
         )

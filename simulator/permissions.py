@@ -122,6 +122,19 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], Need] = {
     ("POST", "/api/v2/conversations/callbacks"): Need(
         "ALL", ("conversation:callback:create",), "ConversationsApi.post_conversations_callbacks"
     ),
+    ("PATCH", "/api/v2/conversations/callbacks/{conversationId}"): Need(
+        "ALL", ("conversation:communication:disconnect",), "ConversationsApi.patch_conversations_callback"
+    ),
+    ("GET", "/api/v2/conversations/customattributes/schemas/coretypes"): Need(
+        "ALL",
+        ("conversation:customAttributes:schemaView",),
+        "ConversationsApi.get_conversations_customattributes_schemas_coretypes",
+    ),
+    ("GET", "/api/v2/conversations/customattributes/schemas/coretypes/{coreTypeName}"): Need(
+        "ALL",
+        ("conversation:customAttributes:schemaView",),
+        "ConversationsApi.get_conversations_customattributes_schemas_coretype",
+    ),
     ("GET", "/api/v2/conversations/customattributes/schemas"): Need(
         "ANY",
         ("conversation:customAttributes:schemaView",),

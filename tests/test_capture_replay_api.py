@@ -44,17 +44,17 @@ def test_documents_are_served_exactly_as_captured(replay) -> None:
     assert api.ok("GET", CONV + "/recordingmetadata") == _json("recordingmetadata.json")
     (rid,) = [r["id"] for r in _json("recordings.json")]
     assert api.ok("GET", CONV + f"/recordingmetadata/{rid}") == _json("recordingmetadata.json")[0]
-    found = api.ok(
-        "POST",
-        "/api/v2/analytics/conversations/details/query",
-        json={
-            "interval": "2021-01-15T00:00:00Z/2021-01-16T00:00:00Z",
-            "conversationFilters": [
-                {"type": "and", "predicates": [{"dimension": "conversationId", "value": CID}]}
-            ],
-        },
-    )
-    assert [c["conversationId"] for c in found["conversations"]] == [CID]
+    # a replayed call from 2021 is older than the synchronous query reaches (35 days) and than the
+    # analytics retention (5 years): the queries refuse the interval as Genesys does; `run.py export`
+    # reads the call by id, which is served as captured (above)
+    query = {
+        "interval": "2021-01-15T00:00:00Z/2021-01-16T00:00:00Z",
+        "conversationFilters": [
+            {"type": "and", "predicates": [{"dimension": "conversationId", "value": CID}]}
+        ],
+    }
+    refused = api.call("POST", "/api/v2/analytics/conversations/details/query", json=query)
+    assert refused.status_code == 400 and "jobs" in refused.json()["message"]
     many = api.ok("GET", f"/api/v2/analytics/conversations/details?id={CID}")
     assert many["conversations"] == [_json("details.json")]
 
