@@ -24,7 +24,7 @@ class TrackedListener:
         }
         self.outcomes: dict[str, list] = {"conversations": [], "calls": []}
         self.lock = threading.Lock()
-        self.listener = NotificationListener(make_client(sim), self.on_event, heartbeat_period_s=0.5)
+        self.listener = NotificationListener(make_client(sim), self.on_event, heartbeat_period_s=2.0)
         topics = []
         for q in sim.org.all_queues():
             topics += [queue_conversations_topic(q.id), queue_calls_topic(q.id)]
@@ -51,7 +51,7 @@ class TrackedListener:
 def test_every_call_kind_finishes_exactly_once() -> None:
     from simulator.scenarios import KINDS
 
-    with running_sim(seed=41, event_speed=120, heartbeat_s=0.5) as sim:
+    with running_sim(seed=41, event_speed=120, heartbeat_s=2.0) as sim:
         tracked = TrackedListener(sim, default_wrapup_timeout_s=60)
         try:
             calls = [sim.inject_call(kind=kind, queue_name="Sales", duration_s=60) for kind in KINDS]
@@ -88,7 +88,7 @@ def test_every_call_kind_finishes_exactly_once() -> None:
 
 
 def test_wrapup_that_never_comes_finishes_by_timeout() -> None:
-    with running_sim(seed=42, event_speed=120, heartbeat_s=0.5) as sim:
+    with running_sim(seed=42, event_speed=120, heartbeat_s=2.0) as sim:
         original = sim.generate
 
         def never_wrapped(**kw):
