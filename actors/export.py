@@ -91,8 +91,9 @@ class ExportActor(Supervised):
         self.saved_context: object = None  # the ConversationData last saved to the ledger
         self.ended = False
         self.started = time.monotonic()
-        # live exports first; backfilled conversations use the background share of the API budget
-        self.priority = Priority.BACKGROUND if getattr(job, "source", "live") == "backfill" else Priority.LIVE
+        # live exports first; reconciled and backfilled conversations use the background share of the budget
+        background = getattr(job, "source", "live") in ("backfill", "reconciled")
+        self.priority = Priority.BACKGROUND if background else Priority.LIVE
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def setup(self) -> None:

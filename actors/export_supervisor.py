@@ -24,6 +24,7 @@ from typing import Any
 
 import pykka
 
+from actors.base import BackgroundDone
 from actors.export import ExportActor
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor, schedule
 from messages.config import ConfigChanged, LicenseChanged
@@ -35,6 +36,8 @@ from reliability.backoff import Backoff
 logger = logging.getLogger(__name__)
 
 MAX_CRASHES = 3
+BACKGROUND_PRIORITY = 5
+"""Jobs of this priority or lower (reconciled, backfilled) leave a quarter of the slots to live calls."""
 MAX_UNCLEAN_STARTS = 5
 WAKE_CHECK_S = 0.25
 PRUNE_EVERY_S = 6 * 3600.0
@@ -55,9 +58,12 @@ class ExportSupervisor(Supervisor):
         self.queued: set[str] = set()
         self.arrivals = itertools.count()
         self.running: set[str] = set()
+        self.background: set[str] = set()  # running exports of background priority
         self.outcomes: dict[str, str] = {}
         self.draining = False
         self.next_prune = 0.0
+        self.prefetching = False
+        self.prefetched: set[str] = set()  # asked for in bulk already (found or not)
 
     def setup(self) -> None:
         super().setup()
@@ -98,6 +104,12 @@ class ExportSupervisor(Supervisor):
             )
         elif message == "status":
             return self.status()
+        elif (
+            isinstance(message, BackgroundDone)
+            and isinstance(message.tag, tuple)
+            and message.tag[0] == "prefetch"
+        ):
+            self._prefetched(message)
         elif isinstance(message, Tick) and message.name == "wake":
             self._wake()
             if not self._stopping:
@@ -125,8 +137,17 @@ class ExportSupervisor(Supervisor):
 
     def _finished(self, message: ConversationFinished) -> None:
         state = "queued" if self.licensed else "held"
+        # found by the reconciliation sweep (missed while events could not reach us): after live calls
+        reconciled = message.reason == "reconciled"
+        priority = BACKGROUND_PRIORITY if reconciled else 0
         if not self.deps.ledger.add_job(
-            message.conversation_id, message.queue_ids, message.finished_at, state, event=message.event
+            message.conversation_id,
+            message.queue_ids,
+            message.finished_at,
+            state,
+            event=message.event,
+            source="reconciled" if reconciled else "live",
+            priority=priority,
         ):
             logger.debug(
                 "Conversation %s already known; ignoring the repeated finish", message.conversation_id
@@ -138,7 +159,7 @@ class ExportSupervisor(Supervisor):
                 message.conversation_id,
                 self.license_reason,
             )
-        self._enqueue(message.conversation_id)
+        self._enqueue(message.conversation_id, priority)
         self._pump()
 
     def _requested(self, conversation_id: str) -> None:
@@ -207,13 +228,20 @@ class ExportSupervisor(Supervisor):
         if self.draining or not self.licensed or self.snapshot is None:
             return
         ledger = self.deps.ledger
+        slots = self.deps.settings.max_concurrent_exports
+        # background work (found by reconciliation, backfilled) never takes the last slots: a live call
+        # that ends meanwhile starts at once
+        background_slots = max(1, slots - max(1, slots // 4))
         deferred: list[tuple[int, int, str]] = []
-        while self.queue and len(self.running) < self.deps.settings.max_concurrent_exports:
+        while self.queue and len(self.running) < slots:
             entry = heapq.heappop(self.queue)
             conversation_id = entry[2]
             if conversation_id in self.running:  # its previous run is still stopping: after it
                 deferred.append(entry)
                 continue
+            if entry[0] >= BACKGROUND_PRIORITY and len(self.background) >= background_slots:
+                deferred.append(entry)
+                break  # the heap is ordered: everything after this is background too
             self.queued.discard(conversation_id)
             job = ledger.job(conversation_id)
             if job is None or job.state in ("done", "failed", "parked"):
@@ -227,9 +255,54 @@ class ExportSupervisor(Supervisor):
                 )
                 continue
             self.running.add(conversation_id)
+            if entry[0] >= BACKGROUND_PRIORITY:
+                self.background.add(conversation_id)
             self.add_child(self._spec(job))
         for entry in deferred:
             heapq.heappush(self.queue, entry)
+        self._maybe_prefetch()
+
+    def _maybe_prefetch(self) -> None:
+        """A backlog: read the next waiting conversations' analytics details together (one request per
+        100) so that their exports do not ask one by one (export/prefetch.py)."""
+        threshold = int(getattr(self.deps.settings, "batch_threshold", 0) or 0)
+        if self.prefetching or threshold <= 0 or len(self.queue) < threshold or self.snapshot is None:
+            return
+        from export.planner import Planner
+        from export.prefetch import MAX_IDS, prefetch_contexts
+
+        ids = [cid for _, _, cid in sorted(self.queue) if cid not in self.prefetched][:MAX_IDS]
+        if len(ids) < threshold:
+            return
+        self.prefetched.update(ids)
+        if len(self.prefetched) > 10_000:
+            self.prefetched = set(ids)
+        planner = Planner(self.snapshot, self.deps.sequences, self.deps.ledger)
+        self.prefetching = True
+        self.run_in_background(
+            prefetch_contexts,
+            self.deps.client,
+            self.deps.ledger,
+            ids,
+            with_users=planner.needs_user_documents(),
+            needs_attributes=planner.needs_participant_attributes(),
+            tag=("prefetch", len(ids)),
+        )
+
+    def _prefetched(self, done: Any) -> None:
+        self.prefetching = False
+        if done.error is not None:
+            logger.warning(
+                "Backlog: reading analytics details in bulk failed (%s); exports read their own", done.error
+            )
+            return
+        if done.result:
+            logger.info(
+                "Backlog of %d: analytics details of %d conversation(s) read in one request",
+                len(self.queue),
+                len(done.result),
+            )
+        self._maybe_prefetch()
 
     def _spec(self, job: Any) -> ChildSpec:
         outer = self
@@ -256,6 +329,7 @@ class ExportSupervisor(Supervisor):
     def on_child_finished(self, child_id: str, crashed: bool, reason: str | None) -> None:
         conversation_id = child_id.split(":", 1)[1]
         self.running.discard(conversation_id)
+        self.background.discard(conversation_id)
         outcome = self.outcomes.pop(conversation_id, "failed" if crashed else "done")
         if outcome != "parked":
             self.deps.ledger.set_state(conversation_id, "failed" if outcome == "failed" else "done", reason)
@@ -270,5 +344,6 @@ class ExportSupervisor(Supervisor):
             self.remove_child(child_id)
             ref.stop(block=False)
             self.running.discard(conversation_id)
+            self.background.discard(conversation_id)
             self._dead_letter(conversation_id, f"its export crashed {crashes} times")
             self._pump()

@@ -751,7 +751,8 @@ class ConversationExport:
         """Genesys Cloud has not produced the transcript for a while (nothing being written)."""
         if self.transcripts["status"] != "fetch" or "transcripts" in self.inflight:
             return False
-        first_at = float((self.transcripts.get("fetcher") or {}).get("first_at") or now)
+        fetcher = self.transcripts.get("fetcher") or {}
+        first_at = float(fetcher.get("started_at") or fetcher.get("first_at") or now)
         return now - first_at >= INTERIM_WRITEBACK_AFTER_S
 
     def _advance_writeback(self, commands: list[Command], now: float) -> None:

@@ -54,6 +54,20 @@ class Planner:
         names = self.snapshot.queue_names if self.snapshot is not None else {}
         return ", ".join(names.get(q, q) for q in queue_ids) or "-"
 
+    def needs_participant_attributes(self) -> bool:
+        """Whether a profile names participant attributes (`...Attribute.<key>` placeholders)."""
+        for profile in self.profiles:
+            texts = [
+                profile.audio_file_template,
+                profile.transcription_file_template,
+                profile.path_template,
+                *profile.audio_metadata_attributes,
+                *profile.transcript_metadata_attributes,
+            ]
+            if any("Attribute." in (t or "") for t in texts):
+                return True
+        return False
+
     def needs_user_documents(self) -> bool:
         """Whether a profile names agents by their user document (`Agent.Username`,
         `Recording.User.*`): only then are agents' user documents read (the analytics details

@@ -82,6 +82,7 @@ class Service:
         self.stop_requested = threading.Event()
         self.escalated: str | None = None
         self.root: pykka.ActorRef[Any] | None = None
+        self.budget = BudgetMeter()
 
     def start(self) -> None:
         self.root = RootSupervisor.start(deps=self.deps, on_escalate=self._escalate)
@@ -165,6 +166,25 @@ def run_until_stopped(service: Service, status_interval_s: float, shutdown_timeo
     return EXIT_OK
 
 
+class BudgetMeter:
+    """API requests per minute and per finished export since the last status line."""
+
+    def __init__(self) -> None:
+        self.at = time.monotonic()
+        self.requests = 0
+        self.finished = -1
+
+    def sample(self, requests: int, finished: int) -> tuple[float, float | None]:
+        now = time.monotonic()
+        minutes = max(1e-6, (now - self.at) / 60)
+        per_minute = (requests - self.requests) / minutes
+        per_call = None
+        if self.finished >= 0 and finished > self.finished:
+            per_call = (requests - self.requests) / (finished - self.finished)
+        self.at, self.requests, self.finished = now, requests, finished
+        return per_minute, per_call
+
+
 def log_status(service: Service) -> None:
     """The periodic status line: what runs, what waits and why, what failed, what got done today
     (the same figures as `run.py status`, read from the ledger), and the notification intake."""
@@ -182,8 +202,18 @@ def log_status(service: Service) -> None:
         f"{reason or 'waiting'} {n}" for reason, n in sorted(parked.items(), key=lambda kv: -kv[1])
     )
     oldest = figures.get("oldest_waiting")
+    client = service.deps.client
+    finished = int(figures.get("done_today") or 0) + int(figures.get("failed_today") or 0)
+    per_minute, per_call = service.budget.sample(int(getattr(client, "request_count", 0)), finished)
+    limiter = getattr(client, "limiter", None)
+    budget = (
+        f"API {per_minute:.0f}/min of {limiter.per_minute}"
+        + (f", {per_call:.1f} per exported call" if per_call is not None else "")
+        if limiter is not None
+        else "API ?"
+    )
     logger.info(
-        "Status: %s running, %s queued, %s parked%s, %s failed today, %s done today%s; last event %s, "
+        "Status: %s running, %s queued, %s parked%s, %s failed today, %s done today%s; %s; last event %s, "
         "WebSocket %s, %s",
         s.get("running", "?"),
         s.get("queued", "?"),
@@ -194,6 +224,7 @@ def log_status(service: Service) -> None:
         f"; oldest waiting {oldest['conversation_id']} ({oldest['waiting_s'] / 60:.0f} min)"
         if oldest
         else "",
+        budget,
         "never" if age is None else f"{age:.0f} s ago",
         s.get("websocket", "?"),
         "licensed" if s.get("licensed") else f"NOT licensed ({s.get('license_reason')})",

@@ -54,6 +54,9 @@ class Settings:
     # [service] recoverable_horizon_seconds / CALLEXPORT_RECOVERABLE_HORIZON_SECONDS: how long a recoverable
     # failure (share or Genesys Cloud unavailable) is retried before the item fails
     recoverable_horizon_s: float = 86400.0
+    # [service] batch_threshold / CALLEXPORT_BATCH_THRESHOLD: when at least this many conversations wait for
+    # an export slot, their analytics details are read 100 at a time (one request) instead of one by one
+    batch_threshold: int = 20
     # [service] prune_after_days / CALLEXPORT_PRUNE_AFTER_DAYS: finished jobs older than this leave the ledger
     prune_after_days: float = 90.0
     # [service] reconcile_lookback_seconds / CALLEXPORT_RECONCILE_LOOKBACK_SECONDS
@@ -109,6 +112,7 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
         "CALLEXPORT_RECOVERABLE_HORIZON_SECONDS",
     ),
     "prune_after_days": ("service", "prune_after_days", "CALLEXPORT_PRUNE_AFTER_DAYS"),
+    "batch_threshold": ("service", "batch_threshold", "CALLEXPORT_BATCH_THRESHOLD"),
     "reconcile_lookback_s": (
         "service",
         "reconcile_lookback_seconds",

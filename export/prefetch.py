@@ -1,0 +1,118 @@
+"""Read many conversations' analytics details in one request when exports queue up (a backlog).
+
+One by one, every export reads its own analytics details (one request each): right for latency when
+calls come one at a time. When more conversations wait than the export slots serve at once (after a
+WebSocket outage, a restart, a burst), the details query by conversation ids (`POST
+/api/v2/analytics/conversations/details/query`, up to 100 ids per request) reads them together, and
+each export starts from what was read (`ledger.save_context`) instead of asking again. The
+conversation document is taken from the notification that finished the call when there is one, else
+built from the details (participants, their communications, names); participant attributes are then
+not known, so conversations are only prefetched when no profile uses them (`needs_attributes`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from export.steps import conversation_from_event
+
+logger = logging.getLogger(__name__)
+
+MAX_IDS = 100
+"""Conversation ids per details query (the predicate limit the simulator enforces; Genesys' own)."""
+OLDEST_S = 30 * 86400.0
+"""The synchronous query reaches 35 days back: older conversations are left to the one-by-one path."""
+CALL_MAX_S = 6.5 * 3600
+"""A query interval matches conversations that overlap it: start this long before the earliest end."""
+
+
+class PrefetchLedger(Protocol):
+    def job(self, conversation_id: str) -> Any: ...
+    def event(self, conversation_id: str) -> dict[str, Any] | None: ...
+    def context(self, conversation_id: str) -> dict[str, Any] | None: ...
+    def save_context(self, conversation_id: str, context: dict[str, Any]) -> None: ...
+
+
+def conversation_from_details(details: dict[str, Any]) -> dict[str, Any]:
+    """A conversation document built from analytics details: what the export needs of it (participants
+    with purpose, name, user and voice communications); no participant attributes."""
+    participants = []
+    for p in details.get("participants") or []:
+        if not isinstance(p, dict):
+            continue
+        calls = [
+            {"id": s["sessionId"], "state": "disconnected"}
+            for s in p.get("sessions") or []
+            if isinstance(s, dict) and s.get("sessionId") and str(s.get("mediaType") or "voice") == "voice"
+        ]
+        participants.append(
+            {
+                "id": p.get("participantId"),
+                "purpose": p.get("purpose"),
+                "name": p.get("participantName"),
+                "userId": p.get("userId"),
+                "attributes": {},
+                "calls": calls,
+            }
+        )
+    return {"id": details.get("conversationId"), "participants": participants, "derivedFromDetails": True}
+
+
+def prefetch_contexts(
+    client: Any,
+    ledger: PrefetchLedger,
+    conversation_ids: list[str],
+    *,
+    with_users: bool = False,
+    needs_attributes: bool = False,
+    now: float | None = None,
+) -> list[str]:
+    """Read the analytics details of up to `MAX_IDS` queued conversations in one request and store
+    each finished one's context in the ledger; returns the conversation ids prefetched."""
+    now = time.time() if now is None else now
+    wanted: dict[str, float] = {}
+    for cid in conversation_ids[:MAX_IDS]:
+        job = ledger.job(cid)
+        if job is None or ledger.context(cid) is not None:
+            continue
+        if job.finished_at and now - job.finished_at > OLDEST_S:
+            continue
+        if needs_attributes and conversation_from_event(ledger.event(cid)) is None:
+            continue  # a profile names participant attributes: the export reads the conversation itself
+        wanted[cid] = job.finished_at or now
+    if not wanted:
+        return []
+    start = datetime.fromtimestamp(min(wanted.values()) - CALL_MAX_S, UTC)
+    end = datetime.fromtimestamp(now + 60, UTC)
+    interval = f"{_iso(start)}/{_iso(end)}"
+    documents = client.query_details_by_ids(sorted(wanted), interval)
+    users: dict[str, dict[str, Any]] = {}
+    if with_users:
+        ids = sorted({p["userId"] for d in documents for p in d.get("participants", []) if p.get("userId")})
+        users = {u["id"]: u for u in client.get_users(ids)} if ids else {}
+    done = []
+    for details in documents:
+        cid = details.get("conversationId")
+        if cid not in wanted or not details.get("conversationEnd"):
+            continue  # analytics has not caught up with this one: its export reads it later
+        conversation = conversation_from_event(ledger.event(cid)) or conversation_from_details(details)
+        user_ids = {p.get("userId") for p in details.get("participants", []) if p.get("userId")}
+        ledger.save_context(
+            cid,
+            {
+                "conversation_id": cid,
+                "details": details,
+                "conversation": conversation,
+                "recordings": [],
+                "user_names": {u: users[u] for u in user_ids if u in users},
+            },
+        )
+        done.append(cid)
+    return done
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -1,0 +1,148 @@
+"""Issue 12 end to end: few API requests per exported call, bulk reads in a backlog, one write-back per
+conversation, and live calls first when the budget is tight."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from service_harness import Harness, document, profile
+
+from simulator.app import Simulator
+
+QUEUES = ["Sales", "Support"]
+
+
+def archive(name: str, root: Path, **keys):
+    settings = {
+        "Queues": QUEUES,
+        "AudioFormat": "WAV",
+        "ProcessingDelaySeconds": 0,
+        "TranscriptExportEnabled": True,
+        "TranscriptFormat": "RAW",
+        "AudioFileTemplate": "{Conversation.Id}_{Recording.Id}.{FileExtension}",
+        "TranscriptionFileTemplate": "{Conversation.Id}_{Transcript.Id}.{FileExtension}",
+    }
+    return profile(name, root, **{**settings, **keys})
+
+
+def api_requests(sim: Simulator, since: float, needle: str, method: str = "GET") -> int:
+    return sum(1 for r in sim.requests if r.time_s >= since and r.method == method and needle in r.path)
+
+
+def relative_files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
+
+
+def test_a_backlog_reads_analytics_details_in_bulk_with_the_same_files_and_statuses(tmp_path):
+    doc = document(archive("Bulk", tmp_path / "bulk"), archive("Single", tmp_path / "single"))
+    with Simulator(seed=61, config_document=doc, event_speed=300.0, transcript_delay_s=0.0) as sim:
+        calls = [
+            sim.inject_call(
+                kind=("inbound_simple", "multi_recording")[i % 2], queue_name=QUEUES[i % 2], ended_ago_s=120
+            )
+            for i in range(12)
+        ]
+        ids = [c.conversation_id for c in calls]
+        results = {}
+        for name, threshold in (("Bulk", 5), ("Single", 0)):
+            since = time.time()
+            other = "Single" if name == "Bulk" else "Bulk"
+            # each run exports with its own profile only (the other one is paused for it)
+            sim.set_config_document(
+                document(
+                    archive(name, tmp_path / name.lower()),
+                    archive(other, tmp_path / other.lower(), Active=False),
+                )
+            )
+            harness = Harness(
+                sim,
+                tmp_path / f"state-{name}",
+                batch_threshold=threshold,
+                max_concurrent_exports=2,
+                reconcile_lookback_s=900.0,
+            ).start()
+            try:
+                states = harness.wait_done(ids, 180)
+                assert set(states.values()) == {"done"}, states
+                statuses = {
+                    cid: {k: v[0] for k, v in harness.deps.ledger.profile_statuses(cid).items()}
+                    for cid in ids
+                }
+            finally:
+                harness.stop()
+            results[name] = (
+                api_requests(sim, since, "/details", "GET"),
+                api_requests(sim, since, "/details/query", "POST"),
+                relative_files(tmp_path / name.lower()),
+                {cid: {kind: status for (_, kind), status in s.items()} for cid, s in statuses.items()},
+            )
+        bulk_gets, bulk_queries, bulk_files, bulk_statuses = results["Bulk"]
+        single_gets, _, single_files, single_statuses = results["Single"]
+        assert bulk_files == single_files and len(bulk_files) >= 12
+        assert bulk_statuses == single_statuses
+        assert single_gets >= 12  # one by one: every export read its own details
+        assert bulk_gets <= 4, bulk_gets  # in bulk: the backlog's details came from the query
+        assert bulk_queries >= 1
+
+
+def test_four_profiles_are_written_back_in_one_patch_and_one_record_and_a_late_transcript_once(tmp_path):
+    profiles = [
+        archive(f"P{i}", tmp_path / f"p{i}", AudioFormat=("WAV", "MP3", "OGG_OPUS", "WEBM")[i])
+        for i in range(4)
+    ]
+    with Simulator(
+        seed=62, config_document=document(*profiles), event_speed=300.0, transcript_delay_s=0.0
+    ) as sim:
+        harness = Harness(sim, tmp_path, transcript_poll_max_s=10.0, transcript_wait_s=300.0).start()
+        try:
+            call = sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=20)
+            sim.delay_transcript(call.conversation_id, 75.0)  # the transcript comes a while after the audio
+            since = time.time()
+            assert harness.wait(lambda: harness.job_state(call.conversation_id) == "parked", 60)
+            assert harness.wait(lambda: api_requests(sim, since, "/customattributes", "PUT") == 1, 120)
+            assert api_requests(sim, since, "/attributes", "PATCH") == 1
+            assert harness.job_state(call.conversation_id) == "parked"  # the audio status, transcript pending
+            assert harness.wait_done([call.conversation_id], 180) == {call.conversation_id: "done"}
+            assert api_requests(sim, since, "/attributes", "PATCH") == 2  # the late transcript: once more
+            assert api_requests(sim, since, "/customattributes", "PUT") == 2
+            attrs = {
+                k: v
+                for part in sim.participant_attributes(call.conversation_id).values()
+                for k, v in part.items()
+            }
+            assert {attrs[f"callexport.P{i}.transcript.status"] for i in range(4)} == {"exported"}
+        finally:
+            harness.stop()
+
+
+def test_a_live_call_goes_first_when_a_reconcile_backlog_spends_the_budget(tmp_path):
+    doc = document(archive("Archive", tmp_path / "out", TranscriptExportEnabled=False))
+    budget = 120  # requests per minute: the backlog alone needs several minutes of it
+    with Simulator(
+        seed=63, config_document=doc, event_speed=300.0, rate_limit_allowed=budget, details_delay_s=0.0
+    ) as sim:
+        backlog = [
+            sim.inject_call(kind="inbound_simple", queue_name=QUEUES[i % 2], ended_ago_s=60)
+            for i in range(60)
+        ]
+        harness = Harness(
+            sim,
+            tmp_path,
+            requests_per_minute=budget,
+            reconcile_lookback_s=900.0,
+            batch_threshold=1000,  # one by one: the backlog really spends the budget
+            max_concurrent_exports=8,
+        ).start()
+        try:
+            assert harness.wait(lambda: harness.deps.ledger.counts().get("done", 0) >= 3, 120)
+            live = sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=20)
+            sim.wait_until_published(live.conversation_id, timeout=30)
+            wrapped = time.monotonic()
+            assert harness.wait(lambda: harness.files_for(live.conversation_id), 60)
+            took = time.monotonic() - wrapped
+            waiting = sum(1 for c in backlog if harness.job_state(c.conversation_id) != "done")
+            assert waiting > 10, "the backlog finished first: the test did not exhaust the budget"
+            assert took < 15.0, took  # live first: it did not wait behind the backlog's requests
+        finally:
+            harness.stop()
