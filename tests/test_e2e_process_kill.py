@@ -29,7 +29,7 @@ def write_settings(tmp_path: Path, sim: Simulator) -> Path:
         f'[genesys]\napi_url = "{sim.api_url}"\nrequests_per_minute = 6000\nheartbeat_seconds = 1\n'
         f'[service]\nstate_dir = "{(tmp_path / "state").as_posix()}"\nlog_dir = "{(tmp_path / "logs").as_posix()}"\n'
         "max_concurrent_exports = 4\ndsp_workers = 1\ntranscript_wait_seconds = 60\n"
-        "no_recording_after_seconds = 3\nreconcile_interval_seconds = 2\nreconcile_lookback_seconds = 900\n"
+        "no_recording_after_seconds = 3\nreconcile_interval_seconds = 2\nreconcile_lookback_seconds = 900\nwrapup_timeout_seconds = 20\n"
         "status_interval_seconds = 5\nshutdown_timeout_seconds = 10\n"
         f'[license]\ndirectory = "{(tmp_path / "license").as_posix()}"\nntp_servers = []\n'
     )

@@ -92,7 +92,7 @@ def test_socket_closing_opens_new_socket_promptly(sim) -> None:
         start = time.monotonic()
         assert wait_for(lambda: sim.faults.send_socket_closing() >= 1, 3)
         assert wait_for(lambda: worker.reconnects >= 1, 3)
-        assert time.monotonic() - start < 1.0  # well inside the server's grace period
+        assert time.monotonic() - start < 2.0  # inside the server's grace period (2 s here)
         assert worker.channels_created == 1
         assert any("socket closing" in d for _, d in sink.states)
         time.sleep(2.2)  # past the grace period: the old socket is closed, the new one lives on
