@@ -63,8 +63,6 @@ class Settings:
     reconcile_lookback_s: float = 3600.0
     # [service] reconcile_interval_seconds / CALLEXPORT_RECONCILE_INTERVAL_SECONDS
     reconcile_interval_s: float = 60.0
-    # [service] reconcile_window_seconds / CALLEXPORT_RECONCILE_WINDOW_SECONDS
-    reconcile_window_s: float = 1800.0
     # [audio] channel_layout / CALLEXPORT_CHANNEL_LAYOUT: which stereo channel is the agent's: "auto" detects it
     # per recording (a one-side export is refused when the evidence is weak), "default" (customer left) or
     # "swapped" force it
@@ -123,7 +121,6 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
         "reconcile_interval_seconds",
         "CALLEXPORT_RECONCILE_INTERVAL_SECONDS",
     ),
-    "reconcile_window_s": ("service", "reconcile_window_seconds", "CALLEXPORT_RECONCILE_WINDOW_SECONDS"),
     "channel_layout": ("audio", "channel_layout", "CALLEXPORT_CHANNEL_LAYOUT"),
     "license_dir": ("license", "directory", "CALLEXPORT_LICENSE_DIR"),
     "ntp_servers": ("license", "ntp_servers", "CALLEXPORT_NTP_SERVERS"),

@@ -44,3 +44,18 @@ def test_a_named_settings_file_must_exist(tmp_path):
         load_settings(tmp_path / "nope.toml", environ={})
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(None, environ={"CALLEXPORT_SETTINGS": str(tmp_path / "nope.toml")})
+
+
+def test_every_setting_is_in_the_settings_reference():
+    """docs/settings.md names every setting's TOML key and environment variable (the one reference)."""
+    from pathlib import Path
+
+    from service.settings import _SOURCES
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "settings.md").read_text(encoding="utf-8")
+    missing = [
+        f"[{section}] {key} / {env}"
+        for section, key, env in _SOURCES.values()
+        if f"`{key}`" not in text or f"`{env}`" not in text
+    ]
+    assert not missing, f"docs/settings.md lacks: {missing}"
