@@ -25,6 +25,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -87,6 +88,20 @@ class LicenseStatus:
         return f"UNLICENSED (reason={self.reason}): {self.detail} [{self.license_path}]"
 
 
+class _StatusContext(TypedDict, total=False):
+    """The keyword fields of :class:`LicenseStatus` shared by every outcome of one evaluation."""
+
+    license_path: str
+    time_source: str
+    trusted_now: dt.datetime | None
+    licensee: str | None
+    expiry: dt.date | None
+    hwid_match: bool
+    limits: Mapping[str, int]
+    demo: bool
+    license_id: str | None
+
+
 def _as_trusted_time(trusted_now: TrustedTime | dt.datetime | None) -> TrustedTime:
     if isinstance(trusted_now, TrustedTime):
         return trusted_now
@@ -139,7 +154,7 @@ def _evaluate(
     now: TrustedTime,
     api_url: str | None,
 ) -> LicenseStatus:
-    base = {"license_path": str(path), "time_source": now.source, "trusted_now": now.utc}
+    base: _StatusContext = {"license_path": str(path), "time_source": now.source, "trusted_now": now.utc}
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -158,7 +173,7 @@ def _evaluate(
         hwid_match = parse_hwid(hwid) == lic.hardware_id
     except InvalidHardwareId:
         hwid_match = False
-    info = {
+    info: _StatusContext = {
         **base,
         "licensee": lic.licensee,
         "expiry": lic.expires,

@@ -18,6 +18,7 @@ hyphens and the Crockford look-alikes (O→0, I/L→1).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import re
 import subprocess
@@ -29,6 +30,9 @@ from types import ModuleType
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+# subprocess.run, or a stand-in with its signature (tests)
+_Run = Callable[..., subprocess.CompletedProcess[str]]
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 _INDEX = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -176,7 +180,7 @@ def _registry_value(winreg: ModuleType, subkey: str, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _run_text(run: Callable[..., Any], argv: list[str]) -> str:
+def _run_text(run: _Run, argv: list[str]) -> str:
     try:
         kwargs: dict[str, Any] = {"capture_output": True, "text": True, "timeout": 20, "check": False}
         if sys.platform == "win32":
@@ -188,7 +192,7 @@ def _run_text(run: Callable[..., Any], argv: list[str]) -> str:
     return (result.stdout or "") if result.returncode == 0 else ""
 
 
-def windows_sources(winreg: ModuleType, run: Callable[..., Any] | None = None) -> list[HwidSource]:
+def windows_sources(winreg: ModuleType, run: _Run | None = None) -> list[HwidSource]:
     run = run or subprocess.run
     sources = []
     guid = normalise_uuid(_registry_value(winreg, r"SOFTWARE\Microsoft\Cryptography", "MachineGuid") or "")
@@ -215,7 +219,7 @@ def windows_sources(winreg: ModuleType, run: Callable[..., Any] | None = None) -
     return sources
 
 
-def macos_sources(run: Callable[..., Any] | None = None) -> list[HwidSource]:
+def macos_sources(run: _Run | None = None) -> list[HwidSource]:
     run = run or subprocess.run
     out = _run_text(run, ["ioreg", "-rd1", "-c", "IOPlatformExpertDevice"])
     match = re.search(r'"IOPlatformUUID"\s*=\s*"([^"]+)"', out)
@@ -230,7 +234,7 @@ def collect_sources(
     platform = platform or sys.platform
     if platform == "win32":
         if winreg_module is None:
-            import winreg as winreg_module  # noqa: PLC0415 - Windows only
+            winreg_module = importlib.import_module("winreg")  # Windows only
         return windows_sources(winreg_module)
     if platform == "darwin":
         return macos_sources()
