@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 logger = logging.getLogger(__name__)
 
 
 def list_streams(path: os.PathLike[str] | str) -> list[str]:  # pragma: no cover - Windows only
     """Names of the file's named ``$DATA`` streams (the unnamed main stream is left out)."""
+    if sys.platform != "win32":  # callers check the platform; this also tells the type checker
+        raise OSError("list alternate data streams: Windows only")
     import ctypes
     from ctypes import wintypes
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 logger = logging.getLogger(__name__)
 
@@ -11,6 +12,8 @@ _EPOCH_AS_FILETIME = 116444736000000000  # 1970-01-01 in 100 ns units since 1601
 
 
 def set_creation_time(path: os.PathLike[str] | str, birthtime_ns: int) -> None:  # pragma: no cover - Windows
+    if sys.platform != "win32":  # callers check the platform; this also tells the type checker
+        raise OSError("set the creation time: Windows only")
     import ctypes
     from ctypes import wintypes
 
