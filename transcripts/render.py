@@ -59,11 +59,15 @@ def render_many(
     cue_set: CueSet | None = None
     out: dict[str, bytes] = {}
     for fmt in formats:
-        if fmt.filtered and cue_set is None:
-            cue_set = build_cues(doc, speakers=speakers, timeline=timeline, language=language, policy=policy)
-        out[fmt.name] = fmt.writer(
-            cue_set if fmt.filtered else _unfiltered(doc, speakers, timeline, language, policy)
-        )
+        if fmt.filtered:
+            if cue_set is None:
+                cue_set = build_cues(
+                    doc, speakers=speakers, timeline=timeline, language=language, policy=policy
+                )
+            cues = cue_set
+        else:
+            cues = _unfiltered(doc, speakers, timeline, language, policy)
+        out[fmt.name] = fmt.writer(cues)
     if cue_set is not None:
         logger.debug(
             "conversation %s: %s of %d phrase(s) (%d low-confidence, %d cut) in %.1f ms",

@@ -82,7 +82,9 @@ class SpeakerInfo:
             purpose = str(participant.get("purpose") or "").lower()
             name = _text(participant.get("participantName"))
             for session in _dicts(participant.get("sessions")):
-                flow = session.get("flow") if isinstance(session.get("flow"), dict) else {}
+                flow = session.get("flow")
+                if not isinstance(flow, dict):
+                    flow = {}
                 flow_name = _text(flow.get("flowName")) or name
                 for segment in _dicts(session.get("segments")):
                     start, end = _epoch_ms(segment.get("segmentStart")), _epoch_ms(segment.get("segmentEnd"))

@@ -65,7 +65,7 @@ def render(cue_set: CueSet) -> bytes:
     for cue_number, cue in enumerate(cue_set.cues):
         channel = cue.channel_index if cue.channel_index is not None else INTERNAL_CHANNEL
         for word in _words(cue):
-            item = {
+            item: dict[str, Any] = {
                 "type": "pronunciation",
                 "start_time": _seconds(word.start_ms),
                 "end_time": _seconds(max(word.end_ms, word.start_ms + 1)),
@@ -93,21 +93,22 @@ def render(cue_set: CueSet) -> bytes:
         }
         for number, cue in enumerate(cue_set.cues)
     ]
+    results: dict[str, Any] = {
+        "transcripts": [{"transcript": " ".join(cue.text for cue in cue_set.cues)}],
+        "items": items,
+        "channel_labels": {
+            "number_of_channels": 2,
+            "channels": [{"channel_label": f"ch_{n}", "items": by_channel[n]} for n in (0, 1)],
+        },
+        "audio_segments": segments,
+    }
+    if cue_set.language and cue_set.language != UNDETERMINED_LANGUAGE:
+        results["language_code"] = cue_set.language
     document = {
         "jobName": job_name(cue_set),
         "accountId": ACCOUNT_ID,
         "status": "COMPLETED",
-        "results": {
-            "transcripts": [{"transcript": " ".join(cue.text for cue in cue_set.cues)}],
-            "items": items,
-            "channel_labels": {
-                "number_of_channels": 2,
-                "channels": [{"channel_label": f"ch_{n}", "items": by_channel[n]} for n in (0, 1)],
-            },
-            "audio_segments": segments,
-        },
+        "results": results,
     }
-    if cue_set.language and cue_set.language != UNDETERMINED_LANGUAGE:
-        document["results"]["language_code"] = cue_set.language
     # Compact like Transcribe's own output files (and fast: 2-hour calls give ~10 MB).
     return (json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
