@@ -70,7 +70,7 @@ def _label(index: int, raw: Any) -> str:
 
 
 def _to_profile(doc: dict[str, Any]) -> Profile:
-    values = {
+    values: dict[str, Any] = {
         snake_case(key): tuple(value) if isinstance(value, list) else value for key, value in doc.items()
     }
     return Profile(**values)

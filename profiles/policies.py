@@ -253,8 +253,11 @@ def _slot(raw: Any) -> TimeSlot | None:
     if not isinstance(raw, Mapping):
         return None
     start, stop = _time_of_day_ms(raw.get("startTime")), _time_of_day_ms(raw.get("stopTime"))
+    day_value = raw.get("day")
+    if day_value is None:
+        return None
     try:
-        day = int(raw.get("day"))
+        day = int(day_value)
     except (TypeError, ValueError):
         return None
     if start is None or stop is None or not 1 <= day <= 7:

@@ -135,14 +135,16 @@ def preview_files(
         ext = extension_for("transcript", profile.transcript_format)
         for session in customer_communications(details):
             communication = str(session["sessionId"])
-            rec = next((r for r in audio if r.get("id") and r.get("sessionId") == communication), None)
+            recording: dict[str, Any] | None = next(
+                (r for r in audio if r.get("id") and r.get("sessionId") == communication), None
+            )
             start_ms = None
-            if rec and rec.get("startTime"):
-                moment = parse_timestamp(rec["startTime"])
+            if recording and recording.get("startTime"):
+                moment = parse_timestamp(recording["startTime"])
                 start_ms = int(moment.timestamp() * 1000) if moment else None
             stand_in = {"communicationId": communication, "startTime": start_ms or _session_start_ms(session)}
             context = build_context(
-                recording=rec,
+                recording=recording,
                 transcript=stand_in,
                 file_extension=ext,
                 format_name=profile.transcript_format,

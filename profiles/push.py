@@ -28,10 +28,14 @@ logger = logging.getLogger(__name__)
 class ConfigTarget(Protocol):
     """Where the configuration lives (the service's ``Settings`` provides these)."""
 
-    datatable: str
-    datatable_row: str
-    datatable_column: str
-    system_queue: str
+    @property
+    def datatable(self) -> str: ...
+    @property
+    def datatable_row(self) -> str: ...
+    @property
+    def datatable_column(self) -> str: ...
+    @property
+    def system_queue(self) -> str: ...
 
 
 class PushRefused(Exception):

@@ -40,13 +40,22 @@ class PathTooLongError(ValueError):
 
 
 class ProfilePaths(Protocol):
-    name: str
-    destination_root: str
-    directory_structure_mode: str
-    interval: str
-    path_template: str
-    audio_file_template: str
-    transcription_file_template: str
+    """What path building reads of a profile (`profiles.model.Profile`, a frozen dataclass)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def destination_root(self) -> str: ...
+    @property
+    def directory_structure_mode(self) -> str: ...
+    @property
+    def interval(self) -> str: ...
+    @property
+    def path_template(self) -> str: ...
+    @property
+    def audio_file_template(self) -> str: ...
+    @property
+    def transcription_file_template(self) -> str: ...
 
 
 def directory_parts(profile: ProfilePaths, context: TemplateContext) -> tuple[str, ...]:
