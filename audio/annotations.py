@@ -97,12 +97,12 @@ def pauses(recording: Mapping[str, Any]) -> list[Pause]:
 
     out: list[Pause] = []
     removed = 0  # ms cut before the current annotation (media offset -> wall offset)
-    ordered = sorted(
-        raw,
-        key=lambda a: (
-            _int(a.get("realtimeLocation")) if _int(a.get("realtimeLocation")) is not None else media_at(a)
-        ),
-    )
+
+    def order(a: Mapping[str, Any]) -> int:
+        realtime = _int(a.get("realtimeLocation"))
+        return realtime if realtime is not None else media_at(a)
+
+    ordered = sorted(raw, key=order)
     for a in ordered:
         wall_duration = int(a["durationMs"])
         realtime = _int(a.get("realtimeLocation"))

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -194,7 +194,25 @@ def agent_talk_spans(details: Mapping[str, Any], clock: MediaClock) -> list[Span
     return _segment_spans(details, clock, {"agent": {"interact"}, "user": {"interact"}})
 
 
-def speaker_spans(document: Any) -> list[tuple[str, int, int]]:
+class SpokenPhrase(Protocol):
+    """What channel detection reads of a transcript phrase (`transcripts.model.Phrase`)."""
+
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def start_ms(self) -> int: ...
+    @property
+    def end_ms(self) -> int: ...
+
+
+class PhraseSource(Protocol):
+    """A transcript with phrases (`transcripts.model.TranscriptDocument`)."""
+
+    @property
+    def phrases(self) -> Sequence[SpokenPhrase]: ...
+
+
+def speaker_spans(document: PhraseSource | None) -> list[tuple[str, int, int]]:
     """(side, start epoch ms, end epoch ms) of every transcript phrase with a known side.
 
     `document` is a `transcripts.model.TranscriptDocument` (anything with `.phrases` whose items have

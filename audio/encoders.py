@@ -42,6 +42,7 @@ _AAC_FRAME = 1024
 
 class Encoder(Protocol):
     samplerate: int
+    chapters: Chapters | None  # handed to close() by the chain (set by the caller after opening)
 
     def write(self, block: np.ndarray) -> None: ...
 
@@ -120,6 +121,7 @@ class SoundfileEncoder:
     ) -> None:
         self.samplerate = samplerate
         self.subtype = subtype
+        self.chapters: Chapters | None = None
         self._file = sf.SoundFile(
             str(path), "w", samplerate=samplerate, channels=channels, format=container, subtype=subtype,
             compression_level=compression,
@@ -152,6 +154,7 @@ class SoundfileEncoder:
 class _Mp3Encoder:
     def __init__(self, path: Path, samplerate: int, channels: int) -> None:
         self.samplerate = samplerate
+        self.chapters: Chapters | None = None
         self._writer = Mp3Writer(path, samplerate, channels)
 
     def write(self, block: np.ndarray) -> None:
@@ -184,7 +187,10 @@ class PyAVEncoder:
         options = {"movflags": "faststart"} if container == "ipod" else {}
         self._container = av.open(str(path), "w", format=container, options=options)
         layout = "mono" if channels == 1 else "stereo"
-        self._stream = self._container.add_stream(codec, rate=samplerate, layout=layout)
+        stream = self._container.add_stream(codec, rate=samplerate, layout=layout)
+        if not isinstance(stream, av.AudioStream):
+            raise ValueError(f"{codec!r} is not an audio codec")
+        self._stream = stream
         self._stream.bit_rate = bitrate
         ctx = self._stream.codec_context
         self._format = "fltp" if codec == "aac" else "flt"

@@ -31,7 +31,7 @@ from audio.chain import ChainResult, ChainSettings, run_chain
 from audio.channel_detect import channel_sides
 from audio.channels import side_of_purpose
 from audio.decode import Source, open_source
-from audio.encoders import open_encoder, output_samplerate
+from audio.encoders import Encoder, open_encoder, output_samplerate
 from audio.errors import AudioEncodeError
 from audio.options import CHAPTER_FORMATS, AudioOptions
 from audio.segments import (
@@ -194,7 +194,7 @@ def _export(
     )
 
     if options.chapters:
-        segments = plan.segments if plan else ()
+        segments: Sequence[PlannedSegment] = plan.segments if plan else ()
         if options.trim_silence:
             logger.warning(
                 "%s: chapter export keeps the whole recording; silence trimming is not applied", label
@@ -343,7 +343,7 @@ def _render(
     if fmt == "MP3" and out_rate != src.samplerate:
         raise AudioEncodeError(f"{label}: MP3 cannot carry {src.samplerate} Hz audio")
 
-    def open_output():
+    def open_output() -> Encoder:
         enc = open_encoder(
             fmt, dest, out_rate, src.channels, source_bitrate=src.bitrate, chapters=chapters or None,
             input_rate=src.samplerate,

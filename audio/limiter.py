@@ -89,7 +89,7 @@ class TruePeakLimiter:
         flags[np.flatnonzero(loud) // _SUB_BLOCK] = True
         edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
         for first, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-            a, b = first * _SUB_BLOCK, min(n, last * _SUB_BLOCK)
+            a, b = int(first) * _SUB_BLOCK, min(n, int(last) * _SUB_BLOCK)
             lo, hi = max(0, a - _FIR_CONTEXT), min(n, b + _FIR_CONTEXT)
             local = true_peak(chunk[lo:hi], TRUE_PEAK_OVERSAMPLE)
             peaks[a:b] = local[a - lo : b - lo]

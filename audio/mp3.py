@@ -22,6 +22,7 @@ import numpy as np
 from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags
 from mutagen.id3._tags import save_frame
 
+from audio.errors import AudioEncodeError
 from audio.parameters import MP3_BITRATE_DEFAULT_KBPS, MP3_BITRATE_KBPS, MP3_QUALITY
 
 logger = logging.getLogger(__name__)
@@ -66,9 +67,17 @@ def _parse_header(h: bytes) -> tuple[int, int, int, int, int] | None:
     return length, 1152 if mpeg1 else 576, version, channels, rate
 
 
+def _valid_header(h: bytes) -> tuple[int, int, int, int, int]:
+    """`_parse_header` of a header the encoder wrote (always valid)."""
+    parsed = _parse_header(h)
+    if parsed is None:
+        raise AudioEncodeError(f"not an MPEG layer III frame header: {bytes(h[:4]).hex()}")
+    return parsed
+
+
 def _info_frame(first_header: bytes, frames: int, audio_bytes: int, padding: int) -> bytes:
     """A LAME 'Info' frame (CBR) announcing `frames` audio frames, the encoder delay and the end padding."""
-    _, _, version, channels, _rate = _parse_header(first_header)  # type: ignore[misc]
+    _, _, version, channels, _rate = _valid_header(first_header)
     mpeg1 = version == 3
     side = (32 if channels == 2 else 17) if mpeg1 else (17 if channels == 2 else 9)
     need = 4 + side + 120 + 36
@@ -76,7 +85,7 @@ def _info_frame(first_header: bytes, frames: int, audio_bytes: int, padding: int
     h[2] &= 0x0D  # clear bitrate index and padding bit (keep sample rate, private bit)
     for idx in range(1, 15):
         h[2] = (h[2] & 0x0F) | (idx << 4)
-        length = _parse_header(bytes(h))[0]  # type: ignore[index]
+        length = _valid_header(bytes(h))[0]
         if length >= need:
             break
     frame = bytearray(length)

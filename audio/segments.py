@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -228,7 +229,7 @@ def resolve_overlaps(
 
 
 def chapter_spans(
-    segments: tuple[PlannedSegment, ...] | list[PlannedSegment], duration: float
+    segments: Sequence[PlannedSegment], duration: float
 ) -> list[tuple[str, float, float, PlannedSegment]]:
     """One chapter per segment on a whole-recording timeline: (title, start, end, segment), in order.
 

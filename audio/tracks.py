@@ -19,7 +19,8 @@ no subtype has an unknown side and is always kept whole: dropping audio on a gue
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from audio.channels import EXTERNAL_CHANNEL, INTERNAL_CHANNEL, side_of_purpose
 
@@ -32,7 +33,7 @@ MONO_SIDE_OF_SUBTYPE: dict[str, str] = {"trunk": "external", "station": "interna
 """Side carried by a mono recording, by its `mediaSubtype` (lower case)."""
 
 
-def source_sides(channels: int, recording: dict | None) -> tuple[str, ...]:
+def source_sides(channels: int, recording: Mapping[str, Any] | None) -> tuple[str, ...]:
     """The side each channel of a source carries, in channel order; "" where it is not known.
 
     Two or more channels follow `audio.channels` (channels beyond the two sides are ""); one channel is

@@ -73,8 +73,7 @@ class TokenProvider:
                     )
                     self._refresh_at = min(self._expires_at, self._clock() + 5.0)
                 return self._token
-            self._fetch_locked()
-            return self._token  # type: ignore[return-value]
+            return self._fetch_locked()
 
     def authorization(self) -> str:
         """The value for the ``Authorization`` header."""
@@ -95,7 +94,8 @@ class TokenProvider:
         """Release the HTTP connections to the login host."""
         self._session.close()
 
-    def _fetch_locked(self) -> None:
+    def _fetch_locked(self) -> str:
+        """Fetch a new token (retrying transient failures) and return it."""
         url = self._config.token_url
         last: GenesysError | None = None
         for attempt in range(1, self._max_attempts + 1):
@@ -111,8 +111,7 @@ class TokenProvider:
                 last = TransientError(ENDPOINT, 0, message=f"{type(exc).__name__} contacting {url}")
             else:
                 if response.status_code == 200:
-                    self._accept(response)
-                    return
+                    return self._accept(response)
                 err = error_from_response(ENDPOINT, response.status_code, response.headers, response.text)
                 if response.status_code in (400, 401, 403):
                     raise AuthenticationFailed(
@@ -144,7 +143,7 @@ class TokenProvider:
         assert last is not None
         raise GenesysUnavailable(ENDPOINT, self._max_attempts, last)
 
-    def _accept(self, response: requests.Response) -> None:
+    def _accept(self, response: requests.Response) -> str:
         try:
             data = response.json()
             token = data["access_token"]
@@ -166,3 +165,4 @@ class TokenProvider:
             self._config.effective_login_url,
             expires_in,
         )
+        return self._token

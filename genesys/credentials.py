@@ -20,6 +20,7 @@ or a ``repr``.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -31,7 +32,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +125,7 @@ class _EnvironmentStore:
 class _KeyringStore:
     name = SOURCE_KEYRING
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: KeyringBackend) -> None:
         self.backend = backend
 
     def describe(self) -> str:
@@ -383,7 +387,7 @@ class _SettingsFileStore:
 # ------------------------------------------------------------------------------------ keyring choice
 
 
-def secure_keyring_backend() -> Any | None:
+def secure_keyring_backend() -> KeyringBackend | None:
     """The active ``keyring`` backend if it is a real credential store, else None.
 
     Skipped: the "fail" and "null" backends, and low-priority fallbacks such as keyrings.alt's
@@ -414,7 +418,25 @@ class _Default:
     pass
 
 
-AUTO: Any = _Default()
+AUTO: Final = _Default()
+
+
+class _Store(Protocol):
+    """One place credentials are read from."""
+
+    name: str
+
+    def describe(self) -> str: ...
+
+    def load(self) -> tuple[str, str] | None: ...
+
+
+class _WritableStore(_Store, Protocol):
+    """One place credentials can also be written to and removed from."""
+
+    def save(self, client_id: str, secret: str) -> None: ...
+
+    def delete(self) -> bool: ...
 
 
 class CredentialStore:
@@ -430,26 +452,24 @@ class CredentialStore:
         settings_path: str | Path | None = "callexport.toml",
         *,
         environ: Mapping[str, str] | None = None,
-        keyring_backend: Any = AUTO,
-        winreg_module: Any = AUTO,
+        keyring_backend: KeyringBackend | _Default | None = AUTO,
+        winreg_module: ModuleType | _Default | None = AUTO,
     ) -> None:
         self.environment = _EnvironmentStore(os.environ if environ is None else environ)
-        if keyring_backend is AUTO:
+        if isinstance(keyring_backend, _Default):
             keyring_backend = secure_keyring_backend()
-        if winreg_module is AUTO:
-            winreg_module = None
-            if sys.platform == "win32":
-                import winreg as winreg_module  # noqa: PLC0415
+        if isinstance(winreg_module, _Default):
+            winreg_module = importlib.import_module("winreg") if sys.platform == "win32" else None
         self.keyring = _KeyringStore(keyring_backend) if keyring_backend is not None else None
         self.registry = _RegistryStore(winreg_module) if winreg_module is not None else None
         self.settings_file = _SettingsFileStore(Path(settings_path)) if settings_path is not None else None
 
-    def _stores(self) -> list[Any]:
+    def _stores(self) -> list[_Store]:
         return [
             s for s in (self.environment, self.keyring, self.registry, self.settings_file) if s is not None
         ]
 
-    def _writable(self) -> list[Any]:
+    def _writable(self) -> list[_WritableStore]:
         return [s for s in (self.keyring, self.registry, self.settings_file) if s is not None]
 
     def available(self) -> list[str]:
@@ -526,7 +546,7 @@ class CredentialStore:
             return store.describe()
         raise CredentialError("OAuth credentials could not be saved anywhere: " + "; ".join(failures))
 
-    def _remove_quietly(self, store: Any) -> None:
+    def _remove_quietly(self, store: _WritableStore) -> None:
         try:
             if store.delete():
                 logger.info("removed the old OAuth credentials from %s", store.describe())

@@ -15,7 +15,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from genesys.credentials import (
     WRITABLE,
@@ -24,6 +24,9 @@ from genesys.credentials import (
     CredentialStore,
     mask_secret,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +168,9 @@ class ProbeResult:
     message: str
 
 
-def run_probes(api_url: str, authorization: str, session: Any = None) -> list[ProbeResult]:
+def run_probes(
+    api_url: str, authorization: str, session: requests.Session | None = None
+) -> list[ProbeResult]:
     """Call each probe once with the token; 403 means a missing permission, 404 means allowed."""
     import requests  # noqa: PLC0415
 

@@ -82,6 +82,8 @@ class RateLimited(GenesysError):
 class TransientError(GenesysError):
     """502/503/504 or a connection error/timeout: worth retrying with backoff."""
 
+    retry_after: float | None = None  # seconds, when the server said (a 429 on a media download)
+
 
 class ServerError(GenesysError):
     """Another 5xx (e.g. 500): not retried automatically."""

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -23,6 +23,8 @@ import requests
 from .errors import GenesysError, GenesysUnavailable, TransientError, error_from_response, parse_retry_after
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 CHUNK = 1 << 16
 _EXPIRED_STATUSES = frozenset({401, 403, 404, 410})
@@ -129,13 +131,13 @@ def _get(url: str, *, stream: bool, timeout_s: float, session: requests.Session 
 
 def _retry_after(what: str, response: requests.Response) -> TransientError:
     err = TransientError(what, 429, message="rate limited")
-    err.retry_after = parse_retry_after(response.headers.get("Retry-After"))  # type: ignore[attr-defined]
+    err.retry_after = parse_retry_after(response.headers.get("Retry-After"))
     return err
 
 
 def _with_retries(
-    what: str, fn: Any, *, max_retries: int, backoff_s: float, stop: threading.Event | None
-) -> Any:
+    what: str, fn: Callable[[], _T], *, max_retries: int, backoff_s: float, stop: threading.Event | None
+) -> _T:
     attempt = 0
     while True:
         attempt += 1
@@ -145,7 +147,7 @@ def _with_retries(
             if attempt > max_retries:
                 logger.error("%s: giving up after %d attempts: %s", what, attempt, exc)
                 raise GenesysUnavailable(what, attempt, exc) from exc
-            delay = getattr(exc, "retry_after", None) or random.uniform(0, backoff_s * 2 ** (attempt - 1))
+            delay = exc.retry_after or random.uniform(0, backoff_s * 2 ** (attempt - 1))
             logger.warning("%s: attempt %d failed (%s); retrying in %.1fs", what, attempt, exc, delay)
             waiter = stop or threading.Event()
             if waiter.wait(delay):

@@ -18,8 +18,9 @@ permission policies (``DomainPermissionPolicy``: ``domain``, ``entityName``, ``a
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -258,12 +259,12 @@ def permission_policies(permissions: Iterable[str]) -> list[dict[str, object]]:
     ]
 
 
-def granted_by(policies: Iterable[dict[str, object]]) -> set[str]:
+def granted_by(policies: Iterable[Mapping[str, Any]]) -> set[str]:
     """The permission strings a role's ``permissionPolicies`` grant (``*`` entries stay ``*``)."""
     granted: set[str] = set()
     for policy in policies:
         domain, entity = str(policy.get("domain", "")), str(policy.get("entityName", ""))
-        for action in policy.get("actionSet") or []:  # type: ignore[union-attr]
+        for action in policy.get("actionSet") or []:
             granted.add(f"{domain}:{entity}:{action}")
     return granted
 

@@ -351,7 +351,8 @@ class RecordingFetcher:
             except NotFound:
                 return None  # analytics lags: ask again on a later step
             self.evidence = recording_expected(details)
-        return self.evidence if self.evidence != "unknown" else None  # type: ignore[return-value]
+        evidence = self.evidence
+        return None if isinstance(evidence, str) else evidence  # the only text value is "unknown"
 
     def _probe_list(self) -> None:
         """The recordings list first (list-first mode, once): its documents carry the metadata too."""

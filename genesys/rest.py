@@ -18,6 +18,7 @@ live on each ``ApiClient``, so several clients for different hosts coexist in on
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import threading
@@ -394,7 +395,7 @@ class GenesysClient:
         entities: list[dict[str, Any]] = []
         page = 1
         while True:
-            data = self._sdk(endpoint, lambda page=page: fetch(page)) or {}
+            data = self._sdk(endpoint, functools.partial(fetch, page)) or {}
             entities.extend(e for e in data.get("entities") or [] if isinstance(e, dict))
             page_count = data.get("pageCount")
             if not data.get("entities") or (isinstance(page_count, int) and page >= page_count):
@@ -458,7 +459,7 @@ class GenesysClient:
         for start in range(0, len(unique), PAGE_SIZE):
             chunk = unique[start : start + PAGE_SIZE]
             data = self._sdk(
-                "GET /api/v2/users", lambda chunk=chunk: self._users.get_users(id=chunk, page_size=len(chunk))
+                "GET /api/v2/users", functools.partial(self._users.get_users, id=chunk, page_size=len(chunk))
             )
             users.extend(e for e in (data or {}).get("entities") or [] if isinstance(e, dict))
         return users

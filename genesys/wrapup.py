@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +174,7 @@ class ConversationTracker:
         max_remembered: int = 200_000,
         max_idle_s: float = 24 * 3600.0,
         queue_acw: dict[str, dict[str, Any]] | None = None,
-        clock: Any = time.time,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.system_queue_id = system_queue_id
         self.default_wrapup_timeout_s = default_wrapup_timeout_s
@@ -418,7 +418,8 @@ class ConversationTracker:
                 if not isinstance(item, dict):
                     continue
                 part.media_seen = True
-                comm_id = item.get("id") if isinstance(item.get("id"), str) else f"{pid}:{key}:{index}"
+                raw_id = item.get("id")
+                comm_id = raw_id if isinstance(raw_id, str) else f"{pid}:{key}:{index}"
                 self._merge_state(part, comm_id, _lower(item.get("state")) or "none")
                 if _is_timeout_code(item.get("wrapup")):
                     part.timeout_code = True

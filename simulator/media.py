@@ -162,6 +162,8 @@ def _encode_pyav(renderer: BlockSource, format_id: str, path: Path) -> None:
     layout = "stereo" if renderer.channels == 2 else "mono"
     with av.open(str(path), mode="w", format=container) as out:
         stream = out.add_stream(codec, rate=rate, layout=layout)
+        if not isinstance(stream, av.AudioStream):
+            raise ValueError(f"{codec!r} is not an audio codec")
         stream.bit_rate = bits_per_channel * renderer.channels
         stream.codec_context.options = dict(options)
         resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
