@@ -354,7 +354,9 @@ def _transcript_urls(body: Any) -> list[tuple[str, str | None]]:
             urls.append((describe_url(body["url"]), None))
         for item in body.get("urls") or []:
             if isinstance(item, dict) and isinstance(item.get("url"), str):
-                recording = item.get("recording") if isinstance(item.get("recording"), dict) else {}
+                recording = item.get("recording")
+                if not isinstance(recording, dict):
+                    recording = {}
                 urls.append(
                     (describe_url(item["url"]), str(recording["id"]) if recording.get("id") else None)
                 )

@@ -24,7 +24,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import PureCloudPlatformClientV2 as sdk
@@ -200,7 +200,7 @@ class GenesysClient:
     def closed(self) -> bool:
         return self._closed.is_set()
 
-    def __enter__(self) -> GenesysClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

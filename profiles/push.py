@@ -56,7 +56,7 @@ class PushResult:
     signal_problem: str | None
 
 
-class _ClientRows(table_layout.RowStore):
+class _ClientRows:
     """``table_layout.RowStore`` over the Platform API (``genesys.rest.GenesysClient``)."""
 
     def __init__(self, client: Any, table_id: str, column: str) -> None:

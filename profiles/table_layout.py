@@ -29,6 +29,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -206,17 +207,14 @@ def stale_part_keys(row_key: str, keys: Iterable[str], keep_generation: str | No
     return [k for k in keys if is_part_key(row_key, k) and (keep is None or not k.startswith(keep))]
 
 
-class RowStore:
+class RowStore(Protocol):
     """What ``store`` needs from a data table (the service's client, the simulator or the app)."""
 
-    def keys(self) -> list[str]:  # pragma: no cover - interface
-        raise NotImplementedError
+    def keys(self) -> list[str]: ...
 
-    def upsert(self, key: str, value: str) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    def upsert(self, key: str, value: str) -> None: ...
 
-    def delete(self, key: str) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    def delete(self, key: str) -> None: ...
 
 
 def store(rows: RowStore, row_key: str, text: str, *, generation: str | None = None) -> StoredRows:

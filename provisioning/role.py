@@ -81,10 +81,12 @@ class RoleStep:
             return Outcome(
                 "created", f"created the role {ctx.options.role_name!r} ({len(ROLE_PERMISSIONS)} permissions)"
             )
-        role_id = finding.found["id"]  # type: ignore[index]
+        found = finding.found
+        assert found is not None  # an UPDATE finding carries the role it found
+        role_id = found["id"]
         client.call(
             "PUT /api/v2/authorization/roles/{roleId}",
-            lambda: client.authorization.put_authorization_role(role_id, self._body(ctx, finding.found)),
+            lambda: client.authorization.put_authorization_role(role_id, self._body(ctx, found)),
         )
         return Outcome("updated", f"fixed the role {ctx.options.role_name!r}: " + "; ".join(finding.changes))
 

@@ -67,7 +67,7 @@ class SettingsFileStep:
             if section not in document:
                 document[section] = tomlkit.table()
             for key, value in values.items():
-                document[section][key] = value  # type: ignore[index]
+                document[section][key] = value
         path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(path.name + ".tmp")
         temp.write_text(tomlkit.dumps(document), encoding="utf-8")

@@ -20,6 +20,7 @@ import copy
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -242,8 +243,15 @@ def fixtures() -> dict[str, Any]:
     return {"sample": _sample(), "hostile": {str(i): _hostile_conversation(v) for i, v in enumerate(HOSTILE)}}
 
 
-def _moment(iso: str, zone: str) -> Any:
-    return parse_timestamp(iso).astimezone(parse_time_zone(zone))
+def _instant(iso: str) -> datetime:
+    moment = parse_timestamp(iso)
+    if moment is None:
+        raise ValueError(f"no instant in {iso!r}")
+    return moment
+
+
+def _moment(iso: str, zone: str) -> datetime:
+    return _instant(iso).astimezone(parse_time_zone(zone))
 
 
 def _err(exc: Exception) -> dict[str, str]:
@@ -267,7 +275,7 @@ def compute_timezone(case: dict[str, Any]) -> Any:
         return _err(exc)
     out = []
     for iso in DST_INSTANTS:
-        moment = parse_timestamp(iso).astimezone(zone)
+        moment = _instant(iso).astimezone(zone)
         offset = moment.utcoffset()
         out.append(
             {
@@ -592,8 +600,12 @@ def _render_cases() -> list[dict[str, Any]]:
 
 
 def _preview_cases() -> list[dict[str, Any]]:
-    base = {"Name": "Preview", "Queues": ["Support"], "DestinationRoot": "\\\\srv\\share\\calls"}
-    profiles = [
+    base: dict[str, Any] = {
+        "Name": "Preview",
+        "Queues": ["Support"],
+        "DestinationRoot": "\\\\srv\\share\\calls",
+    }
+    profiles: list[dict[str, Any]] = [
         {},
         {"DirectoryStructureMode": "Flat", "Interval": "15m", "TimeZoneOffset": "America/New_York"},
         {"DirectoryStructureMode": "Hierarchical", "Interval": "1h", "TimeZoneOffset": "Asia/Kathmandu"},
@@ -634,10 +646,10 @@ def _preview_cases() -> list[dict[str, Any]]:
             "Interval": "1y",
         },
     ]
-    cases = []
+    cases: list[dict[str, Any]] = []
     for overrides in profiles:
         profile = {**base, **overrides}
-        common = {
+        common: dict[str, Any] = {
             "profile": profile,
             "details": _ref("sample.details"),
             "names": _ref("sample.names"),
@@ -648,7 +660,7 @@ def _preview_cases() -> list[dict[str, Any]]:
     return cases
 
 
-def _p(name: str, **keys: Any) -> dict[str, Any]:
+def _p(name: object, **keys: Any) -> dict[str, Any]:  # a name of any JSON type (the invalid cases)
     return {"Name": name, "Queues": ["Support"], **keys}
 
 

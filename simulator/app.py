@@ -12,6 +12,7 @@ its own loopback port, announced through each channel's `connectUri`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -45,6 +46,7 @@ from simulator.channels import ChannelRegistry
 from simulator.cors import CorsPolicy
 from simulator.customattributes import CustomAttributesStore
 from simulator.datatables import CONFIG_TABLE_NAME, DataTableStore, string_schema
+from simulator.errors import not_found
 from simulator.faults import Faults
 from simulator.history import History
 from simulator.http_api import Router
@@ -185,7 +187,9 @@ class Simulator:
         self.oauth_clients = api_oauth_clients.OAuthClientStore(self)
         self.authz.listeners.append(self.oauth_clients.refresh_permissions)
         if not provisioned:  # the simulator's own client is an automation admin there, not the service's
-            self.oauth.get(self.client_id).name = "simulator admin automation"  # type: ignore[union-attr]
+            own = self.oauth.get(self.client_id)
+            assert own is not None  # registered with the other OAuth clients above
+            own.name = "simulator admin automation"
         self.queue_admin = queue_admin.QueueAdmin(self)
         self.integrations = integrations.IntegrationStore()
         self.config_table_id: str | None = None
@@ -493,7 +497,7 @@ class Simulator:
         for i, at_ms in enumerate(instants):
             when = max(when, compressed_instant_s(at_ms, last_ms, cfg.event_speed))
             final = i == len(instants) - 1
-            self.scheduler.at(when, lambda at_ms=at_ms, final=final: self._publish(live, at_ms, final))
+            self.scheduler.at(when, functools.partial(self._publish, live, at_ms, final))
         logger.info(
             "simulator scheduled %s call %s in %s: %d events over %.1f s",
             call.kind,
@@ -684,12 +688,18 @@ class Simulator:
         """The custom attribute records written for one conversation (`CustomAttributes` documents)."""
         return [r.document() for r in self.custom.records(conversation_id)]
 
+    def _config_table(self) -> str:
+        """The configuration data table's id (404 like an unknown table when not provisioned)."""
+        if self.config_table_id is None:
+            raise not_found("Data table (the configuration table: the simulator is not provisioned)")
+        return self.config_table_id
+
     def datatable_rows(self, table_id: str | None = None) -> list[dict[str, Any]]:
-        return self.datatables.rows(table_id or self.config_table_id)
+        return self.datatables.rows(table_id or self._config_table())
 
     def set_datatable_row(self, row: dict[str, Any], table_id: str | None = None) -> dict[str, Any]:
         """Insert or replace a row (by `key`) in a data table (default: the configuration table)."""
-        return self.datatables.set_row(table_id or self.config_table_id, row)
+        return self.datatables.set_row(table_id or self._config_table(), row)
 
     def set_config_document(self, document: dict[str, Any] | str, row_key: str = CONFIG_ROW) -> None:
         """Store the service's JSON configuration document in the configuration data table, in the
@@ -697,14 +707,17 @@ class Simulator:
         from profiles import table_layout
 
         text = document if isinstance(document, str) else json.dumps(document)
-        table_layout.store(_TableRows(self.datatables, self.config_table_id), row_key, text)
+        table_layout.store(_TableRows(self.datatables, self._config_table()), row_key, text)
 
     def config_document(self, row_key: str = CONFIG_ROW) -> str:
         """The configuration document as stored now (parts joined), for test assertions."""
         from profiles import table_layout
 
-        rows = {r["key"]: r.get(CONFIG_COLUMN) for r in self.datatables.rows(self.config_table_id)}
-        return table_layout.read(row_key, rows[row_key], rows)
+        rows = {r["key"]: r.get(CONFIG_COLUMN) for r in self.datatables.rows(self._config_table())}
+        head = rows[row_key]
+        if head is None:
+            raise KeyError(f"configuration row {row_key!r} has no {CONFIG_COLUMN!r} value")
+        return table_layout.read(row_key, head, rows)
 
     def delay_transcript(self, conversation_id: str, extra_s: float) -> None:
         """Speech analytics delivers this call's transcript `extra_s` seconds later than configured

@@ -102,7 +102,7 @@ def validate_schema_body(body: dict[str, Any]) -> None:
         not isinstance(description, str) or len(description) > LIMITS["maxSchemaDescriptionCharacters"]
     ):
         raise bad_request("The schema description must be a string of at most 512 characters")
-    props = body.get("properties")
+    props: dict[str, Any] = body["properties"]  # create_schema has checked it is a non-empty object
     for name, spec in props.items():
         core = _core_of(spec)
         if core is None:
@@ -321,7 +321,12 @@ def _check_version(current: Record | None, version: Any) -> None:
         raise ApiError(409, f"Version mismatch: sent {version}, current is {stored}", code="version.mismatch")
 
 
-_JSON_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool}
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+    "boolean": bool,
+}
 
 
 def _check_types(schema: Schema, attrs: dict[str, Any], *, replace: bool = False) -> None:

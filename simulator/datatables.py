@@ -27,7 +27,12 @@ MAX_NAME_CHARS = 256  # "Table names cannot be longer than 256 characters"
 # proven to work under it (profiles/table_layout.py CELL_LIMIT must not exceed it).
 MAX_STRING_CHARS = 1000
 
-_TYPES = {"string": str, "boolean": bool, "integer": int, "number": (int, float)}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "boolean": bool,
+    "integer": int,
+    "number": (int, float),
+}
 
 
 def string_schema(columns: dict[str, str]) -> dict[str, Any]:

@@ -204,7 +204,7 @@ def retention_policy(policy: RetentionPolicy, org: Org) -> dict:
             "durationRange": value,
             "durationMode": mode,
         }
-    actions = {"retainRecording": True, "deleteRecording": False, "alwaysDelete": False}
+    actions: dict[str, Any] = {"retainRecording": True, "deleteRecording": False, "alwaysDelete": False}
     if retention:
         actions["retentionDuration"] = retention
     return {
@@ -572,7 +572,7 @@ def conversation(call: Call, org: Org, at_ms: int | None = None) -> dict:
             if at >= p.end_ms:
                 acw: dict[str, Any] = {"state": acw_state, "startTime": iso(p.end_ms)}
                 if submitted:
-                    acw["endTime"] = iso(p.wrapup_submitted_ms)  # type: ignore[arg-type]
+                    acw["endTime"] = _wrapup_end_iso(p)
                 c["afterCallWork"] = acw
         part: dict[str, Any] = {
             "id": p.participant_id,
@@ -715,7 +715,7 @@ def queue_event_body(call: Call, org: Org, at_ms: int, shape: str) -> dict:
                 if at_ms >= p.end_ms:
                     acw = {"state": acw_state, "startTime": iso(p.end_ms)}
                     if submitted:
-                        acw["endTime"] = iso(p.wrapup_submitted_ms)  # type: ignore[arg-type]
+                        acw["endTime"] = _wrapup_end_iso(p)
                     c["afterCallWork"] = acw
                 if submitted:
                     c["wrapup"] = _event_wrapup(p, org)
@@ -1040,6 +1040,12 @@ def transcript_document(call: Call, org: Org, communication_id: str, part: int =
     return build(call, org, communication_id, parts[part], part)
 
 
+def _wrapup_end_iso(p: Participant) -> str:
+    """When the agent submitted the wrap-up (called only once it is submitted)."""
+    assert p.wrapup_submitted_ms is not None
+    return iso(p.wrapup_submitted_ms)
+
+
 def _agent_acw_fields(p: Participant, at_ms: int, submitted: bool) -> dict[str, Any]:
     """An agent's wrap-up settings and after-call-work times, as both the REST conversation and the
     queue events show them at `at_ms`."""
@@ -1051,5 +1057,5 @@ def _agent_acw_fields(p: Participant, at_ms: int, submitted: bool) -> dict[str, 
     if at_ms >= p.end_ms:
         fields["startAcwTime"] = iso(p.end_ms)
     if submitted:
-        fields["endAcwTime"] = iso(p.wrapup_submitted_ms)  # type: ignore[arg-type]
+        fields["endAcwTime"] = _wrapup_end_iso(p)
     return fields

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlencode
 
 from simulator.errors import bad_request
@@ -27,6 +27,14 @@ def page_params(query: dict[str, list[str]], default_size: int = 25) -> tuple[in
     if number < 1:
         raise bad_request("pageNumber must be 1 or greater")
     return size, number
+
+
+@overload
+def first(query: dict[str, list[str]], name: str, default: str) -> str: ...
+
+
+@overload
+def first(query: dict[str, list[str]], name: str, default: None = None) -> str | None: ...
 
 
 def first(query: dict[str, list[str]], name: str, default: str | None = None) -> str | None:

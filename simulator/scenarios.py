@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.model import (
     WRAPUP_TIMEOUT_CODE,
@@ -153,9 +154,9 @@ class _P:
     consult_pid: str | None = None
     voice: int = 0
 
-    def seg(self, segment_type: str, start: int, end: int, **kw: object) -> None:
+    def seg(self, segment_type: str, start: int, end: int, **kw: Any) -> None:  # kw: Segment's fields
         if end > start:
-            self.segs.append(Segment(segment_type, int(start), int(end), **kw))  # type: ignore[arg-type]
+            self.segs.append(Segment(segment_type, int(start), int(end), **kw))
 
 
 class _Builder:
@@ -179,8 +180,8 @@ class _Builder:
         rng.shuffle(self.agents_free)
 
     # -- participants -------------------------------------------------------------------------
-    def new_part(self, purpose: str, name: str, address: str, direction: str, **kw: object) -> _P:
-        p = _P(seeded_uuid(self.rng), purpose, name, seeded_uuid(self.rng), address, direction, **kw)  # type: ignore[arg-type]
+    def new_part(self, purpose: str, name: str, address: str, direction: str, **kw: Any) -> _P:  # kw: _P's
+        p = _P(seeded_uuid(self.rng), purpose, name, seeded_uuid(self.rng), address, direction, **kw)
         p.voice = self.voices
         self.voices += 1
         self.parts.append(p)

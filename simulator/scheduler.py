@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 class Scheduler:
     def __init__(self, name: str = "sim-scheduler") -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, Callable[[], object]]] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._stopped = False
@@ -31,7 +31,7 @@ class Scheduler:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 
-    def at(self, when_s: float, action: Callable[[], None]) -> None:
+    def at(self, when_s: float, action: Callable[[], object]) -> None:
         """Run `action` at epoch second `when_s` (at once if it is in the past)."""
         with self._cond:
             heapq.heappush(self._heap, (when_s, next(self._seq), action))

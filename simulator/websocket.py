@@ -157,7 +157,8 @@ class NotificationSocketServer:
         return None
 
     def _handle(self, connection: ServerConnection) -> None:
-        channel_id = self._channel_of(connection.request.path) or ""
+        request = connection.request  # set once the handshake is done, as it is here
+        channel_id = (self._channel_of(request.path) if request is not None else None) or ""
         now = time.time()
         sock = _Socket(channel_id, connection, now, now)
         sock.start()

@@ -16,15 +16,14 @@ import json
 import logging
 import os
 import pathlib
+import sys
 import threading
 from collections.abc import Iterator
 
 logger = logging.getLogger(__name__)
 
-try:
+if sys.platform != "win32":
     import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
 
 
 class SequenceStore:
@@ -40,7 +39,7 @@ class SequenceStore:
     @contextlib.contextmanager
     def _exclusive(self, profile_name: str) -> Iterator[None]:
         with self._lock:
-            if fcntl is None:  # pragma: no cover - Windows: one service process per install
+            if sys.platform == "win32":  # pragma: no cover - Windows: one service process per install
                 yield
                 return
             with open(self._file(profile_name).with_suffix(".lock"), "a+b") as handle:

@@ -209,12 +209,12 @@ def render(text: str, source: ValueSource) -> tuple[str, ...]:
     components: list[str] = []
     current: list[str] = []
     for node in parse(text):
-        if node is SEPARATOR:
+        if isinstance(node, _Separator):  # SEPARATOR
             components.append("".join(current))
             current = []
         elif isinstance(node, Placeholder):
             current.append(_render_placeholder(node, source))
         else:
-            current.append(clean_literal(node))  # type: ignore[arg-type]
+            current.append(clean_literal(node))
     components.append("".join(current))
     return tuple(clean_component(part) for part in components if part.strip(" ") != "")
