@@ -16,11 +16,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from profiles import table_layout
 from profiles.loader import load_config
 from profiles.model import ConfigError, ProfileError
+
+if TYPE_CHECKING:
+    from genesys.rest import GenesysClient
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class PushResult:
 class _ClientRows:
     """``table_layout.RowStore`` over the Platform API (``genesys.rest.GenesysClient``)."""
 
-    def __init__(self, client: Any, table_id: str, column: str) -> None:
+    def __init__(self, client: GenesysClient, table_id: str, column: str) -> None:
         self.client, self.table_id, self.column = client, table_id, column
 
     def keys(self) -> list[str]:
@@ -95,7 +98,7 @@ def validated(text: str | bytes) -> tuple[dict[str, Any], int]:
     return document, len(document.get("Profiles") or [])
 
 
-def push(client: Any, target: ConfigTarget, text: str | bytes, *, signal: bool = True) -> PushResult:
+def push(client: GenesysClient, target: ConfigTarget, text: str | bytes, *, signal: bool = True) -> PushResult:
     """Validate, store and signal (see the module docstring); raises PushRefused before writing."""
     document, count = validated(text)
     stored_text = compact(document)
@@ -124,7 +127,7 @@ def push(client: Any, target: ConfigTarget, text: str | bytes, *, signal: bool =
     return PushResult(count, len(stored_text), len(stored.parts), table["id"], conversation_id, problem)
 
 
-def send_signal(client: Any, system_queue: str) -> tuple[str | None, str | None]:
+def send_signal(client: GenesysClient, system_queue: str) -> tuple[str | None, str | None]:
     """Create the callback on the system queue; (conversation id, None) or (None, the problem)."""
     queues = [
         q for q in client.find_queues(system_queue) if str(q.get("name", "")).lower() == system_queue.lower()

@@ -16,7 +16,13 @@ import sys
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from genesys.rest import GenesysClient
+    from ledger.store import Ledger
+    from messages.config import ConfigSnapshot
+    from service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +155,9 @@ def _input_error(message: str) -> int:
     return EXIT_INPUT
 
 
-def _prepare(settings_path: Path | None) -> tuple[Any, Any, Any, Any] | int:
+def _prepare(
+    settings_path: Path | None,
+) -> tuple[GenesysClient, ConfigSnapshot, Ledger | None, Settings] | int:
     """Settings, credentials, client, configuration snapshot and (when it exists) the ledger."""
     from service.settings import SettingsError, load_settings
 

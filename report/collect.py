@@ -18,17 +18,25 @@ Sources, each for what only it knows:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from export.output_plan import applicable_profiles, status_key
 from export.steps import ConversationData
 from genesys.bulk import DetailsJobRunner, Ready, run_to_end
 from genesys.errors import GenesysError, NotFound
 from profiles.scoping import has_agent_participant, touched_queue_ids
+
+if TYPE_CHECKING:
+    from genesys.rest import GenesysClient
+    from ledger.store import Job, Ledger
+    from messages.config import ConfigSnapshot
+    from profiles.model import Profile
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +164,14 @@ def _attributes(doc: dict[str, Any]) -> dict[str, str] | None:
 class Collector:
     """Builds a `Report` (blocking: network, ledger)."""
 
-    def __init__(self, client: Any, snapshot: Any, ledger: Any | None, *, clock: Any = time.time) -> None:
+    def __init__(
+        self,
+        client: GenesysClient,
+        snapshot: ConfigSnapshot,
+        ledger: Ledger | None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.snapshot = snapshot
         self.ledger = ledger
@@ -164,7 +179,7 @@ class Collector:
         self._requests = 0
 
     # -- inputs ------------------------------------------------------------------------------------
-    def select_profiles(self, names: tuple[str, ...]) -> list[Any]:
+    def select_profiles(self, names: tuple[str, ...]) -> list[Profile]:
         profiles = list(self.snapshot.config.profiles)
         if not names:
             return profiles
@@ -175,7 +190,7 @@ class Collector:
             raise ReportInputError(f"unknown profile(s): {', '.join(unknown)} (active profiles: {known})")
         return [by_name[n.casefold()] for n in names]
 
-    def queue_ids(self, profiles: list[Any], names: tuple[str, ...]) -> dict[str, str]:
+    def queue_ids(self, profiles: list[Profile], names: tuple[str, ...]) -> dict[str, str]:
         """Queue id → name of the queues to report on: the selected profiles' queues and the queues of
         their retention policies, or the queues named (which must exist in the org)."""
         names_by_id: dict[str, str] = dict(self.snapshot.queue_names)
@@ -200,7 +215,9 @@ class Collector:
         return watched
 
     # -- the report --------------------------------------------------------------------------------
-    def collect(self, request: ReportRequest, *, api_url: str = "", stop: Any = None) -> Report:
+    def collect(
+        self, request: ReportRequest, *, api_url: str = "", stop: threading.Event | None = None
+    ) -> Report:
         profiles = self.select_profiles(request.profiles)
         queues = self.queue_ids(profiles, request.queues)
         if not queues:
@@ -253,7 +270,7 @@ class Collector:
         )
 
     def _conversation(
-        self, doc: dict[str, Any], touched: set[str], profiles: list[Any]
+        self, doc: dict[str, Any], touched: set[str], profiles: list[Profile]
     ) -> ConversationResult:
         cid = str(doc["conversationId"])
         names = self.snapshot.queue_names
@@ -287,7 +304,7 @@ class Collector:
         name: str,
         statuses: dict[tuple[str, str], tuple[str, str]],
         attributes: dict[str, str],
-        job: Any,
+        job: Job | None,
     ) -> ProfileResult:
         cid = conv.conversation_id
         written = attributes.get(status_key(name, "audio", "status"), "")
