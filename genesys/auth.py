@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import requests
 
@@ -27,6 +28,19 @@ from .errors import (
 logger = logging.getLogger(__name__)
 
 ENDPOINT = "POST /oauth/token"
+
+
+class AccessTokens(Protocol):
+    """Where a client gets its bearer token: `TokenProvider` (client credentials) or a signed-in
+    person's token (`provisioning.signin.StaticTokenProvider`)."""
+
+    def token(self) -> str: ...
+
+    def authorization(self) -> str: ...
+
+    def invalidate(self, token: str | None = None) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class TokenProvider:

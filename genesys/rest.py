@@ -32,7 +32,7 @@ import requests
 from PureCloudPlatformClientV2.abstract_http_client import AbstractHttpClient
 from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, stop_after_attempt
 
-from .auth import TokenProvider
+from .auth import AccessTokens, TokenProvider
 from .config import ClientConfig
 from .errors import (
     AuthenticationFailed,
@@ -145,14 +145,14 @@ class GenesysClient:
         config: ClientConfig,
         *,
         limiter: RateLimiter | None = None,
-        token_provider: TokenProvider | None = None,
+        token_provider: AccessTokens | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.config = config
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = config.user_agent
         self._owns_tokens = token_provider is None
-        self.tokens = token_provider or TokenProvider(config, session=requests.Session())
+        self.tokens: AccessTokens = token_provider or TokenProvider(config, session=requests.Session())
         self.limiter = limiter or limiter_for(config.client_id, config.requests_per_minute)
         self._local = _Local()
         self._closed = threading.Event()

@@ -30,10 +30,10 @@ class CheckFailed(Exception):
 
 def probe(ctx: Context, *, wait_s: float, sleep: Callable[[float], None] = time.sleep) -> str:
     try:
-        creds = ctx.credentials.load()
+        creds = ctx.require_credentials().load()
     except CredentialError as exc:
         raise CheckFailed(f"no usable stored credentials: {exc}") from None
-    region = ctx.session.region
+    region = ctx.require_session().region
     config = ClientConfig(region.api_url, creds.client_id, creds.client_secret, login_url=region.login_url)
     deadline = time.monotonic() + wait_s
     attempt = 0

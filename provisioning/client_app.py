@@ -11,6 +11,7 @@ be HTTPS (the page embedding it is HTTPS).
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -41,7 +42,7 @@ def wanted_properties(url: str) -> dict[str, Any]:
 
 
 def find_app(ctx: Context, name: str) -> dict[str, Any] | None:
-    client = ctx.client
+    client = ctx.require_client()
     found = client.all_pages(
         "GET /api/v2/integrations",
         lambda page: client.integrations.get_integrations(page_number=page, page_size=100),
@@ -58,7 +59,7 @@ def find_app(ctx: Context, name: str) -> dict[str, Any] | None:
 
 
 def current_config(ctx: Context, integration_id: str) -> dict[str, Any]:
-    client = ctx.client
+    client = ctx.require_client()
     return client.call(
         "GET /api/v2/integrations/{integrationId}/config/current",
         lambda: client.integrations.get_integration_config_current(integration_id),
@@ -97,7 +98,7 @@ class ClientAppStep:
         )
 
     def _configure(self, ctx: Context, integration_id: str) -> None:
-        client, options = ctx.client, ctx.options
+        client, options = ctx.require_client(), ctx.options
         for attempt in (1, 2):  # a concurrent change of the configuration: read the version again once
             config = current_config(ctx, integration_id)
             body = {
@@ -111,8 +112,8 @@ class ClientAppStep:
             try:
                 client.call(
                     "PUT /api/v2/integrations/{integrationId}/config/current",
-                    lambda body=body: client.integrations.put_integration_config_current(
-                        integration_id, body=body
+                    functools.partial(
+                        client.integrations.put_integration_config_current, integration_id, body=body
                     ),
                 )
                 return
@@ -121,15 +122,16 @@ class ClientAppStep:
                     raise
 
     def _enable(self, ctx: Context, integration_id: str) -> None:
-        client = ctx.client
+        client = ctx.require_client()
         client.call(
             "PATCH /api/v2/integrations/{integrationId}",
             lambda: client.integrations.patch_integration(integration_id, body={"intendedState": "ENABLED"}),
         )
 
     def apply(self, ctx: Context, finding: Finding) -> Outcome:
-        client, options = ctx.client, ctx.options
+        options = ctx.options
         if finding.action == CREATE:
+            client = ctx.require_client()
             body = {"integrationType": {"id": TYPE_ID}}
             app = client.call(
                 "POST /api/v2/integrations", lambda: client.integrations.post_integrations(body=body)

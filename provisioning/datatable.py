@@ -75,7 +75,7 @@ def table_schema(column: str) -> dict[str, Any]:
 
 
 def find_table(ctx: Context, name: str) -> dict[str, Any] | None:
-    client = ctx.client
+    client = ctx.require_client()
     tables = client.all_pages(
         "GET /api/v2/flows/datatables",
         lambda page: client.architect.get_flows_datatables(
@@ -86,7 +86,7 @@ def find_table(ctx: Context, name: str) -> dict[str, Any] | None:
 
 
 def read_row(ctx: Context, table_id: str, key: str) -> dict[str, Any] | None:
-    client = ctx.client
+    client = ctx.require_client()
     try:
         return client.get_datatable_row(table_id, key)
     except NotFound:
@@ -98,9 +98,10 @@ def ensure_configuration_table(
 ) -> list[str]:
     """Create or fix the table (name, marker, document column) and write the starter document into
     a missing row. Returns what was done. The one place that knows the table's layout."""
-    client, options = ctx.client, ctx.options
+    options = ctx.options
     done = []
     if table is None:
+        client = ctx.require_client()
         body = {
             "name": options.datatable,
             "description": with_marker(DESCRIPTION),
@@ -127,6 +128,7 @@ def ensure_configuration_table(
                 "schema": {**schema, "properties": properties},
             }
             table_id = table["id"]
+            client = ctx.require_client()
             table = client.call(
                 "PUT /api/v2/flows/datatables/{datatableId}",
                 lambda: client.architect.put_flows_datatable(table_id, body=body),
@@ -135,7 +137,7 @@ def ensure_configuration_table(
     ctx.values["datatable_id"] = table["id"]
     if write_row:
         row = {"key": options.datatable_row, options.datatable_column: json.dumps(document, indent=2)}
-        client.create_datatable_row(table["id"], row)
+        ctx.require_client().create_datatable_row(table["id"], row)
         done.append(f"wrote the starter profile document into row {options.datatable_row!r}")
     return done
 

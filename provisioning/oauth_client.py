@@ -27,7 +27,7 @@ TOKEN_VALIDITY_S = 86400
 
 def home_division_id(ctx: Context) -> str:
     if "division_id" not in ctx.values:
-        client = ctx.client
+        client = ctx.require_client()
         division = client.call(
             "GET /api/v2/authorization/divisions/home",
             lambda: client.authorization.get_authorization_divisions_home(),
@@ -37,7 +37,7 @@ def home_division_id(ctx: Context) -> str:
 
 
 def find_client(ctx: Context, name: str) -> dict[str, Any] | None:
-    client = ctx.client
+    client = ctx.require_client()
     # the listing has no paging parameters: one request returns every client
     listing = client.call("GET /api/v2/oauth/clients", lambda: client.oauth.get_oauth_clients()) or {}
     clients = [c for c in listing.get("entities") or [] if isinstance(c, dict)]
@@ -47,12 +47,12 @@ def find_client(ctx: Context, name: str) -> dict[str, Any] | None:
 def stored_secret_works(ctx: Context, client_id: str) -> tuple[bool, str]:
     """Whether the credential chain holds this client's id with a secret the login host accepts."""
     try:
-        creds = ctx.credentials.load()
+        creds = ctx.require_credentials().load()
     except CredentialError:
         return False, "no credentials are stored"
     if creds.client_id != client_id:
         return False, f"the stored credentials belong to another client ({creds.client_id})"
-    region = ctx.session.region
+    region = ctx.require_session().region
     config = ClientConfig(region.api_url, client_id, creds.client_secret, login_url=region.login_url)
     provider = TokenProvider(config, max_attempts=2)
     try:
@@ -122,12 +122,12 @@ class OAuthClientStep:
         )
 
     def _store(self, ctx: Context, client_id: str, secret: str) -> str:
-        where = ctx.credentials.save(client_id, secret, target=ctx.options.credential_store)
+        where = ctx.require_credentials().save(client_id, secret, target=ctx.options.credential_store)
         return where
 
     def apply(self, ctx: Context, finding: Finding) -> Outcome:
-        client = ctx.client
         if finding.action == CREATE:
+            client = ctx.require_client()
             body = {**self._wanted(ctx), "description": with_marker(DESCRIPTION)}
             created = client.call("POST /api/v2/oauth/clients", lambda: client.oauth.post_oauth_clients(body))
             ctx.values["client_id"] = created["id"]
@@ -140,12 +140,14 @@ class OAuthClientStep:
         client_id = found["id"]
         done = []
         if finding.data.get("update"):
+            client = ctx.require_client()
             body = {**self._wanted(ctx), "description": with_marker(found.get("description") or DESCRIPTION)}
             client.call(
                 "PUT /api/v2/oauth/clients/{clientId}", lambda: client.oauth.put_oauth_client(client_id, body)
             )
             done.append("role, grant type and state set")
         if finding.data.get("new_secret"):
+            client = ctx.require_client()
             renewed = client.call(
                 "POST /api/v2/oauth/clients/{clientId}/secret",
                 lambda: client.oauth.post_oauth_client_secret(client_id),

@@ -14,10 +14,15 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from genesys.errors import Forbidden, GenesysError, GenesysUnavailable, NotFound, TransientError
 from genesys.permissions import SETUP_NEEDS
+
+if TYPE_CHECKING:
+    from genesys.credentials import CredentialStore
+    from provisioning.admin_client import AdminClient
+    from provisioning.signin import AdminSession
 
 logger = logging.getLogger(__name__)
 
@@ -76,13 +81,29 @@ class Outcome:
 @dataclass
 class Context:
     options: Options
-    client: Any = None  # AdminClient (None for local steps in tests)
-    session: Any = None  # AdminSession
-    credentials: Any = None  # genesys.credentials.CredentialStore
+    client: AdminClient | None = None  # None for local steps in tests
+    session: AdminSession | None = None
+    credentials: CredentialStore | None = None
     say: Callable[[str], None] = print
     values: dict[str, Any] = field(default_factory=dict)  # ids found or created, shared by the steps
     dry_run: bool = False
     planning: bool = False  # True while the plan is inspected (before anything changes)
+
+    def require_client(self) -> AdminClient:
+        """The signed-in admin client (a step that calls Genesys Cloud cannot run without one)."""
+        if self.client is None:
+            raise RuntimeError("this setup step needs a signed-in Genesys Cloud client")
+        return self.client
+
+    def require_session(self) -> AdminSession:
+        if self.session is None:
+            raise RuntimeError("this setup step needs a signed-in Genesys Cloud session")
+        return self.session
+
+    def require_credentials(self) -> CredentialStore:
+        if self.credentials is None:
+            raise RuntimeError("this setup step needs the credential store")
+        return self.credentials
 
 
 class Step(Protocol):

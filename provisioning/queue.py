@@ -33,12 +33,13 @@ READ_ONLY = (
 
 def find_queue(ctx: Context, name: str) -> dict[str, Any] | None:
     return next(
-        (q for q in ctx.client.find_queues(name) if str(q.get("name", "")).lower() == name.lower()), None
+        (q for q in ctx.require_client().find_queues(name) if str(q.get("name", "")).lower() == name.lower()),
+        None,
     )
 
 
 def members(ctx: Context, queue_id: str) -> list[dict[str, Any]]:
-    client = ctx.client
+    client = ctx.require_client()
     return client.all_pages(
         "GET /api/v2/routing/queues/{queueId}/members",
         lambda page: client.routing.get_routing_queue_members(queue_id, page_number=page, page_size=100),
@@ -77,8 +78,9 @@ class SystemQueueStep:
         )
 
     def apply(self, ctx: Context, finding: Finding) -> Outcome:
-        client, name = ctx.client, ctx.options.system_queue
+        name = ctx.options.system_queue
         if finding.action == CREATE:
+            client = ctx.require_client()
             body = {
                 "name": name,
                 "description": with_marker(DESCRIPTION),
@@ -94,6 +96,7 @@ class SystemQueueStep:
         queue = dict(finding.found or {})
         queue_id = queue["id"]
         if any(not c.startswith("remove its") for c in finding.changes):
+            client = ctx.require_client()
             body = {k: v for k, v in queue.items() if k not in READ_ONLY}
             body.update(
                 enableTranscription=False,
@@ -104,6 +107,7 @@ class SystemQueueStep:
                 lambda: client.routing.put_routing_queue(queue_id, body),
             )
         if finding.data.get("members"):
+            client = ctx.require_client()
             gone = [{"id": m} for m in finding.data["members"]]
             client.call(
                 "POST /api/v2/routing/queues/{queueId}/members",

@@ -25,7 +25,7 @@ DESCRIPTION = "Permissions of the callexport export service (Genesys Cloud recor
 
 
 def find_role(ctx: Context, name: str) -> dict[str, Any] | None:
-    client = ctx.client
+    client = ctx.require_client()
     roles = client.all_pages(
         "GET /api/v2/authorization/roles",
         lambda page: client.authorization.get_authorization_roles(
@@ -71,7 +71,7 @@ class RoleStep:
         }
 
     def apply(self, ctx: Context, finding: Finding) -> Outcome:
-        client = ctx.client
+        client = ctx.require_client()
         if finding.action == CREATE:
             role = client.call(
                 "POST /api/v2/authorization/roles",
@@ -108,7 +108,7 @@ class RoleGrantStep:
             return Finding(
                 CREATE, "grant you the new role (Genesys lets you give an OAuth client only roles you hold)"
             )
-        client = ctx.client
+        client = ctx.require_client()
         me = client.call(
             "GET /api/v2/authorization/subjects/me",
             lambda: client.authorization.get_authorization_subjects_me(),
@@ -123,7 +123,7 @@ class RoleGrantStep:
         )
 
     def apply(self, ctx: Context, finding: Finding) -> Outcome:
-        client = ctx.client
+        client = ctx.require_client()
         role_id = ctx.values["role_id"]
         subject_id = finding.data.get("subject_id") or ctx.values.get("admin_subject_id")
         if subject_id is None:

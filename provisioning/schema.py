@@ -23,7 +23,7 @@ class SchemaStep:
         pass
 
     def inspect(self, ctx: Context) -> Finding:
-        found = ctx.client.find_custom_attribute_schema(writeback.SCHEMA_TITLE)
+        found = ctx.require_client().find_custom_attribute_schema(writeback.SCHEMA_TITLE)
         if found is None:
             return Finding(
                 CREATE, f"create the conversation custom attributes schema {writeback.SCHEMA_TITLE!r}"
@@ -31,7 +31,7 @@ class SchemaStep:
         return Finding(OK, f"custom attributes schema {writeback.SCHEMA_TITLE!r} exists", found=found)
 
     def apply(self, ctx: Context, finding: Finding) -> Outcome:
-        schema_id = writeback.ensure_schema(ctx.client)
+        schema_id = writeback.ensure_schema(ctx.require_client())
         return Outcome(
             "created", f"created the custom attributes schema {writeback.SCHEMA_TITLE!r} ({schema_id})"
         )

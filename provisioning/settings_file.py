@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def wanted(ctx: Context) -> dict[str, dict[str, Any]]:
-    region, options = ctx.session.region, ctx.options
+    region, options = ctx.require_session().region, ctx.options
     genesys: dict[str, Any] = {"api_url": region.api_url}
     if region.login_url.rstrip("/") != login_url_for(region.api_url):
         genesys["login_url"] = region.login_url

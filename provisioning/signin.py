@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
-from genesys.auth import TokenProvider
+from genesys.auth import AccessTokens, TokenProvider
 from genesys.config import ClientConfig
 from genesys.errors import GenesysError
 from provisioning.regions import Region
@@ -72,7 +72,7 @@ class StaticTokenProvider:
 @dataclass
 class AdminSession:
     region: Region
-    tokens: Any  # TokenProvider or StaticTokenProvider
+    tokens: AccessTokens  # TokenProvider or StaticTokenProvider
     kind: str  # "browser" (a person) or "client" (an admin OAuth client)
     client_id: str
     who: str = ""  # filled in from the API once signed in
