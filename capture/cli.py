@@ -12,7 +12,12 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from export.config_loader import ConfigLocation
+    from genesys.rest import GenesysClient
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +88,9 @@ def main(args: argparse.Namespace) -> int:
         client.close()
 
 
-def capture(client: object, settings: object, client_secret: str, args: argparse.Namespace) -> int:
+def capture(
+    client: GenesysClient, settings: ConfigLocation, client_secret: str, args: argparse.Namespace
+) -> int:
     from capture.reads import CaptureFailed, ReadOptions, read_conversation
     from capture.recorder import CaptureWriteError, Recorder, write_capture
 

@@ -13,13 +13,23 @@ transcoding are waited for up to the given bounds) and says in its notes what wa
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from export.config_loader import ConfigLocation
+    from export.steps import ConversationData
+    from genesys.rest import GenesysClient
+    from messages.config import ConfigSnapshot
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 class CaptureFailed(RuntimeError):
@@ -39,7 +49,11 @@ class ReadOutcome:
 
 
 def read_conversation(
-    client: Any, settings: Any, conversation_id: str, work_dir: Path, options: ReadOptions
+    client: GenesysClient,
+    settings: ConfigLocation,
+    conversation_id: str,
+    work_dir: Path,
+    options: ReadOptions,
 ) -> ReadOutcome:
     """Everything the service reads to export ``conversation_id`` (the client's observers see it)."""
     from genesys.errors import Forbidden, GenesysError, NotFound
@@ -92,7 +106,9 @@ def read_conversation(
     return outcome
 
 
-def read_configuration(client: Any, settings: Any, notes: list[str]) -> Any:
+def read_configuration(
+    client: GenesysClient, settings: ConfigLocation, notes: list[str]
+) -> ConfigSnapshot | None:
     """export.config_loader.load_snapshot: the configuration row, the queue listing, policies.
     Returns the snapshot, or None (with a note) when the configuration cannot be used."""
     from export.config_loader import ConfigLoadError, build_snapshot, read_document
@@ -112,7 +128,7 @@ def read_configuration(client: Any, settings: Any, notes: list[str]) -> Any:
 
 
 def read_recordings(
-    client: Any, data: Any, work_dir: Path, options: ReadOptions, outcome: ReadOutcome
+    client: GenesysClient, data: ConversationData, work_dir: Path, options: ReadOptions, outcome: ReadOutcome
 ) -> None:
     from export.steps import RecordingsFailed, advance_recordings
     from genesys.errors import GenesysError
@@ -143,7 +159,9 @@ def read_recordings(
         outcome.notes.append(f"recordings: {progress.note}")
 
 
-def read_transcripts(client: Any, data: Any, options: ReadOptions, notes: list[str]) -> None:
+def read_transcripts(
+    client: GenesysClient, data: ConversationData, options: ReadOptions, notes: list[str]
+) -> None:
     from export.steps import advance_transcripts
 
     deadline = time.monotonic() + options.transcript_wait_s
@@ -161,7 +179,7 @@ def read_transcripts(client: Any, data: Any, options: ReadOptions, notes: list[s
 
 
 def read_lookups(
-    client: Any,
+    client: GenesysClient,
     details: dict[str, Any],
     conversation: dict[str, Any],
     notes: list[str],
@@ -173,19 +191,19 @@ def read_lookups(
     for code in wrapup_code_ids(details, conversation):
         if code.upper().startswith("ININ-"):
             continue  # system codes (ININ-WRAP-UP-TIMEOUT, ...) have no document
-        _try(notes, f"wrap-up code {code}", lambda code=code: client.get_wrapup_code(code))
+        _try(notes, f"wrap-up code {code}", functools.partial(client.get_wrapup_code, code))
     touched = touched_queue_ids(details, conversation)
     listed = listed_queue_ids
     if listed is None:
         listed = {str(q.get("id")) for q in _try(notes, "queues", client.find_queues) or []}
     for queue_id in sorted(touched - listed):
-        _try(notes, f"queue {queue_id}", lambda queue_id=queue_id: client.get_queue(queue_id))
+        _try(notes, f"queue {queue_id}", functools.partial(client.get_queue, queue_id))
     policies = _try(notes, "retention policies", client.list_retention_policies) or []
     if touched and not any(policy_queue_ids(p) & touched for p in policies):
         logger.debug("no retention policy names the queues %s", sorted(touched))
 
 
-def _try(notes: list[str], what: str, fn: Any) -> Any:
+def _try(notes: list[str], what: str, fn: Callable[[], _T]) -> _T | None:
     from genesys.errors import GenesysError
 
     try:

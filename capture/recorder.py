@@ -20,12 +20,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from capture import layout
 from capture.redact import Redactor
 from capture.scrub import contains_secret, scrub
+
+if TYPE_CHECKING:
+    from genesys.media import DownloadEvent
+    from genesys.rest import ApiResponse, GenesysClient
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +79,7 @@ def classify(path: str) -> tuple[str, dict[str, str]] | None:
 class Observed:
     """One REST response (`genesys.rest.ApiResponse`) and when it arrived."""
 
-    response: Any
+    response: ApiResponse
     at: str
 
     @property
@@ -136,11 +140,11 @@ class Recorder:
     def __init__(self, conversation_id: str) -> None:
         self.conversation_id = conversation_id
         self.responses: list[Observed] = []
-        self.downloads: list[tuple[Any, str]] = []
+        self.downloads: list[tuple[DownloadEvent, str]] = []
         self._lock = threading.Lock()
-        self._client: Any = None
+        self._client: GenesysClient | None = None
 
-    def attach(self, client: Any) -> Recorder:
+    def attach(self, client: GenesysClient) -> Recorder:
         from genesys.media import add_download_observer
 
         self._client = client
@@ -161,12 +165,12 @@ class Recorder:
     def __exit__(self, *exc: object) -> None:
         self.detach()
 
-    def _on_response(self, event: Any) -> None:
+    def _on_response(self, event: ApiResponse) -> None:
         observed = Observed(event, now_iso())
         with self._lock:
             self.responses.append(observed)
 
-    def _on_download(self, event: Any) -> None:
+    def _on_download(self, event: DownloadEvent) -> None:
         with self._lock:
             self.downloads.append((event, now_iso()))
 
