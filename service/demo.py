@@ -16,7 +16,17 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from genesys.rest import GenesysClient
+    from ledger import Ledger
+    from messages.pipeline import FileWritten
+    from service.admin_cli import AdminServer
+    from service.license_check import LicenseChecker
+    from service.runtime import Service
+    from service.settings import Settings
+    from simulator.app import Simulator
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +85,13 @@ class FilePrinter:
         self.count = 0
         self.lock = threading.Lock()
 
-    def __call__(self, written: Any) -> None:
-        try:
-            shown = written.path.relative_to(self.out)
-        except ValueError:
-            shown = written.path
+    def __call__(self, written: FileWritten) -> None:
+        shown: Path | str = written.path or "(no path)"
+        if written.path is not None:
+            try:
+                shown = written.path.relative_to(self.out)
+            except ValueError:
+                pass
         duration = f", {written.duration_s:5.1f} s" if written.duration_s else ""
         with self.lock:
             self.count += 1
@@ -179,7 +191,7 @@ def main(args: argparse.Namespace) -> int:
     return code if not service.escalated else 70
 
 
-def start_admin_app(sim: Any) -> Any:
+def start_admin_app(sim: Simulator) -> AdminServer:
     """The admin web app on loopback, editing the demo's configuration in the simulator (prints its URL)."""
     from service.admin_cli import AdminServer, app_config
     from simulator.oauth_users import ADMIN_PASSWORD, ADMIN_USERNAME
@@ -195,19 +207,20 @@ def start_admin_app(sim: Any) -> Any:
     return admin
 
 
-def demo_license(settings: Any, client: Any) -> Any:
+def demo_license(settings: Settings, client: GenesysClient) -> LicenseChecker | None:
     """A license for this machine signed with the committed demo key (valid against the simulator only)."""
     try:
         from service.license_check import LicenseChecker, ensure_demo_license
     except ImportError:  # licensing not available: run without a license check
         return None
-    ensure_demo_license(settings.license_dir)
-    return LicenseChecker(
-        settings.license_dir, api_url=settings.api_url, server_time=client.get_date, ntp_servers=()
-    )
+    license_dir = settings.license_dir
+    if license_dir is None:  # the demo always sets one
+        return None
+    ensure_demo_license(license_dir)
+    return LicenseChecker(license_dir, api_url=settings.api_url, server_time=client.get_date, ntp_servers=())
 
 
-def wait_for_subscription(service: Any, timeout: float) -> bool:
+def wait_for_subscription(service: Service, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = service.status()
@@ -217,7 +230,9 @@ def wait_for_subscription(service: Any, timeout: float) -> bool:
     return False
 
 
-def inject_calls(sim: Any, args: argparse.Namespace, injected: list[str], stop: threading.Event) -> None:
+def inject_calls(
+    sim: Simulator, args: argparse.Namespace, injected: list[str], stop: threading.Event
+) -> None:
     kinds = itertools.cycle(DEMO_KINDS)
     queues = itertools.cycle(DEMO_QUEUES)
     interval = 60.0 / max(0.1, args.calls_per_minute)
@@ -229,7 +244,7 @@ def inject_calls(sim: Any, args: argparse.Namespace, injected: list[str], stop: 
         stop.wait(interval)
 
 
-def all_handled(ledger: Any, conversation_ids: list[str]) -> bool:
+def all_handled(ledger: Ledger, conversation_ids: list[str]) -> bool:
     for conversation_id in conversation_ids:
         job = ledger.job(conversation_id)
         if job is None or job.state not in ("done", "failed"):
@@ -237,7 +252,7 @@ def all_handled(ledger: Any, conversation_ids: list[str]) -> bool:
     return True
 
 
-def ledger_summary(ledger: Any, conversation_ids: list[str]) -> str:
+def ledger_summary(ledger: Ledger, conversation_ids: list[str]) -> str:
     states: dict[str, int] = {}
     for conversation_id in conversation_ids:
         job = ledger.job(conversation_id)

@@ -13,7 +13,10 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ledger import Ledger
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def gather(ledger: Any, now: float | None = None, failed: int = 0) -> dict[str, Any]:
+def gather(ledger: Ledger, now: float | None = None, failed: int = 0) -> dict[str, Any]:
     now = time.time() if now is None else now
     midnight = time.mktime(time.localtime(now)[:3] + (0, 0, 0, 0, 0, -1))
     counts = ledger.counts()
