@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator import (
     api_authorize,
@@ -49,7 +49,7 @@ from simulator.datatables import CONFIG_TABLE_NAME, DataTableStore, string_schem
 from simulator.errors import not_found
 from simulator.faults import Faults
 from simulator.history import History
-from simulator.http_api import Router
+from simulator.http_api import Request, Router
 from simulator.mediacache import MediaCache
 from simulator.model import Call
 from simulator.oauth_clients import AuthCodes, LoginSessions, OAuthClient, OAuthClients
@@ -65,6 +65,10 @@ from simulator.state import CallBook, LiveCall, SimConfig, compressed_instant_s
 from simulator.tokens import TokenStore
 from simulator.traffic import TrafficGenerator
 from simulator.websocket import NotificationSocketServer
+
+if TYPE_CHECKING:
+    from simulator.analytics_jobs import AnalyticsJobs
+    from simulator.recording_batches import RecordingBatches
 
 logger = logging.getLogger(__name__)
 
@@ -232,8 +236,8 @@ class Simulator:
         api_conversations.register(self.router, self)
         for module in (authz, api_oauth_clients, queue_admin, integrations):
             module.register(self.router, self)
-        self.recording_batches: Any = None  # set by bulk.register
-        self.analytics_jobs: Any = None
+        self.recording_batches: RecordingBatches | None = None  # set by bulk.register
+        self.analytics_jobs: AnalyticsJobs | None = None
         bulk.register(self.router, self)
         replay_routes.install(self.router, self)
         self.http = ApiServer(
@@ -275,7 +279,8 @@ class Simulator:
             self.ws.stop()
             self.http.stop()
             self._started = False
-        self.analytics_jobs.close()
+        if self.analytics_jobs is not None:
+            self.analytics_jobs.close()
         self.media.close()
         if self._own_media_dir:
             shutil.rmtree(self.media_dir, ignore_errors=True)
@@ -642,7 +647,7 @@ class Simulator:
     def _revoke_tokens(self) -> int:
         return self.tokens.revoke_all()
 
-    def subject_of(self, request: Any) -> dict[str, str]:
+    def subject_of(self, request: Request) -> dict[str, str]:
         """Who made an authenticated request: the person who signed in, else the OAuth client."""
         user_id = getattr(request, "user_id", None)
         if user_id:

@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -104,7 +105,9 @@ class AuthorizationStore:
         self.division = dict(division)
         self._roles: dict[str, Role] = {}
         self._lock = threading.RLock()
-        self.listeners: list[Any] = []  # called after a role's permissions change (OAuth client tokens)
+        self.listeners: list[
+            Callable[[], None]
+        ] = []  # called after a role's permissions change (OAuth client tokens)
 
     def _changed(self) -> None:
         for listener in self.listeners:

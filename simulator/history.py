@@ -26,10 +26,9 @@ import random
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from simulator.model import Call
 from simulator.org import Org
@@ -107,7 +106,7 @@ def policy_fate(call: Call, org: Org, now_ms: int) -> str | None:
 class History:
     """The simulator's past: planned calls, materialised lazily (thread-safe)."""
 
-    def __init__(self, org: Org, seed: int, *, clock: Any = None) -> None:
+    def __init__(self, org: Org, seed: int, *, clock: Callable[[], float] | None = None) -> None:
         import time
 
         self.org = org

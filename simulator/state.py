@@ -17,9 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.model import Call
+
+if TYPE_CHECKING:
+    from simulator.variations import ScreenRecording
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +77,7 @@ class LiveCall:
     recording_flag: str = "present"  # analytics sessions[].recording of this call: present/absent
     terminated_legs: bool = False  # ACD/IVR legs end in the "terminated" call state
     campaign: bool = False  # an outbound dialer (campaign) call: analytics carries the dialer fields
-    screen_recordings: tuple[Any, ...] = ()  # simulator.variations.ScreenRecording
+    screen_recordings: tuple[ScreenRecording, ...] = ()
     state_overrides: dict[str, tuple[str, float, str]] = field(default_factory=dict)
     """recording id -> (state, until_s, then): a recording forced into a file state by a test."""
     events_total: int = 0  # snapshot instants scheduled

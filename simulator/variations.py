@@ -24,9 +24,12 @@ import logging
 import random
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.model import Call
+
+if TYPE_CHECKING:
+    from simulator.state import LiveCall, SimConfig
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ def _rng(call: Call, what: str) -> random.Random:
     return random.Random(f"variation-{what}-{call.conversation_id}")
 
 
-def decide(call: Call, cfg: Any) -> Variations:
+def decide(call: Call, cfg: SimConfig) -> Variations:
     """The variations of one call under the simulator's configuration (`SimConfig`)."""
     fate = "AVAILABLE"
     draw = _rng(call, "fate").random()
@@ -209,7 +212,7 @@ def _iso(ms: int) -> str:
     return iso(ms)
 
 
-def apply_to_live(live: Any, cfg: Any, *, history: bool) -> None:
+def apply_to_live(live: LiveCall, cfg: SimConfig, *, history: bool) -> None:
     """Decide the variations of a newly scheduled call and record them on its `LiveCall`."""
     chosen = decide(live.call, cfg)
     live.fate = chosen.fate
