@@ -301,7 +301,8 @@ def _recording_for(data: ConversationData, document: Any) -> dict[str, Any] | No
         if communication and rec.get("sessionId") == communication:
             return rec
     trunk = [r for r in recordings if r.get("mediaSubtype") == "Trunk"]
-    return (trunk or recordings or [None])[0]
+    candidates = trunk or recordings
+    return candidates[0] if candidates else None
 
 
 def is_retryable(error: BaseException) -> bool:

@@ -118,7 +118,8 @@ def conversation_from_event(event: dict[str, Any] | None) -> dict[str, Any] | No
     with their `calls` and `attributes`), or None when the snapshot cannot stand in for it."""
     if not isinstance(event, dict):
         return None
-    body = event.get("eventBody") if isinstance(event.get("eventBody"), dict) else event
+    inner = event.get("eventBody")
+    body: dict[str, Any] = inner if isinstance(inner, dict) else event
     participants = body.get("participants")
     if not isinstance(participants, list) or not participants:
         return None

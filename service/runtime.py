@@ -99,7 +99,8 @@ class Service:
                 result[name] = "down"
                 continue
             try:
-                result.update(ref.ask("status", timeout=2) or {})
+                answer = ref.ask("status", timeout=2)
+                result.update(answer if isinstance(answer, dict) else {})
             except Exception as exc:  # status must never take the service down
                 result[name] = f"no answer ({type(exc).__name__})"
         return result
