@@ -1,6 +1,7 @@
 """Build the service from its settings and run it until a signal; drain gracefully.
 
-Shutdown order (actors guide §4.8): intake stops first (no new conversations), running exports
+Shutdown order (tells that reach a pykka actor after its stop request are dropped, so producers stop
+before consumers): intake stops first (no new conversations), running exports
 get `shutdown_timeout_s` to finish (whatever does not finish stays in the ledger and resumes on
 the next start), then everything stops in reverse start order. A second signal exits at once.
 The root supervisor giving up makes `run()` return a non-zero exit code for the service manager.
