@@ -1,7 +1,8 @@
 """The base class every supervised actor inherits.
 
 It reports every exit (normal stop, crash on the tell path, failure in start-up) to the
-supervisor as `ChildExited`, because pykka itself has no links or monitors (actors guide §2.3).
+supervisor as `ChildExited`, because pykka itself has no links or monitors (a child's `on_failure`
+telling its parent is the supervision pattern pykka's maintainers suggest, pykka issue #42).
 It also runs blocking work off the actor thread: `run_in_background(fn, ..., reply=...)` runs `fn`
 on a small per-actor thread pool and `tell`s the actor the result wrapped by `reply`, so handlers
 stay short and the actor never blocks on I/O.

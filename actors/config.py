@@ -9,13 +9,18 @@ used keeps the last good snapshot and logs exactly what is wrong.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pykka
 
 from actors.base import BackgroundDone, Supervised
 from actors.supervisor import schedule
 from messages.config import ConfigChanged
 from messages.intake import ReloadRequested
 from messages.lifecycle import Tick
+
+if TYPE_CHECKING:
+    from actors.root import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +31,7 @@ RETRY_FIRST_LOAD_S = 10.0
 class ConfigActor(Supervised):
     background_threads = 1
 
-    def __init__(self, *, supervisor: Any, child_id: str, deps: Any) -> None:
+    def __init__(self, *, supervisor: pykka.ActorRef[Any] | None, child_id: str, deps: Deps) -> None:
         super().__init__(supervisor=supervisor, child_id=child_id)
         self.deps = deps
         self.snapshot: Any = deps.config_holder.get("snapshot")

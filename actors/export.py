@@ -15,7 +15,9 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pykka
 
 from actors.base import BackgroundDone, Supervised
 from actors.supervisor import schedule
@@ -40,6 +42,11 @@ from export.machine import ConversationExport, JobInfo, MachineSettings
 from export.planner import Planner
 from genesys.ratelimit import Priority
 from messages.pipeline import ExportDone, PipelineReply, PipelineRequest
+
+if TYPE_CHECKING:
+    from actors.root import Deps
+    from ledger import Job
+    from messages.config import ConfigSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +82,15 @@ def machine_settings(settings: Any) -> MachineSettings:
 class ExportActor(Supervised):
     background_threads = 3
 
-    def __init__(self, *, supervisor: Any, child_id: str, job: Any, snapshot: Any, deps: Any) -> None:
+    def __init__(
+        self,
+        *,
+        supervisor: pykka.ActorRef[Any] | None,
+        child_id: str,
+        job: Job,
+        snapshot: ConfigSnapshot,
+        deps: Deps,
+    ) -> None:
         super().__init__(supervisor=supervisor, child_id=child_id)
         self.job = job
         self.deps = deps

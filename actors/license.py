@@ -8,12 +8,17 @@ trusted time; a file watcher and a periodic re-check tell this actor when to eva
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pykka
 
 from actors.base import BackgroundDone, Supervised
 from actors.supervisor import schedule
 from messages.config import LicenseChanged
 from messages.lifecycle import Tick
+
+if TYPE_CHECKING:
+    from actors.root import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +28,7 @@ RECHECK_S = 300.0
 class LicenseActor(Supervised):
     background_threads = 1
 
-    def __init__(self, *, supervisor: Any, child_id: str, deps: Any) -> None:
+    def __init__(self, *, supervisor: pykka.ActorRef[Any] | None, child_id: str, deps: Deps) -> None:
         super().__init__(supervisor=supervisor, child_id=child_id)
         self.deps = deps
         self.current: LicenseChanged | None = None

@@ -21,7 +21,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
@@ -33,6 +33,9 @@ from export.write_once import write_once
 from export.writeback import SchemaRetry
 from genesys.ratelimit import Priority
 from messages.pipeline import FileWritten, PipelineReply, PipelineRequest
+
+if TYPE_CHECKING:
+    from actors.root import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -341,7 +344,7 @@ class WritebackActor(Supervised):
 
 
 class PipelineSupervisor(Supervisor):
-    def __init__(self, *, deps: Any, **kwargs: Any) -> None:
+    def __init__(self, *, deps: Deps, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.deps = deps
 

@@ -10,9 +10,10 @@ manager (NSSM, systemd) restarts it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pykka
 
@@ -23,27 +24,73 @@ from actors.license import LicenseActor
 from actors.notification import NotificationActor
 from actors.pipeline import DspRouter, PipelineSupervisor, pipeline_policy
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor
-from messages.config import ConfigChanged
+from genesys.rest import GenesysClient
+from ledger import Ledger
+from messages.config import ConfigChanged, ConfigSnapshot, LicenseChanged
+from messages.pipeline import FileWritten
+from storage.sequence import SequenceStore
 
 logger = logging.getLogger(__name__)
+
+
+class ServiceSettings(Protocol):
+    """The settings the actors read (the service's frozen `Settings` provides them)."""
+
+    @property
+    def state_dir(self) -> Path: ...
+    @property
+    def max_concurrent_exports(self) -> int: ...
+    @property
+    def batch_threshold(self) -> int: ...
+    @property
+    def prune_after_days(self) -> float: ...
+    @property
+    def wrapup_timeout_s(self) -> float: ...
+    @property
+    def transcript_wait_s(self) -> float: ...
+    @property
+    def transcript_poll_max_s(self) -> float: ...
+    @property
+    def recording_wait_s(self) -> float: ...
+    @property
+    def no_recording_after_s(self) -> float: ...
+    @property
+    def recoverable_horizon_s(self) -> float: ...
+    @property
+    def reconcile_lookback_s(self) -> float: ...
+    @property
+    def reconcile_interval_s(self) -> float: ...
+    @property
+    def channel_layout(self) -> str: ...
+
+
+class LicenseCheck(Protocol):
+    """Evaluates the license file (service.license_check.LicenseChecker)."""
+
+    def check(self) -> LicenseChanged: ...
+    def watch(self, on_change: Callable[[], None]) -> Any: ...
+
+
+ListenerFactory = Callable[..., Any]
+"""Builds the notification listener: `factory(on_event=..., on_state=...)`."""
 
 
 @dataclass
 class Deps:
     """Shared, thread-safe collaborators (never actor refs: those are looked up by name)."""
 
-    settings: Any
-    client: Any
-    ledger: Any
+    settings: ServiceSettings
+    client: GenesysClient
+    ledger: Ledger
     directory: Directory
     dsp_router: DspRouter
     work_root: Path
-    sequences: Any
-    listener_factory: Any
-    license_checker: Any = None
-    on_file_written: Any = None
-    config_holder: dict[str, Any] = field(default_factory=dict)
-    license_holder: dict[str, Any] = field(default_factory=dict)
+    sequences: SequenceStore
+    listener_factory: ListenerFactory | None
+    license_checker: LicenseCheck | None = None
+    on_file_written: Callable[[FileWritten], None] | None = None
+    config_holder: dict[str, ConfigSnapshot] = field(default_factory=dict)
+    license_holder: dict[str, LicenseChanged] = field(default_factory=dict)
 
     @property
     def license_required(self) -> bool:
@@ -51,7 +98,9 @@ class Deps:
 
 
 class RootSupervisor(Supervisor):
-    def __init__(self, *, deps: Deps, on_escalate: Any, policy: RestartPolicy | None = None) -> None:
+    def __init__(
+        self, *, deps: Deps, on_escalate: Callable[[str], None], policy: RestartPolicy | None = None
+    ) -> None:
         super().__init__(
             supervisor=None,
             child_id="root",

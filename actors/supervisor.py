@@ -1,4 +1,4 @@
-"""A one-for-one supervisor on pykka (actors guide §2.3).
+"""A one-for-one supervisor on pykka, after Erlang/OTP's supervisor behaviour (docs/architecture.md).
 
 * Children are started in spec order, stopped in reverse order.
 * `permanent` children are always restarted, `transient` ones only after a crash, `temporary`

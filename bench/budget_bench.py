@@ -75,8 +75,12 @@ def report(title: str, counts: Counter[str], calls: int) -> float:
     return total
 
 
+SCREEN_FRACTION = [0.0]
+
+
 def simulator(doc: str, seed: int, budget: int, **kw: Any) -> Simulator:
     options = {
+        "screen_recording_fraction": SCREEN_FRACTION[0],
         "details_delay_s": 0.3,
         "recording_delay_s": 0.3,
         "transcript_delay_s": 0.5,
@@ -195,10 +199,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sustained-minutes", type=float, default=2.0)
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--call-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--screen-fraction",
+        type=float,
+        default=0.0,
+        help="share of agent calls with a screen recording too (an org with screen recording: 0.2 ... 1)",
+    )
     parser.add_argument("--skip", default="", help="comma-separated runs to skip: low,burst,sustained,single")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    SCREEN_FRACTION[0] = args.screen_fraction
+    print(f"screen recordings on {args.screen_fraction:.0%} of agent calls")
     work = Path(tempfile.mkdtemp(prefix="callexport-budget-"))
     if "low" not in skip:
         run_low(args, work)

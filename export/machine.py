@@ -667,39 +667,13 @@ class ConversationExport:
                 self._settle(state, "transcript", "skipped", "the profile is no longer active")
                 continue
             if not state.rendered:
-                self._want(
-                    commands,
-                    f"render:{state.name}",
-                    now,
-                    lambda rid, key, state=state: RenderTranscripts(
-                        rid,
-                        key,
-                        now + 300.0,
-                        profile=state.name,
-                        documents=tuple(self.documents or ()),
-                        outputs=tuple(state.outputs),
-                    ),
-                )
+                self._want(commands, f"render:{state.name}", now, self._render_command(state, now))
                 continue
             kind = state.transcript
             for item, entry in kind.items.items():
                 if entry["state"] == "write":
-                    self._want(
-                        commands,
-                        f"write:{state.name}:{item}",
-                        now,
-                        lambda rid, key, item=item, entry=entry, profile=profile, state=state: WriteFile(
-                            rid,
-                            key,
-                            now + 600.0,
-                            profile=state.name,
-                            item=item,
-                            target=Path(entry["target"]),
-                            source=entry["data"],
-                            strategy=profile.conflict_strategy,
-                            metadata=dict(entry.get("metadata") or {}),
-                        ),
-                    )
+                    build = self._transcript_write_command(state, profile, item, entry, now)
+                    self._want(commands, f"write:{state.name}:{item}", now, build)
             if all(e["state"] in SETTLED_WRITTEN for e in kind.items.values()):
                 if kind.errors:
                     self._settle(state, "transcript", "failed", "; ".join(kind.errors))
@@ -707,6 +681,38 @@ class ConversationExport:
                     self._settle(state, "transcript", "skipped", "nothing left after filtering")
                 else:
                     self._settle(state, "transcript", "exported", "")
+
+    def _render_command(self, state: ProfileState, now: float) -> Callable[[str, str], Work]:
+        def build(rid: str, key: str) -> Work:
+            return RenderTranscripts(
+                rid,
+                key,
+                now + 300.0,
+                profile=state.name,
+                documents=tuple(self.documents or ()),
+                outputs=tuple(state.outputs),
+            )
+
+        return build
+
+    @staticmethod
+    def _transcript_write_command(
+        state: ProfileState, profile: Any, item: str, entry: dict[str, Any], now: float
+    ) -> Callable[[str, str], Work]:
+        def build(rid: str, key: str) -> Work:
+            return WriteFile(
+                rid,
+                key,
+                now + 600.0,
+                profile=state.name,
+                item=item,
+                target=Path(entry["target"]),
+                source=entry["data"],
+                strategy=profile.conflict_strategy,
+                metadata=dict(entry.get("metadata") or {}),
+            )
+
+        return build
 
     def _no_transcript_reason(self) -> str | None:
         assert self.data is not None

@@ -301,15 +301,5 @@ def _recording_for(data: ConversationData, document: Any) -> dict[str, Any] | No
         if communication and rec.get("sessionId") == communication:
             return rec
     trunk = [r for r in recordings if r.get("mediaSubtype") == "Trunk"]
-    return (trunk or recordings or [None])[0]
-
-
-def is_retryable(error: BaseException) -> bool:
-    """Transient failures are retried; a permanent one is reported at once: a missing permission,
-    a request Genesys Cloud rejects as invalid, or media that cannot be decoded."""
-    from audio.errors import AudioDecodeError
-    from genesys.errors import AuthenticationFailed, BadRequest, Forbidden
-
-    if isinstance(error, (Forbidden, BadRequest, AuthenticationFailed, AudioDecodeError)):
-        return False
-    return "permission denied" not in str(error).lower()
+    candidates = trunk or recordings
+    return candidates[0] if candidates else None

@@ -39,7 +39,7 @@ class PrefetchLedger(Protocol):
 def conversation_from_details(details: dict[str, Any]) -> dict[str, Any]:
     """A conversation document built from analytics details: what the export needs of it (participants
     with purpose, name, user and voice communications); no participant attributes."""
-    participants = []
+    participants: list[dict[str, Any]] = []
     for p in details.get("participants") or []:
         if not isinstance(p, dict):
             continue

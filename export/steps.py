@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,7 +117,8 @@ def conversation_from_event(event: dict[str, Any] | None) -> dict[str, Any] | No
     with their `calls` and `attributes`), or None when the snapshot cannot stand in for it."""
     if not isinstance(event, dict):
         return None
-    body = event.get("eventBody") if isinstance(event.get("eventBody"), dict) else event
+    inner = event.get("eventBody")
+    body: dict[str, Any] = inner if isinstance(inner, dict) else event
     participants = body.get("participants")
     if not isinstance(participants, list) or not participants:
         return None
@@ -150,25 +150,6 @@ def source_format(profile: Any) -> tuple[str, bool]:
     if not needs_processing and profile.audio_format in GENESYS_FORMATS:
         return profile.audio_format, True
     return "WAV", False
-
-
-def expects_recordings(data: ConversationData) -> bool | None:
-    """Whether analytics says audio was recorded: True when a voice session has `recording: true`,
-    False only on positive evidence (every voice session carries `recording: false`), None when the
-    documents do not say (real analytics documents often carry no `recording` flag at all: then the
-    recordings themselves decide, within a bounded wait for their metadata). Sessions without the
-    flag say nothing either way."""
-    flags = [
-        session.get("recording")
-        for participant in data.details.get("participants", [])
-        for session in participant.get("sessions", [])
-        if session.get("mediaType", "voice") == "voice"
-    ]
-    if any(flag is True for flag in flags):
-        return True
-    if any(flag is False for flag in flags) and not data.recordings:
-        return False  # analytics says so explicitly (and no session says it was recorded)
-    return None
 
 
 def screen_recorded(conversation: dict[str, Any]) -> bool:
@@ -380,10 +361,6 @@ def with_priority(client: Any, priority: int, fn: Any, *args: Any, **kwargs: Any
     """Run `fn` with this thread's requests counted at `priority` against the org's budget."""
     with client.priority(priority):
         return fn(*args, **kwargs)
-
-
-def new_request_id() -> str:
-    return uuid.uuid4().hex
 
 
 def untranscribed_queues(data: ConversationData, snapshot: Any) -> str | None:

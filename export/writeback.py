@@ -193,7 +193,7 @@ def coretype_limits(coretypes: Sequence[dict[str, Any]] | None) -> dict[str, int
 def schema_document(coretypes: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The `ConversationJsonSchemaRequest` of the export-status schema, built from core types."""
     limits = coretype_limits(coretypes)
-    available = {ct.get("name") for ct in coretypes or []} or None
+    available = {str(ct.get("name")) for ct in coretypes or [] if ct.get("name")} or None
     properties: dict[str, Any] = {}
     for name, (core, title, wanted) in RECORD_FIELDS.items():
         if available is not None and core not in available:

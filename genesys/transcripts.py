@@ -53,7 +53,7 @@ AGENT_PURPOSES = ("agent", "user")
 TRANSCRIBED_PURPOSES = CUSTOMER_PURPOSES + AGENT_PURPOSES
 """Participants whose voice communication can carry an STA transcript. Genesys transcribes the
 recorded conversation between the customer and the internal side; ACD, IVR, flow and voicemail legs
-have no recording of their own (reference §5, help "Work with a voice transcript")."""
+have no recording of their own (help "Work with a voice transcript"; docs/genesys.md)."""
 DEFAULT_MAX_REQUESTS = 15
 
 

@@ -1,6 +1,7 @@
 """Build the service from its settings and run it until a signal; drain gracefully.
 
-Shutdown order (actors guide §4.8): intake stops first (no new conversations), running exports
+Shutdown order (tells that reach a pykka actor after its stop request are dropped, so producers stop
+before consumers): intake stops first (no new conversations), running exports
 get `shutdown_timeout_s` to finish (whatever does not finish stays in the ledger and resumes on
 the next start), then everything stops in reverse start order. A second signal exits at once.
 The root supervisor giving up makes `run()` return a non-zero exit code for the service manager.
@@ -99,7 +100,8 @@ class Service:
                 result[name] = "down"
                 continue
             try:
-                result.update(ref.ask("status", timeout=2) or {})
+                answer = ref.ask("status", timeout=2)
+                result.update(answer if isinstance(answer, dict) else {})
             except Exception as exc:  # status must never take the service down
                 result[name] = f"no answer ({type(exc).__name__})"
         return result

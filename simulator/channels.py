@@ -1,6 +1,6 @@
 """Notification channels and their topic subscriptions (plain logic, thread-safe).
 
-Limits from the reference (§2.2): a channel lives 24 h and re-subscribing extends it; at most
+Limits (docs/genesys.md, notifications): a channel lives 24 h and re-subscribing extends it; at most
 20 channels per OAuth client (creating one more evicts the oldest channel without a connected
 socket); at most 1,000 topics per channel (more → 400, nothing changes).
 """

@@ -1,4 +1,4 @@
-"""Conversation custom attributes: schemas and per-conversation records with versions (§6.2)."""
+"""Conversation custom attributes: schemas and per-conversation records with versions (SDK ConversationsApi custom attributes; docs/genesys.md)."""
 
 from __future__ import annotations
 

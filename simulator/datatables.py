@@ -1,4 +1,4 @@
-"""Architect data tables: schema, rows keyed by `key`, the CRUD rules of the real API (§7.1)."""
+"""Architect data tables: schema, rows keyed by `key`, the CRUD rules of the real API (SDK ArchitectApi; docs/genesys.md)."""
 
 from __future__ import annotations
 

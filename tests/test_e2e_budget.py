@@ -102,7 +102,8 @@ def test_four_profiles_are_written_back_in_one_patch_and_one_record_and_a_late_t
             assert harness.wait(lambda: harness.job_state(call.conversation_id) == "parked", 60)
             assert harness.wait(lambda: api_requests(sim, since, "/customattributes", "PUT") == 1, 120)
             assert api_requests(sim, since, "/attributes", "PATCH") == 1
-            assert harness.job_state(call.conversation_id) == "parked"  # the audio status, transcript pending
+            # the audio's status was written while the transcript is still awaited (parked, or polling now)
+            assert harness.job_state(call.conversation_id) in ("parked", "running", "queued")
             assert harness.wait_done([call.conversation_id], 180) == {call.conversation_id: "done"}
             assert api_requests(sim, since, "/attributes", "PATCH") == 2  # the late transcript: once more
             assert api_requests(sim, since, "/customattributes", "PUT") == 2

@@ -220,3 +220,41 @@ def test_a_dsp_error_is_retried_and_then_fails_only_that_profiles_audio(tmp_path
             assert "cannot decode" in status[("QA", "audio")][1]
         finally:
             harness.stop()
+
+
+def test_fifty_calls_with_transcripts_zero_to_twenty_minutes_late_all_end_exported_once(tmp_path):
+    """Time-compressed: a transcript "minute" late is one second; polling backs off to 2 s (the
+    production cap is 5 min) within the 15-request budget, and no call holds a slot while waiting."""
+    import random
+
+    out = tmp_path / "out"
+    rng = random.Random(46)
+    with Simulator(
+        seed=46,
+        config_document=document(archive(out)),
+        details_delay_s=0.1,
+        recording_delay_s=0.1,
+        transcript_delay_s=0.0,
+        event_speed=300.0,
+    ) as sim:
+        harness = Harness(
+            sim, tmp_path, max_concurrent_exports=2, transcript_poll_max_s=2.0, transcript_wait_s=60.0
+        ).start()
+        try:
+            calls = []
+            for i in range(50):
+                call = sim.inject_call(
+                    kind="inbound_simple", queue_name=("Sales", "Support")[i % 2], duration_s=15
+                )
+                sim.delay_transcript(call.conversation_id, rng.uniform(0.0, 20.0))
+                calls.append(call)
+            states = harness.wait_done([c.conversation_id for c in calls], 240)
+            assert set(states.values()) == {"done"}, states
+            for call in calls:
+                wavs = on_disk(out, call.conversation_id, ".wav")
+                jsons = on_disk(out, call.conversation_id, ".json")
+                assert len(wavs) == len(call.recordings) and len(jsons) == 1, (wavs, jsons)
+            parked = [c for c in calls if harness.deps.ledger.job(c.conversation_id).attempts > 1]
+            assert parked, "no call waited for its transcript: the test did not exercise parking"
+        finally:
+            harness.stop()
