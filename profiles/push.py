@@ -98,7 +98,9 @@ def validated(text: str | bytes) -> tuple[dict[str, Any], int]:
     return document, len(document.get("Profiles") or [])
 
 
-def push(client: GenesysClient, target: ConfigTarget, text: str | bytes, *, signal: bool = True) -> PushResult:
+def push(
+    client: GenesysClient, target: ConfigTarget, text: str | bytes, *, signal: bool = True
+) -> PushResult:
     """Validate, store and signal (see the module docstring); raises PushRefused before writing."""
     document, count = validated(text)
     stored_text = compact(document)

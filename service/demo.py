@@ -181,7 +181,7 @@ def main(args: argparse.Namespace) -> int:
         service.stop_requested.set()
         ledger = deps.ledger
         service.drain(settings.shutdown_timeout_s)
-        summary = ledger_summary(Ledger(ledger.path), injected)
+        summary = ledger_summary(Ledger(ledger.path or ledger.url), injected)  # drain closed it
         admin.stop()
     print(
         f"Demo finished: {len(injected)} call(s) generated, {printer.count} file(s) written; "
