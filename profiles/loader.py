@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
+
+from jsonschema import ValidationError
 
 from profiles import rules
 from profiles.model import Config, ConfigError, ConfigLoadResult, Profile, ProfileError, snake_case
@@ -14,12 +17,14 @@ from profiles.schema import document_validator, profile_defaults, profile_valida
 logger = logging.getLogger(__name__)
 
 
-def _field_of(error: Any) -> str:
+def _field_of(error: ValidationError) -> str:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required":
         return str(error.message).split("'")[1] if "'" in error.message else ""
     if error.validator == "additionalProperties":
-        extra = [str(x) for x in (error.instance or {}) if x not in (error.schema.get("properties") or {})]
+        instance = error.instance if isinstance(error.instance, dict) else {}  # an object, by this keyword
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        extra = [str(x) for x in instance if x not in (schema.get("properties") or {})]
         return ", ".join(extra)
     return ".".join(path[:1]) + "".join(f"[{p}]" for p in path[1:])
 
@@ -30,14 +35,15 @@ _FORM_HINTS = {
 }
 
 
-def _reason_of(error: Any) -> str:
+def _reason_of(error: ValidationError) -> str:
     if error.validator == "pattern":
         key = str(error.absolute_path[0]) if error.absolute_path else ""
         return f"{error.instance!r} {_FORM_HINTS.get(key, 'does not have the expected form')}"
     if error.validator == "additionalProperties":
         return "unknown key (check the spelling; keys are case-sensitive)"
     if error.validator == "enum":
-        return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+        allowed = error.validator_value if isinstance(error.validator_value, list) else []  # enum: a list
+        return f"{error.instance!r} is not one of {', '.join(map(str, allowed))}"
     if error.validator == "required":
         return "required"
     return error.message

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from profiles.model import Config, Profile
 from profiles.policies import CallFacts, RetentionPolicy, evaluate, parse_policies, watched_queue_ids
@@ -144,7 +144,18 @@ def applicable_profiles(
     ]
 
 
-def snapshot_profiles(snapshot: Any, details: Mapping[str, Any]) -> list[Profile]:
+class ScopingSnapshot(Protocol):
+    """What scoping reads of a configuration snapshot (`messages.config.ConfigSnapshot`)."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def queue_names(self) -> Mapping[str, str]: ...
+    @property
+    def policy_queue_ids(self) -> Mapping[str, Iterable[str]]: ...
+
+
+def snapshot_profiles(snapshot: ScopingSnapshot, details: Mapping[str, Any]) -> list[Profile]:
     """`applicable_profiles` for a `messages.config.ConfigSnapshot`: its queue names and its retention
     policies (the service's entry point; `export.output_plan.applicable_profiles` should call this)."""
     return applicable_profiles(

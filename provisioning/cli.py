@@ -260,7 +260,7 @@ def gather(args: argparse.Namespace, prompter: Prompter) -> tuple[Options, dict[
 
 
 def sign_in(
-    values: dict[str, Any], prompter: Prompter, *, open_url: Callable[[str], Any] | None
+    values: dict[str, Any], prompter: Prompter, *, open_url: Callable[[str], object] | None
 ) -> AdminSession:
     try:
         region = resolve(str(values["region"]), values.get("login_url"))
@@ -346,7 +346,7 @@ def print_result(result: StepResult) -> None:
 # ---------------------------------------------------------------------------------------- main
 
 
-def main(args: argparse.Namespace, *, open_url: Callable[[str], Any] | None = webbrowser.open) -> int:
+def main(args: argparse.Namespace, *, open_url: Callable[[str], object] | None = webbrowser.open) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     interactive = not args.non_interactive
     prompter = Prompter(interactive)

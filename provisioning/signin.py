@@ -210,7 +210,7 @@ def sign_in_with_browser(
     client_id: str,
     *,
     redirect_uri: str = DEFAULT_REDIRECT_URI,
-    open_url: Callable[[str], Any] | None = None,
+    open_url: Callable[[str], object] | None = None,
     say: Callable[[str], None] = print,
     timeout_s: float = SIGN_IN_TIMEOUT_S,
 ) -> AdminSession:

@@ -411,7 +411,7 @@ def _says_not_recorded(detail: str) -> bool:
     return "no recording" in text or "not recorded" in text
 
 
-def _why_out(profile: Any, conv: ConversationResult, doc: dict[str, Any]) -> str:
+def _why_out(profile: Profile, conv: ConversationResult, doc: dict[str, Any]) -> str:
     wanted = {q.casefold() for q in profile.queues}
     if any(q.casefold() in wanted for q in conv.queues) and profile.require_agent_participant:
         if not has_agent_participant(doc):

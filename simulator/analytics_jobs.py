@@ -48,6 +48,7 @@ from simulator.http_api import Request, Response, Router
 
 if TYPE_CHECKING:
     from simulator.app import Simulator
+    from simulator.model import Call
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def detail_documents(
     return docs
 
 
-def _add_attributes(doc: dict[str, Any], call: Any, written: dict[str, dict[str, str]]) -> None:
+def _add_attributes(doc: dict[str, Any], call: Call, written: dict[str, dict[str, str]]) -> None:
     """`AnalyticsConversation`: participant data on each participant (cut to 1,024 characters)."""
     for part in doc.get("participants") or []:
         pid = part.get("participantId")

@@ -6,7 +6,6 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +13,7 @@ logger = logging.getLogger(__name__)
 class TrafficGenerator:
     """Calls `inject()` about `calls_per_minute` times a minute (seeded exponential gaps)."""
 
-    def __init__(self, inject: Callable[[], Any], calls_per_minute: float, *, seed: int = 0) -> None:
+    def __init__(self, inject: Callable[[], object], calls_per_minute: float, *, seed: int = 0) -> None:
         if calls_per_minute <= 0:
             raise ValueError(f"calls_per_minute must be > 0, got {calls_per_minute}")
         self._inject = inject

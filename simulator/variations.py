@@ -106,7 +106,7 @@ def decide(call: Call, cfg: SimConfig) -> Variations:
 
 
 # -- analytics details ----------------------------------------------------------------------------
-def apply_to_details(details: dict[str, Any], call: Call, live: Any) -> dict[str, Any]:
+def apply_to_details(details: dict[str, Any], call: Call, live: LiveCall) -> dict[str, Any]:
     """The recording flag and dialer fields of this call, applied to its analytics details."""
     purposes = {p.participant_id: p.purpose for p in call.participants}
     campaign = getattr(live, "campaign", False)
@@ -135,7 +135,7 @@ def apply_to_details(details: dict[str, Any], call: Call, live: Any) -> dict[str
 
 
 # -- screen recording state on the conversation ------------------------------------------------------
-def apply_screen_state(doc: dict[str, Any], call: Call, live: Any, at_ms: int) -> dict[str, Any]:
+def apply_screen_state(doc: dict[str, Any], call: Call, live: LiveCall, at_ms: int) -> dict[str, Any]:
     """An agent whose screen is recorded carries `screenRecordingState` (SDK `Participant` and
     `QueueConversationEventTopicParticipant`: requested/active/paused/stopped/error/timeout):
     "active" while the screen recording runs, "stopped" after it."""
