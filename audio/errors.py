@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Self
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ class AudioDecodeError(AudioError):
         self.path = str(path)
         self.cause = cause
 
-    def __reduce__(self):  # keep both arguments across pickling
+    def __reduce__(self) -> tuple[type[Self], tuple[str, str]]:  # keep both arguments across pickling
         return (type(self), (self.path, self.cause))
 
 
@@ -48,5 +49,5 @@ class ChannelLayoutError(AudioError):
         self.recording_id = recording_id
         self.reason = reason
 
-    def __reduce__(self):  # keep the arguments across pickling (DSP process pool)
+    def __reduce__(self) -> tuple[type[Self], tuple[str, str, str]]:  # keep the arguments (DSP process pool)
         return (type(self), (self.conversation_id, self.recording_id, self.reason))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import lameenc
 import numpy as np
@@ -24,6 +25,9 @@ from mutagen.id3._tags import save_frame
 
 from audio.errors import AudioEncodeError
 from audio.parameters import MP3_BITRATE_DEFAULT_KBPS, MP3_BITRATE_KBPS, MP3_QUALITY
+
+if TYPE_CHECKING:
+    from mutagen.id3._util import ID3SaveConfig
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +158,7 @@ class Mp3Writer:
             write_id3_chapters(self.path, chapters)
 
     @staticmethod
-    def _count_frames(src, first: bytes, total: int) -> tuple[int, int]:
+    def _count_frames(src: BinaryIO, first: bytes, total: int) -> tuple[int, int]:
         parsed = _parse_header(first)
         if parsed is None:
             raise ValueError("LAME produced no MPEG frame")
@@ -174,7 +178,7 @@ class Mp3Writer:
 class _OrderedID3(ID3):
     """ID3 that writes CTOC first, then CHAP frames in chapter order, then everything else."""
 
-    def _write(self, config):  # noqa: D401 - mutagen hook
+    def _write(self, config: ID3SaveConfig) -> bytes:  # noqa: D401 - mutagen hook
         frames = list(self.values())
         tocs = [f for f in frames if f.FrameID == "CTOC"]
         chaps = sorted((f for f in frames if f.FrameID == "CHAP"), key=lambda f: (f.start_time, f.element_id))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from audio.parameters import BLOCK_FRAMES
 logger = logging.getLogger(__name__)
 
 
-def _mono_blocks(src: Source, rate: int):
+def _mono_blocks(src: Source, rate: int) -> Iterator[np.ndarray]:
     """Mono float32 blocks of a source at `rate` (downmixing if it has more than one channel)."""
     if src.samplerate == rate:
         for block in read_blocks(src):
@@ -45,7 +46,7 @@ def _mono_blocks(src: Source, rate: int):
         yield out.to_ndarray().reshape(-1)
 
 
-def _padded(blocks, lead: int):
+def _padded(blocks: Iterable[np.ndarray], lead: int) -> Iterator[np.ndarray]:
     """`lead` zeros, then the blocks, then zeros forever."""
     while lead > 0:
         n = min(BLOCK_FRAMES, lead)
@@ -108,7 +109,7 @@ def merge_mono(
 class _Reader:
     """Take exactly n samples at a time from a block iterator (zeros once it is exhausted)."""
 
-    def __init__(self, blocks) -> None:
+    def __init__(self, blocks: Iterable[np.ndarray]) -> None:
         self._blocks = iter(blocks)
         self._buf = np.zeros(0, dtype=np.float32)
 

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from licensing import default_license_path
 from licensing.evaluate import LicenseStatus, evaluate
@@ -18,6 +19,9 @@ from licensing.hwid import (
     parse_hwid,
 )
 from licensing.trusted_time import DEFAULT_NTP_SERVERS, TrustedClock, TrustedTime, http_date_source
+
+if TYPE_CHECKING:
+    from service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +93,7 @@ def _hwid(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings(path: Path | None):  # noqa: ANN202 - service.settings.Settings, imported lazily
+def _settings(path: Path | None) -> Settings | None:  # service.settings is imported lazily
     try:
         from service.settings import load_settings  # noqa: PLC0415
     except ImportError:
