@@ -36,8 +36,12 @@ class SequenceSource(Protocol):
 
 
 class ProfileLike(Protocol):
-    name: str
-    time_zone_offset: str
+    """What a template context reads of a profile (`profiles.model.Profile`, a frozen dataclass)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def time_zone_offset(self) -> str: ...
 
 
 @dataclass
