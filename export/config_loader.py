@@ -21,12 +21,16 @@ logger = logging.getLogger(__name__)
 
 
 class ConfigLocation(Protocol):
-    """Where the configuration document lives (the service's `Settings` provides these)."""
+    """Where the configuration document lives (the service's frozen `Settings` provides these)."""
 
-    datatable: str
-    datatable_row: str
-    datatable_column: str
-    system_queue: str
+    @property
+    def datatable(self) -> str: ...
+    @property
+    def datatable_row(self) -> str: ...
+    @property
+    def datatable_column(self) -> str: ...
+    @property
+    def system_queue(self) -> str: ...
 
 
 class ConfigLoadError(RuntimeError):
