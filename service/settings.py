@@ -67,6 +67,12 @@ class Settings:
     # per recording (a one-side export is refused when the evidence is weak), "default" (customer left) or
     # "swapped" force it
     channel_layout: str = "auto"
+    # [backfill] budget_share / CALLEXPORT_BACKFILL_BUDGET_SHARE: the share of requests_per_minute `run.py
+    # backfill` may use (its own limiter), so that the running service keeps the rest for live calls
+    backfill_budget_share: float = 0.5
+    # [backfill] writeback / CALLEXPORT_BACKFILL_WRITEBACK: "attributes" (one request per backfilled call: the
+    # participant attributes the duplicate check and the report read) or "full" (also the custom-attributes record)
+    backfill_writeback: str = "attributes"
     license_dir: Path | None = (
         None  # [license] directory / CALLEXPORT_LICENSE_DIR (None: the install directory)
     )
@@ -122,6 +128,8 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
         "CALLEXPORT_RECONCILE_INTERVAL_SECONDS",
     ),
     "channel_layout": ("audio", "channel_layout", "CALLEXPORT_CHANNEL_LAYOUT"),
+    "backfill_budget_share": ("backfill", "budget_share", "CALLEXPORT_BACKFILL_BUDGET_SHARE"),
+    "backfill_writeback": ("backfill", "writeback", "CALLEXPORT_BACKFILL_WRITEBACK"),
     "license_dir": ("license", "directory", "CALLEXPORT_LICENSE_DIR"),
     "ntp_servers": ("license", "ntp_servers", "CALLEXPORT_NTP_SERVERS"),
 }
@@ -173,6 +181,14 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     if settings.channel_layout not in ("auto", "default", "swapped"):
         raise SettingsError(
             f"[audio] channel_layout = {settings.channel_layout!r}: expected auto, default or swapped"
+        )
+    if not 0.0 < settings.backfill_budget_share <= 1.0:
+        raise SettingsError(
+            f"[backfill] budget_share = {settings.backfill_budget_share}: expected a share above 0, at most 1"
+        )
+    if settings.backfill_writeback not in ("attributes", "full"):
+        raise SettingsError(
+            f"[backfill] writeback = {settings.backfill_writeback!r}: expected attributes or full"
         )
     return settings
 
