@@ -220,10 +220,15 @@ def _configure_logging(settings: Settings, *, dry_run: bool) -> None:
     on a terminal the console shows warnings only (the progress bar says the rest)."""
     root = logging.getLogger()
     root.setLevel(settings.log_level.upper())
+    for handler in list(root.handlers):
+        if getattr(handler, "_backfill", False):
+            root.removeHandler(handler)
+            handler.close()
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(formatter)
     console.setLevel(logging.WARNING if sys.stderr.isatty() or dry_run else logging.INFO)
+    console._backfill = True  # type: ignore[attr-defined]
     root.addHandler(console)
     if settings.log_dir is not None:
         settings.log_dir.mkdir(parents=True, exist_ok=True)
@@ -231,6 +236,7 @@ def _configure_logging(settings: Settings, *, dry_run: bool) -> None:
             settings.log_dir / LOG_FILE, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
         )
         rotating.setFormatter(formatter)
+        rotating._backfill = True  # type: ignore[attr-defined]
         root.addHandler(rotating)
     for noisy in ("urllib3", "websocket", "websockets", "PureCloudPlatformClientV2"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
