@@ -148,6 +148,10 @@ def main(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)
+        for handler in list(logging.getLogger().handlers):
+            if getattr(handler, "_backfill", False):
+                logging.getLogger().removeHandler(handler)
+                handler.close()
 
 
 def _utc_today() -> Any:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from actors.backfill_supervisor import SOURCE, WAITING_REASON, Claims, backfill_supervisor, far_future
 from backfill.plan import (
     PRIORITY,
+    SKIP_DELETED,
     SKIP_EXPORTED,
     SKIP_IN_SERVICE,
     SKIP_KNOWN,
@@ -29,6 +30,7 @@ from backfill.plan import (
     ended_at,
     outcome_of,
     run_key,
+    skip_label,
 )
 from backfill.progress import Progress, summary
 from genesys.bulk import DetailsJobRunner, Ready
@@ -280,6 +282,9 @@ class Backfill:
         outcome, reason = outcome_of(self.ledger.profile_statuses(cid), decision.profiles, job.last_error)
         if outcome == "exported":
             self.state.skips[cid] = f"{SKIP_EXPORTED}: by an earlier {job.source} export"
+            return
+        if skip_label(reason) == SKIP_DELETED:
+            self.state.skips[cid] = reason  # deleted stays deleted: not asked again
             return
         if job.source != SOURCE:
             self.state.skips[cid] = (
