@@ -57,6 +57,10 @@ def expected_exports(sim: Simulator) -> set[tuple[str, str]]:
     return out
 
 
+def recordings(sim: Simulator, cid: str) -> int:
+    return len(sim.history.truth(cid).recording_ids)
+
+
 def files_by_conversation(root: Path) -> Counter[tuple[str, str]]:
     found: Counter[tuple[str, str]] = Counter()
     for name in PROFILE_QUEUES:
@@ -270,6 +274,11 @@ def test_beside_the_running_service_live_calls_keep_their_latency_and_nothing_is
                 job = harness.deps.ledger.job(cid)
                 assert job is not None and job.done_at is not None and job.source == "live"
                 latencies.append(job.done_at - ready_at)
+            # the live calls were exported while the backfill exported the history
+            backfilled = [
+                j.done_at or 0.0 for j in harness.deps.ledger.jobs("done") if j.source == "backfill"
+            ]
+            assert backfilled and max(backfilled) > min(ready for _, ready in live), (backfilled, live)
             latencies.sort()
             median = latencies[len(latencies) // 2]
             print(f"live latency beside the backfill: median {median:.2f} s, max {latencies[-1]:.2f} s")
@@ -278,7 +287,9 @@ def test_beside_the_running_service_live_calls_keep_their_latency_and_nothing_is
             harness.stop()
         files = files_by_conversation(tmp_path)
         assert expected <= set(files)
-        assert all(n == 1 for k, n in files.items() if k in expected)
+        assert all(n == recordings(sim, cid) for (_, cid), n in files.items() if cid in sim.history), files
+        live_ids = {cid for cid, _ in live}
+        assert {cid for _, cid in files if cid not in sim.history} == live_ids
         written = "\n".join(world.written_lines())
         for cid in before:
             assert f"{cid}_" not in written, cid  # exported by the service, skipped by the backfill
