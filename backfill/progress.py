@@ -56,6 +56,26 @@ class Rate:
         return remaining * 60.0 / rate
 
 
+def _bar_class() -> type:
+    from rich.progress import Progress as RichProgress
+    from rich.text import Text
+
+    class Bar(RichProgress):
+        """The bar, and the counts on a line of their own below it (they wrap on a narrow terminal)."""
+
+        counts_line = ""
+
+        def get_renderables(self) -> Any:
+            yield self.make_tasks_table(self.tasks)
+            yield Text(self.counts_line)
+
+    return Bar
+
+
+def _Bar(*columns: Any, **kwargs: Any) -> Any:  # noqa: N802 - a class made on first use (rich is imported late)
+    return _bar_class()(*columns, **kwargs)
+
+
 def _clock(seconds: float | None) -> str:
     if seconds is None:
         return "--:--"
@@ -82,18 +102,17 @@ class Progress:
         if self.interactive:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
-            from rich.progress import Progress as RichProgress
 
-            self._bar = RichProgress(
+            self._bar = _Bar(
                 TextColumn("backfill"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[detail]}"),
+                TextColumn("{task.fields[rate]}"),
                 console=Console(file=self.stream),
                 transient=False,
             )
             self._bar.start()
-            self._task = self._bar.add_task("backfill", total=None, detail="finding conversations")
+            self._task = self._bar.add_task("backfill", total=None, rate="finding conversations")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -108,11 +127,12 @@ class Progress:
         rate = self.rate.per_minute()
         tail = f"{rate:.1f}/min, ETA {_clock(self.rate.eta_s(remaining))}" if rate is not None else ""
         if self._bar is not None:
+            self._bar.counts_line = summary(counts, discovering=discovering)
             self._bar.update(
                 self._task,
                 total=None if discovering else max(1, counts.found),
                 completed=finished,
-                detail=f"{summary(counts, discovering=discovering)}  {tail}",
+                rate=tail or ("finding conversations" if discovering else ""),
             )
             return
         if force_log or now >= self.next_log:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 POLL_S = 0.5
+LICENSE_CHECK_S = 5.0
 SAVE_EVERY_S = 2.0
 FINISHED = ("done", "failed")
 
@@ -121,6 +122,7 @@ class Backfill:
         self._start_exports()
         failure: str | None = None
         next_step = next_poll = next_save = 0.0
+        next_license = time.monotonic() + LICENSE_CHECK_S
         try:
             with self.progress:
                 while True:
@@ -134,6 +136,11 @@ class Backfill:
                         self._follow()
                         next_poll = now + POLL_S
                         self.progress.update(state.counts(), discovering=not state.discovery_done)
+                    if now >= next_license and state.unfinished():
+                        next_license = now + LICENSE_CHECK_S
+                        failure = self._unlicensed()
+                        if failure:
+                            break
                     if now >= next_save:
                         self._save()
                         next_save = now + SAVE_EVERY_S
@@ -159,7 +166,7 @@ class Backfill:
             self.client.close()
         self._report()
         if failure:
-            logger.error("Backfill: finding the conversations failed: %s (run the command again)", failure)
+            logger.error("Backfill stopped: %s (run the same command again to resume)", failure)
             return EXIT_FAILED
         if not (state.discovery_done and not state.unfinished()):
             print(f"backfill: interrupted; {summary(counts)} — run the same command to resume")
@@ -211,7 +218,14 @@ class Backfill:
         if isinstance(result, Waiting):
             return result.delay_s, None
         assert isinstance(result, Failed)
-        return 0.0, result.reason
+        return 0.0, f"finding the conversations failed: {result.reason}"
+
+    def _unlicensed(self) -> str | None:
+        """Exports wait while the service is unlicensed: the backfill says so instead of waiting."""
+        status = self.service.status() if self.service is not None else {}
+        if status.get("licensed") is False and "not checked yet" not in str(status.get("license_reason")):
+            return f"not licensed to export ({status.get('license_reason')})"
+        return None
 
     def _found(self, docs: list[dict[str, Any]]) -> None:
         if not docs:

@@ -243,3 +243,25 @@ def test_the_ledger_hands_backfill_jobs_to_one_claimer_and_takes_them_back(tmp_p
     finally:
         ledger.close()
         other.close()
+
+
+def test_the_progress_bar_draws_counts_on_a_terminal_and_logs_elsewhere(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import io
+    import logging
+
+    from backfill.progress import Progress
+
+    counts = Counts(found=10, in_scope=8, exported=3, failed=1)
+    counts.skipped["recording archived"] = 2
+    stream = io.StringIO()
+    with Progress(stream=stream, force_bar=True) as bar:
+        bar.update(counts, discovering=False)
+    drawn = stream.getvalue()
+    assert "exported 3" in drawn and "recording archived 2" in drawn and "failed 1" in drawn
+    quiet = io.StringIO()  # not a terminal: no bar, log lines
+    with caplog.at_level(logging.INFO, logger="backfill.progress"), Progress(stream=quiet) as log:
+        log.update(counts, discovering=True)
+    assert quiet.getvalue() == ""
+    assert "found 10+, in scope 8, exported 3, skipped 2 (recording archived 2), failed 1" in caplog.text
