@@ -248,6 +248,11 @@ class ExportActor(Supervised):
                 work.fetcher_state,
                 work.dest_dir,
                 no_recording_grace_s=deps.settings.no_recording_after_s,
+                max_wait_ms=(
+                    steps.BACKFILL_MAX_WAIT_MS
+                    if getattr(self.job, "source", "live") == "backfill"
+                    else steps.MAX_WAIT_MS
+                ),
                 tag=rid,
             )
         elif isinstance(work, AdvanceTranscripts):

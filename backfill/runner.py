@@ -101,6 +101,8 @@ class Backfill:
         self.requests_at_start = 0
         self.needs_users = False
         self.service: Any = None
+        self.steps = 0  # discovery steps taken (the state file is saved after those that changed it)
+        self.saved_signature: tuple[Any, ...] = ()
 
     # -- the run -----------------------------------------------------------------------------------
     def run(self) -> int:
@@ -208,6 +210,7 @@ class Backfill:
             result = runner.step()
             self._found(runner.take())
         self.state.discovery = runner.state()
+        self.steps += 1
         if isinstance(result, Ready):
             self.state.discovery_done = True
             logger.info(
@@ -358,14 +361,25 @@ class Backfill:
     def _requests(self) -> int:
         return self.state.requests + int(getattr(self.client, "request_count", 0)) - self.requests_at_start
 
-    def _save(self) -> None:
-        self.file.save(self.state)
+    def _save(self, *, force: bool = False) -> None:
+        """Write the state file when something in it changed (it can hold 100,000 calls)."""
+        state = self.state
+        signature = (
+            len(state.tracked),
+            len(state.outcomes),
+            len(state.skips),
+            state.discovery_done,
+            self.steps,
+        )
+        if force or signature != self.saved_signature:
+            self.file.save(state)
+            self.saved_signature = signature
 
     def _finish_state(self) -> None:
         self.state.requests = self._requests()
         self.requests_at_start = int(getattr(self.client, "request_count", 0))
         self.state.complete = self.state.discovery_done and not self.state.unfinished()
-        self._save()
+        self._save(force=True)
 
     def _report(self) -> None:
         """Per call: what was not exported and why (archived, deleted, failed), with what to do."""

@@ -265,3 +265,26 @@ def test_the_progress_bar_draws_counts_on_a_terminal_and_logs_elsewhere(
         log.update(counts, discovering=True)
     assert quiet.getvalue() == ""
     assert "found 10+, in scope 8, exported 3, skipped 2 (recording archived 2), failed 1" in caplog.text
+
+
+def test_a_refused_long_server_side_wait_falls_back_to_the_documented_default(tmp_path: Any) -> None:
+    from export.steps import BACKFILL_MAX_WAIT_MS, MAX_WAIT_MS, ConversationData, advance_recordings
+    from genesys.errors import BadRequest
+
+    class Client:
+        def __init__(self) -> None:
+            self.waits: list[int] = []
+
+        def get_recordings(self, conversation_id: str, format_id: str, *, max_wait_ms: int) -> Any:
+            self.waits.append(max_wait_ms)
+            if max_wait_ms > MAX_WAIT_MS:
+                raise BadRequest("recordings", 400, message="maxWaitMs out of range")
+            return []
+
+    client = Client()
+    data = ConversationData("c1", doc("c1", SALES), {"participants": []}, ())
+    progress = advance_recordings(
+        client, data, "WAV", {}, tmp_path, no_recording_grace_s=60.0, max_wait_ms=BACKFILL_MAX_WAIT_MS
+    )
+    assert progress.waiting_s is not None and progress.state["max_wait_ms"] == MAX_WAIT_MS
+    assert client.waits == [BACKFILL_MAX_WAIT_MS]
