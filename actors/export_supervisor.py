@@ -68,7 +68,9 @@ class ExportSupervisor(Supervisor):
     def setup(self) -> None:
         super().setup()
         ledger = self.deps.ledger
-        resumed = ledger.requeue_unfinished() + ledger.jobs("held")
+        # backfill jobs belong to `run.py backfill` (it may be running now, beside this service): its next
+        # run resumes them (actors/backfill_supervisor.py)
+        resumed = [j for j in ledger.requeue_unfinished() + ledger.jobs("held") if j.source != "backfill"]
         for job in resumed:
             self._enqueue(job.conversation_id, job.priority)
         parked = ledger.counts().get("parked", 0)

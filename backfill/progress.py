@@ -30,7 +30,8 @@ def summary(counts: Counts, *, discovering: bool = False) -> str:
 
 
 class Rate:
-    """Finished exports per minute over a sliding window, and the time left at that rate."""
+    """Calls settled (exported, skipped, failed) per minute over a sliding window, and the time left
+    at that rate."""
 
     def __init__(self, window_s: float = 120.0) -> None:
         self.window_s = window_s
@@ -122,7 +123,7 @@ class Progress:
     def update(self, counts: Counts, *, discovering: bool, force_log: bool = False) -> None:
         now = time.monotonic()
         finished = counts.exported + counts.failed + counts.skipped_total
-        self.rate.add(now, counts.exported + counts.failed)
+        self.rate.add(now, finished)
         remaining = max(0, counts.found - finished)
         rate = self.rate.per_minute()
         tail = f"{rate:.1f}/min, ETA {_clock(self.rate.eta_s(remaining))}" if rate is not None else ""

@@ -77,7 +77,6 @@ class Backfill:
         stop: threading.Event,
         *,
         progress: Progress | None = None,
-        stop_after: int | None = None,
     ) -> None:
         from backfill.cli import load_state, open_ledger
 
@@ -86,7 +85,6 @@ class Backfill:
         self.snapshot = snapshot
         self.inputs = inputs
         self.stop = stop
-        self.stop_after = stop_after  # tests and demos: stop by itself after this many finished exports
         self.progress = progress or Progress()
         self.ledger = open_ledger(settings)
         key = run_key(inputs.start, inputs.end, inputs.profiles, inputs.queue_names)
@@ -148,11 +146,6 @@ class Backfill:
                         next_save = now + SAVE_EVERY_S
                     if state.discovery_done and not state.unfinished():
                         break
-                    if self.stop_after is not None and len(state.outcomes) >= self.stop_after:
-                        logger.info(
-                            "Backfill: stopping after %d finished export(s) as asked", self.stop_after
-                        )
-                        self.stop.set()
                     if self.stop.is_set():
                         break
                     self.stop.wait(min(POLL_S, max(0.0, next_step - time.monotonic()) or POLL_S))
@@ -187,13 +180,18 @@ class Backfill:
         )
 
     def _recover(self) -> None:
-        """Jobs of this run that a process which died left queued or running (not touched for a while)
-        wait again; ones recorded but never made claimable (a crash between two writes) become so."""
+        """Backfill jobs a process which died left queued or running (not touched for a while; this
+        run's or another's) wait again; ones recorded but never made claimable (a crash between two
+        writes) become so."""
         from backfill.cli import STALE_AFTER_S
 
         unfinished = self.state.unfinished()
+        left = [j.conversation_id for j in self.ledger.source_jobs(SOURCE, "queued", "running")]
         released = self.ledger.release(
-            unfinished, far_future(), WAITING_REASON, stale_before=time.time() - STALE_AFTER_S
+            sorted(set(unfinished) | set(left)),
+            far_future(),
+            WAITING_REASON,
+            stale_before=time.time() - STALE_AFTER_S,
         )
         for cid, job in self.ledger.states(unfinished).items():
             if job.state == "parked" and job.wake_at is None:

@@ -239,7 +239,7 @@ def test_beside_the_running_service_live_calls_keep_their_latency_and_nothing_is
 ) -> None:
     with simulator(tmp_path, event_speed=100.0) as sim:
         add_history(sim)
-        world = World(sim, tmp_path)
+        world = World(sim, tmp_path, max_concurrent_exports=2)  # one backfill export at a time: it lasts
         expected = expected_exports(sim)
         harness = Harness(sim, tmp_path, dsp_workers=1, log_dir=None)
         harness.start()
@@ -258,6 +258,12 @@ def test_beside_the_running_service_live_calls_keep_their_latency_and_nothing_is
             )
             try:
                 assert process.wait_for(": starting", 90), process.text()
+                # the service restarts while the backfill exports: it resumes its own jobs, not the backfill's
+                assert harness.wait(lambda: harness.deps.ledger.counts().get("done", 0) >= 3, 60)
+                harness.stop()
+                harness = Harness(sim, tmp_path, dsp_workers=1, log_dir=None)
+                harness.start()
+                assert process.process.poll() is None, "the backfill ended before the service restarted"
                 live: list[tuple[str, float]] = []
                 for i in range(6):
                     call = sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=4.0)
