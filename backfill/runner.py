@@ -34,6 +34,7 @@ from backfill.plan import (
 )
 from backfill.progress import Progress, summary
 from genesys.bulk import DetailsJobRunner, Ready
+from genesys.errors import GenesysError
 from genesys.recordings import Failed, Waiting
 from profiles.scoping import touched_queue_ids
 
@@ -97,7 +98,8 @@ class Backfill:
         self.file, self.state = load_state(settings, key, request)
         self.claims = Claims()
         self.requests_at_start = 0
-        self.needs_users = False
+        self.found_docs: list[dict[str, Any]] = []  # found, not decided yet
+        self.followed_until = 0.0  # finished jobs before this (wall clock) were looked at
         self.service: Any = None
         self.steps = 0  # discovery steps taken (the state file is saved after those that changed it)
         self.saved_signature: tuple[Any, ...] = ()
@@ -128,7 +130,13 @@ class Backfill:
                 while True:
                     now = time.monotonic()
                     if not state.discovery_done and now >= next_step and not self.stop.is_set():
-                        delay, failure = self._discover(runner)
+                        try:
+                            delay, failure = self._discover(runner)
+                        except GenesysError as exc:  # deciding needed Genesys Cloud (users, a conversation)
+                            logger.warning(
+                                "Backfill: Genesys Cloud failed while deciding (%s); retrying", exc
+                            )
+                            delay, failure = 30.0, None
                         next_step = now + delay
                         if failure:
                             break
@@ -205,8 +213,12 @@ class Backfill:
         from genesys.ratelimit import Priority
 
         with self.client.priority(Priority.BACKGROUND):
-            result = runner.step()
-            self._found(runner.take())
+            if not self.found_docs:
+                result = runner.step()
+                self.found_docs = runner.take()
+            else:  # a failure while deciding: those first (the engine's state was not saved after them)
+                result = Waiting(0.0, "deciding what was found")
+            self._found()
         self.state.discovery = runner.state()
         self.steps += 1
         if isinstance(result, Ready):
@@ -228,7 +240,10 @@ class Backfill:
             return f"not licensed to export ({status.get('license_reason')})"
         return None
 
-    def _found(self, docs: list[dict[str, Any]]) -> None:
+    def _found(self) -> None:
+        """Decide and record what discovery found; a Genesys Cloud failure half way leaves the rest in
+        `found_docs` for the next attempt (recording a job is idempotent)."""
+        docs = self.found_docs
         if not docs:
             return
         decisions: list[tuple[dict[str, Any], Decision]] = []
@@ -246,6 +261,7 @@ class Backfill:
         users = self._users([doc for doc, _ in decisions])
         for doc, decision in decisions:
             self._record(doc, decision, users)
+        self.found_docs = []
 
     def _users(self, docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         from export.planner import Planner
@@ -340,12 +356,14 @@ class Backfill:
             logger.info("Backfill: %d export(s) handed back to resume on the next run", len(left))
 
     def _follow(self) -> None:
-        """Outcomes of the exports that finished since the last look."""
-        unfinished = self.state.unfinished()
-        if not unfinished:
-            return
-        for cid, job in self.ledger.states(unfinished).items():
-            if job.state not in FINISHED:
+        """Outcomes of the exports that finished since the last look (a few seconds of overlap: two
+        processes' transactions may commit out of order)."""
+        now = time.time()
+        finished = self.ledger.finished_jobs(SOURCE, self.followed_until - 10.0)
+        self.followed_until = now
+        for job in finished:
+            cid = job.conversation_id
+            if cid not in self.state.tracked or cid in self.state.outcomes:
                 continue
             profiles = tuple(self.state.tracked[cid])
             outcome, reason = outcome_of(self.ledger.profile_statuses(cid), profiles, job.last_error)

@@ -263,6 +263,16 @@ class Ledger:
                 out[job.conversation_id] = job
         return out
 
+    def finished_jobs(self, source: str, since: float) -> list[Job]:
+        """Jobs of one source that finished (done or failed) at or after `since`."""
+        rows = self._rows(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE source=:source AND state IN ('done', 'failed') "
+            "AND done_at >= :since ORDER BY done_at",
+            source=source,
+            since=since,
+        )
+        return [_job(r) for r in rows]
+
     def source_jobs(self, source: str, *states: str) -> list[Job]:
         """Jobs of one source (in the given states), oldest first."""
         query = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE source=:source"

@@ -288,3 +288,17 @@ def test_a_refused_long_server_side_wait_falls_back_to_the_documented_default(tm
     )
     assert progress.waiting_s is not None and progress.state["max_wait_ms"] == MAX_WAIT_MS
     assert client.waits == [BACKFILL_MAX_WAIT_MS]
+
+
+def test_finished_jobs_of_a_source_since_a_moment(tmp_path: Any) -> None:
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    try:
+        ledger.add_job("b1", (), 1.0, source="backfill", priority=5)
+        ledger.add_job("l1", (), 1.0)
+        before = time.time()
+        ledger.set_state("b1", "done")
+        ledger.set_state("l1", "done")
+        assert [j.conversation_id for j in ledger.finished_jobs("backfill", before - 1)] == ["b1"]
+        assert ledger.finished_jobs("backfill", time.time() + 1) == []
+    finally:
+        ledger.close()
