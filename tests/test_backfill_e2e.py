@@ -5,6 +5,7 @@ and a resume without duplicates, a run beside the live service, the dry run, and
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import time
@@ -329,3 +330,33 @@ def test_bad_input_is_refused_with_exit_code_2_and_nothing_started(
         assert message in err, err
         assert not (tmp_path / "state").exists()
         assert not [r for r in sim.requests if "details/jobs" in r.path or "details/query" in r.path]
+
+
+def test_interrupted_while_finding_the_calls_it_resumes_the_same_analytics_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import threading
+
+    with simulator(tmp_path) as sim:
+        add_history(sim)
+        sim.bulk.jobs_queued_s, sim.bulk.jobs_run_s = 0.5, 4.0  # the analytics job takes a while
+        world = World(sim, tmp_path)
+
+        def submitted() -> int:
+            return sum(1 for r in sim.requests if r.method == "POST" and r.path.endswith("details/jobs"))
+
+        def interrupt() -> None:
+            deadline = time.monotonic() + 60
+            while not submitted() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl+C, delivered to the command's handler
+
+        thread = threading.Thread(target=interrupt, daemon=True)
+        thread.start()
+        assert world.run(monkeypatch=monkeypatch) == cli.EXIT_INTERRUPTED
+        thread.join(5)
+        assert "interrupted" in capsys.readouterr().out
+        assert not (tmp_path / "voice").exists()
+        assert world.run(monkeypatch=monkeypatch) == 0
+        assert submitted() == 1  # the second run polled the first run's job
+        assert set(files_by_conversation(tmp_path)) == expected_exports(sim)
