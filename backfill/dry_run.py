@@ -10,9 +10,10 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from backfill.plan import attributes_of, decide, estimate, requests_per_call
+from backfill.plan import RUN_OVERHEAD, attributes_of, decide, estimate, requests_per_call
 from backfill.progress import summary
 from genesys.bulk import DetailsJobRunner, Ready, run_to_end
+from genesys.recordings import recording_expected
 
 if TYPE_CHECKING:
     from backfill.cli import Inputs
@@ -57,6 +58,7 @@ def dry_run(
         counts = Counts(found=len(found))
         todo: list[tuple[dict[str, Any], list[Any]]] = []
         without_attributes = 0
+        not_recorded = 0
         out = sys.stdout
         out.write(
             f"Backfill {inputs.start.date()}..{inputs.end.date()} (dry run): profiles "
@@ -72,6 +74,12 @@ def dry_run(
                     counts.in_scope += 1
                 continue
             counts.in_scope += 1
+            if recording_expected(doc) is False:
+                # analytics says no recording was made: the export only writes the status back
+                counts.skipped["not recorded"] += 1
+                not_recorded += 1
+                out.write(f"{decision.conversation_id}  ended {doc.get('conversationEnd')}: not recorded\n")
+                continue
             profiles = [by_name[name] for name in decision.profiles if name in by_name]
             todo.append((doc, profiles))
             if attributes_of(doc) is None:
@@ -93,19 +101,20 @@ def dry_run(
             if planner.needs_user_documents()
             else 0
         )
-        requests = guess.requests + extra
+        requests = guess.requests + extra + not_recorded
         out.write(
             f"\n{summary(counts)}\n"
             f"to export: {guess.calls} call(s); about {requests} API request(s) "
-            f"({runner.requests} to find them, {per_call} per call"
+            f"({runner.requests} to find them, {RUN_OVERHEAD} to start, {per_call} per call"
             + (
                 f", {without_attributes} conversation(s) read for their attributes"
                 if without_attributes
                 else ""
             )
+            + (f", 1 for each of {not_recorded} call(s) not recorded (its status)" if not_recorded else "")
             + f"); about {requests / per_minute:.1f} min at {per_minute} requests/min "
             f"({settings.backfill_budget_share:.0%} of {settings.requests_per_minute}); "
-            f"about {_size(guess.bytes)} of audio\n"
+            f"at most about {_size(guess.bytes)} of audio (the calls' whole length)\n"
         )
         return EXIT_OK
     finally:

@@ -308,6 +308,11 @@ class Estimate:
     bytes: int
 
 
+RUN_OVERHEAD = 10
+"""Requests a run makes besides its calls: the configuration (read by the command and its actors),
+the custom-attributes schema, the server time."""
+
+
 def requests_per_call(*, full_writeback: bool, needs_conversation: bool, transcripts: bool) -> int:
     """API requests an export of one backfilled call makes: the recordings (metadata and media URLs in
     one request), the write-back (1, or 2 with the custom-attributes record), the conversation when
@@ -329,5 +334,5 @@ def estimate(
         seconds = max(0.0, end - start)
         for profile in profiles:
             total_bytes += seconds * BYTES_PER_SECOND.get(str(profile.audio_format).upper(), 32_000.0)
-    requests = discovery_requests + per_call * len(docs)
+    requests = RUN_OVERHEAD + discovery_requests + per_call * len(docs)
     return Estimate(len(docs), requests, requests / max(1e-9, per_minute), int(total_bytes))

@@ -204,7 +204,7 @@ def test_the_estimate_counts_requests_time_and_storage() -> None:
     guess = estimate(
         [(doc("c1", SALES), [profile])] * 10, per_call=per_call, discovery_requests=5, per_minute=150
     )
-    assert guess.requests == 25 and guess.minutes == pytest.approx(25 / 150)
+    assert guess.requests == 35 and guess.minutes == pytest.approx(35 / 150)
     assert guess.bytes == 10 * 180 * 32_000
 
 
