@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +70,19 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    @property
+    def skip_locked(self) -> str:
+        """The clause that makes concurrent claimers skip each other's rows (PostgreSQL); SQLite has
+        one writer at a time (`BEGIN IMMEDIATE`), so it needs none."""
+        return "" if self.is_sqlite else " FOR UPDATE SKIP LOCKED"
+
+    def clock(self, conn: Connection) -> float:
+        """Now, in epoch seconds, by the database's clock on PostgreSQL (instances on several hosts
+        compare lease times on one clock) and by this host's on SQLite (one instance)."""
+        if self.is_sqlite:
+            return time.time()
+        return float(conn.execute(text("SELECT EXTRACT(EPOCH FROM clock_timestamp())")).scalar_one())
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

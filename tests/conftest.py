@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-pytest_plugins = ["setup_fixtures"]  # the `run.py setup` fixtures: bare_sim, file_keyring
+pytest_plugins = ["setup_fixtures", "pg_fixtures"]  # the `run.py setup` fixtures: bare_sim, file_keyring
 
 
 @pytest.fixture(autouse=True)
