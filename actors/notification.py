@@ -16,7 +16,9 @@ or a 503 is a state of the listener with its own backoff, never a crash of this 
 * **Reconciliation** (`export.reconcile.sweep`): every ``reconcile_interval_s`` and after every
   (re)connect, the conversations that ended since the last sweep (persisted in
   ``state_dir/reconcile.json``, so the first sweep after a restart covers the whole gap) are asked
-  for; the ones nobody exported yet are exported.
+  for; the ones nobody exported yet are exported. With several instances on one ledger only the
+  leader sweeps (``ledger.cluster``); every instance keeps its own channel and WebSocket, so intake
+  survives the loss of any one of them (the ledger records each finished call once).
 """
 
 from __future__ import annotations
@@ -252,6 +254,9 @@ class NotificationActor(Supervised):
         """Start a sweep when one is due, the socket is up, the configuration known and none runs."""
         if not self.sweep_due or self.reconciling or self.snapshot is None or not self.intake_open:
             return
+        cluster = getattr(self.deps, "cluster", None)
+        if cluster is not None and not cluster.is_leader:
+            return  # several instances: the leader sweeps (it sweeps at once when the role moves here)
         if self.listener is not None and self.state != "connected":
             return  # after the reconnect, the sweep covers the gap
         from export.reconcile import sweep

@@ -65,7 +65,10 @@ class Database:
         else:
             if parsed.drivername == "postgresql":
                 url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+            self.engine = create_engine(
+                url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args
+            )
 
     @property
     def is_sqlite(self) -> bool:
