@@ -221,9 +221,20 @@ def log_status(service: Service) -> None:
         if limiter is not None
         else "API ?"
     )
+    instances = figures.get("instances") or []
+    members = (
+        "; instances "
+        + ", ".join(
+            f"{i['name']}{'*' if i['leader'] else ''} ({i['running']} running, {i['parked']} parked, "
+            f"{i['requests_per_minute']:.0f}/min)"
+            for i in instances
+        )
+        if len(instances) > 1 or service.deps.ledger.shared
+        else ""
+    )
     logger.info(
         "Status: %s running, %s queued, %s parked%s, %s failed today, %s done today%s; %s; last event %s, "
-        "WebSocket %s, %s",
+        "WebSocket %s, %s%s",
         s.get("running", "?"),
         s.get("queued", "?"),
         figures.get("parked", "?"),
@@ -237,4 +248,5 @@ def log_status(service: Service) -> None:
         "never" if age is None else f"{age:.0f} s ago",
         s.get("websocket", "?"),
         "licensed" if s.get("licensed") else f"NOT licensed ({s.get('license_reason')})",
+        members,
     )
