@@ -81,6 +81,11 @@ class ExportSupervisor(Supervisor):
         self.next_claim = 0.0
         self.rate_at = time.monotonic()
         self.rate_requests = 0
+        # the ledger's database is away (PostgreSQL restarting, a network cut): what could not be
+        # recorded waits here and is recorded when it is back
+        self.ledger_down = False
+        self.unrecorded_finishes: list[ConversationFinished] = []
+        self.unrecorded_outcomes: dict[str, tuple[str, str | None]] = {}
 
     def setup(self) -> None:
         super().setup()
@@ -101,6 +106,53 @@ class ExportSupervisor(Supervisor):
 
     # -- messages --------------------------------------------------------------------------
     def handle_other(self, message: Any) -> Any:
+        try:
+            return self._handle(message)
+        except Exception as exc:
+            if not self._ledger_error(exc):
+                raise
+            if isinstance(message, ConversationFinished):
+                self.unrecorded_finishes.append(message)  # recorded when the ledger is back
+            return None
+
+    def _ledger_error(self, exc: BaseException) -> bool:
+        """A ledger call failed because its database is away: note it (once) and carry on; the timer
+        tries again. False for any other error (a real crash)."""
+        from ledger.db import unavailable
+
+        if not unavailable(exc):
+            return False
+        if not self.ledger_down:
+            logger.warning(
+                "Export ledger unreachable (%s); exports wait and resume when it is back",
+                str(exc).splitlines()[0][:300],
+            )
+        self.ledger_down = True
+        return True
+
+    def _ledger_back(self) -> None:
+        """The ledger answers again: record what waited (each removed once recorded, so a new outage
+        midway loses nothing), and queue again what the ledger has queued (a start interrupted by the
+        outage left its job queued there)."""
+        outcomes, finishes = len(self.unrecorded_outcomes), len(self.unrecorded_finishes)
+        while self.unrecorded_outcomes:
+            conversation_id, (state, reason) = next(iter(self.unrecorded_outcomes.items()))
+            self.deps.ledger.set_state(conversation_id, state, reason, owner=self._owner())
+            del self.unrecorded_outcomes[conversation_id]
+        while self.unrecorded_finishes:
+            self._finished(self.unrecorded_finishes[0])
+            self.unrecorded_finishes.pop(0)
+        for job in self.deps.ledger.jobs("queued"):
+            if job.conversation_id not in self.running:
+                self._enqueue(job.conversation_id, job.priority)
+        self.ledger_down = False
+        logger.info(
+            "Export ledger reachable again: %d outcome(s) and %d finished call(s) recorded; exports resume",
+            outcomes,
+            finishes,
+        )
+
+    def _handle(self, message: Any) -> Any:
         if isinstance(message, ConversationFinished):
             self._finished(message)
         elif isinstance(message, ExportRequested):
@@ -192,9 +244,18 @@ class ExportSupervisor(Supervisor):
         self._pump()
 
     def _wake(self) -> None:
-        now = time.time()
         if time.monotonic() >= self.next_beat:
             self._beat()
+        try:
+            if self.ledger_down:
+                self._ledger_back()
+            self._wake_ledger()
+        except Exception as exc:
+            if not self._ledger_error(exc):
+                raise
+
+    def _wake_ledger(self) -> None:
+        now = time.time()
         if now >= self.next_prune:
             self._prune()
         if self.draining:
@@ -421,7 +482,12 @@ class ExportSupervisor(Supervisor):
 
         def factory(sup: pykka.ActorRef[Any], child_id: str) -> pykka.ActorRef[Any]:
             # the current snapshot at (re)start time: a restarted export sees the newest profiles
-            current = outer.deps.ledger.job(job.conversation_id) or job
+            try:
+                current = outer.deps.ledger.job(job.conversation_id) or job
+            except Exception as exc:
+                if not outer._ledger_error(exc):
+                    raise
+                current = job
             return ExportActor.start(
                 supervisor=sup, child_id=child_id, job=current, snapshot=outer.snapshot, deps=outer.deps
             )
@@ -448,16 +514,26 @@ class ExportSupervisor(Supervisor):
         self.background.discard(conversation_id)
         outcome = self.outcomes.pop(conversation_id, "failed" if crashed else "done")
         if outcome != "parked":
-            self.deps.ledger.set_state(
-                conversation_id, "failed" if outcome == "failed" else "done", reason, owner=self._owner()
-            )
+            state = "failed" if outcome == "failed" else "done"
+            try:
+                self.deps.ledger.set_state(conversation_id, state, reason, owner=self._owner())
+            except Exception as exc:
+                if not self._ledger_error(exc):
+                    raise
+                self.unrecorded_outcomes[conversation_id] = (state, reason)
+                return
         self._pump()
 
     def on_child_started(self, child_id: str, ref: pykka.ActorRef[Any], restarted: bool) -> None:
         if not restarted:
             return
         conversation_id = child_id.split(":", 1)[1]
-        crashes = self.deps.ledger.record_crash(conversation_id, "the export crashed")
+        try:
+            crashes = self.deps.ledger.record_crash(conversation_id, "the export crashed")
+        except Exception as exc:  # the ledger is away (that is likely why it crashed): not counted
+            if not self._ledger_error(exc):
+                raise
+            return
         if crashes >= MAX_CRASHES:
             self.remove_child(child_id)
             ref.stop(block=False)

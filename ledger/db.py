@@ -32,6 +32,17 @@ class LedgerUnavailable(RuntimeError):
     password)."""
 
 
+def unavailable(error: BaseException) -> bool:
+    """True when `error` says the ledger's database cannot be reached or used right now (a server
+    that is down or restarting, a dropped connection, a locked file): a recoverable condition."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(error, LedgerUnavailable | OperationalError | PoolTimeout):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
