@@ -20,16 +20,25 @@ def test_a_database_outage_mid_run_parks_work_and_resumes(tmp_path, pg_url, capl
     out = tmp_path / "out"
     doc = document(profile("Archive", out, Queues=["Sales"], AudioFormat="WAV", ProcessingDelaySeconds=0))
     with Simulator(
-        seed=71, config_document=doc, heartbeat_s=1.0, details_delay_s=0.2, recording_delay_s=0.2, event_speed=200.0
+        seed=71,
+        config_document=doc,
+        heartbeat_s=1.0,
+        details_delay_s=0.2,
+        recording_delay_s=0.2,
+        event_speed=200.0,
     ) as sim:
         h = Harness(
             sim, tmp_path, ledger_url=proxied, lease_s=3.0, max_concurrent_exports=3, dsp_workers=1
         ).start()
         try:
-            calls = [sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=20) for _ in range(6)]
+            calls = [
+                sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=20) for _ in range(6)
+            ]
             assert h.wait(lambda: sum(h.job_state(c.conversation_id) == "done" for c in calls) >= 2, 60)
             proxy.cut()
-            calls += [sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=20) for _ in range(4)]
+            calls += [
+                sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=20) for _ in range(4)
+            ]
             time.sleep(6.0)  # longer than the lease: leases expire while the database is away
             proxy.restore()
             states = h.wait_done([c.conversation_id for c in calls], 90)

@@ -19,7 +19,12 @@ def _run(args: list[str], env_extra: dict[str, str], cwd: Path) -> subprocess.Co
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLEXPORT_")}
     env.update(env_extra)
     return subprocess.run(
-        [sys.executable, str(ROOT / "run.py"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, str(ROOT / "run.py"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -50,7 +55,9 @@ def test_a_ledger_url_that_is_not_postgresql_is_a_settings_error(tmp_path):
 
 def test_status_lists_the_live_instances_and_the_leader(tmp_path, pg_url):
     ledger = Ledger(pg_url)
-    ledger.heartbeat("alpha", host="h1", pid=1, version="0.1.0", running=3, requests_per_minute=250, budget=300)
+    ledger.heartbeat(
+        "alpha", host="h1", pid=1, version="0.1.0", running=3, requests_per_minute=250, budget=300
+    )
     ledger.heartbeat("beta", host="h2", pid=2, version="0.1.0", running=1)
     ledger.acquire_lease(LEADER, "beta", 30)
     env = {"CALLEXPORT_LEDGER_URL": pg_url, "CALLEXPORT_STATE_DIR": str(tmp_path / "state")}
@@ -61,5 +68,9 @@ def test_status_lists_the_live_instances_and_the_leader(tmp_path, pg_url):
     ]
     assert figures["orphaned_leases"] == 0
     text = _run(["status"], env, tmp_path).stdout
-    assert "instances    2 live" in text and "beta (leader)  host h2" in text and "250 of 300 requests/min" in text
+    assert (
+        "instances    2 live" in text
+        and "beta (leader)  host h2" in text
+        and "250 of 300 requests/min" in text
+    )
     ledger.close()
