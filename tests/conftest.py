@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-pytest_plugins = ["setup_fixtures"]  # the `run.py setup` fixtures: bare_sim, file_keyring
+pytest_plugins = ["setup_fixtures", "pg_fixtures"]  # the `run.py setup` fixtures: bare_sim, file_keyring
 
 # Modules whose tests take tens of seconds (real service processes, many calls, kill -9 and restarts).
 # They are collected first so that the parallel workers (pytest-xdist, `-n 2` in pyproject) start them
