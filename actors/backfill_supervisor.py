@@ -1,27 +1,34 @@
 """BackfillSupervisor: the ExportSupervisor of `run.py backfill`, which runs only backfill jobs.
 
-The backfill command shares the ledger with a service that may be running at the same time. Its
-supervisor therefore never touches other work: it does not queue again what another process left
-running (the service's own start-up does that), and it wakes only jobs of source "backfill" —
-claimed in one ledger statement (`Ledger.claim_due`), so a job runs in one process only. Jobs the
-command found wait parked for `WAITING_REASON` with a wake-up far in the future, out of reach of
-the service's `due()`; a backfill job the export machine parked for a real reason (a transcript not
-there yet) wakes at its time in whichever process claims it first.
+The backfill command shares the ledger with the service (one SQLite file, or the instances' shared
+PostgreSQL database). Its supervisor never touches their work:
 
-What this process claimed and has not finished is listed in `claimed` (shared with the command), so
-a clean stop hands exactly those back (`Ledger.release`) and the next run resumes them.
+* it does not queue again what others left running (the service's start-up does that for its own),
+  and it takes part in no cluster role: no heartbeat row, never the leader (the reconciliation sweep
+  and pruning stay with the service's instances);
+* it wakes only jobs of source "backfill": those the command found wait parked for `WAITING_REASON`
+  with a wake-up far in the future, out of reach of the service's `due()`, and are claimed in one
+  ledger statement (`Ledger.claim_due`) under this process's own owner name; every start is a lease
+  claim as in the service (`Ledger.start(owner=...)`), renewed every third of the lease, so a job
+  runs in one process only. On a shared ledger a service instance with free background slots may
+  claim a backfill job that waits queued: the lease decides who runs it.
+
+`release_own` hands back what this process claimed or held and did not finish (a clean stop), so the
+next run resumes it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from actors.export_supervisor import WAKE_CHECK_S, ExportSupervisor
-from actors.supervisor import schedule
+from actors.supervisor import Supervisor, schedule
 from messages.lifecycle import Tick
+
+if TYPE_CHECKING:
+    from ledger.store import Ledger
 
 logger = logging.getLogger(__name__)
 
@@ -30,67 +37,62 @@ WAITING_REASON = "backfill: waiting for its turn"
 FAR_FUTURE_S = 100 * 365 * 86400.0
 
 
-class Claims:
-    """Conversation ids this process claimed and has not finished (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._ids: set[str] = set()
-        self._lock = threading.Lock()
-
-    def add(self, ids: list[str]) -> None:
-        with self._lock:
-            self._ids.update(ids)
-
-    def discard(self, conversation_id: str) -> None:
-        with self._lock:
-            self._ids.discard(conversation_id)
-
-    def snapshot(self) -> list[str]:
-        with self._lock:
-            return sorted(self._ids)
+def far_future(now: float | None = None) -> float:
+    return (time.time() if now is None else now) + FAR_FUTURE_S
 
 
-def backfill_supervisor(claims: Claims) -> type[ExportSupervisor]:
-    """The supervisor class for one backfill run (its claims shared with the command)."""
+def owner_name(instance: str) -> str:
+    """The lease owner name of the backfill on this host (stable: a run resumes its predecessor's)."""
+    return f"{instance}/backfill"
+
+
+def release_own(ledger: Ledger, owner: str) -> list[str]:
+    """Backfill jobs `owner` claimed or ran and did not finish go back to wait for their turn."""
+    ids = [j.conversation_id for j in ledger.source_jobs(SOURCE, "queued", "running")]
+    return ledger.release(ids, far_future(), WAITING_REASON, owner=owner) if ids else []
+
+
+def backfill_supervisor(owner: str) -> type[ExportSupervisor]:
+    """The supervisor class for one backfill process (`owner`: its lease owner name)."""
 
     class BackfillSupervisor(ExportSupervisor):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(**kwargs)
+            self.me = owner
+            self.cluster = None  # no heartbeat, never the leader
+
         def setup(self) -> None:
-            # not super().setup(): the service's jobs (running, queued, held) are not ours to resume
+            # not ExportSupervisor.setup(): the service's jobs (running, queued, held) are not ours
+            Supervisor.setup(self)
+            self._beat()
             schedule(self.actor_ref, WAKE_CHECK_S, Tick("wake"))
 
-        def _wake(self) -> None:
+        def _beat(self) -> None:
+            """Keep the leases of the exports running here (the service does the same for its own)."""
+            self.next_beat = time.monotonic() + self.lease_s / 3
+            try:
+                self.deps.ledger.renew(self.me, lease_s=self.lease_s)
+            except Exception as exc:  # the database is away: work goes on, the leases are renewed later
+                logger.warning("Ledger unreachable for the lease renewal (%s); retrying", exc)
+
+        def _wake_ledger(self) -> None:
             if self.draining or not self.licensed or self.snapshot is None:
                 return
             slots = int(self.deps.settings.max_concurrent_exports)
             free = slots - len(self.running) - len(self.queue)
             if free > 0:
-                ids = self.deps.ledger.claim_due(SOURCE, time.time(), free, reason=WAITING_REASON)
-                claims.add(ids)
+                ids = self.deps.ledger.claim_due(
+                    SOURCE, time.time(), free, reason=WAITING_REASON, owner=self.me
+                )
                 for conversation_id in ids:
-                    self._enqueue(conversation_id, self._priority(conversation_id))
+                    job = self.deps.ledger.job(conversation_id)
+                    self._enqueue(conversation_id, job.priority if job is not None else 0)
             self._pump()
-
-        def _priority(self, conversation_id: str) -> int:
-            job = self.deps.ledger.job(conversation_id)
-            return job.priority if job is not None else 0
 
         def _maybe_prefetch(self) -> None:
             return  # the backfill command stores every context it found (no per-call details read)
 
-        def on_child_finished(self, child_id: str, crashed: bool, reason: str | None) -> None:
-            super().on_child_finished(child_id, crashed, reason)
-            claims.discard(child_id.split(":", 1)[1])
-
-        def _dead_letter(self, conversation_id: str, why: str) -> None:
-            super()._dead_letter(conversation_id, why)
-            claims.discard(conversation_id)
+        def _owner(self) -> str | None:
+            return self.me  # outcomes are recorded only while this process holds the job
 
     return BackfillSupervisor
-
-
-def far_future(now: float | None = None) -> float:
-    return (time.time() if now is None else now) + FAR_FUTURE_S
-
-
-def describe(status: dict[str, Any]) -> str:
-    return f"{status.get('running', 0)} running, {status.get('queued', 0)} queued"

@@ -8,6 +8,14 @@
   that cannot be written) is parked in the ledger and holds no slot; a timer wakes it when its time
   comes, and `run.py retry` wakes failed ones the same way while the service runs.
 * While unlicensed, or before the first configuration snapshot, jobs are recorded and held.
+* Several instances on one PostgreSQL ledger: every start is a claim (the ledger starts a job for one
+  instance only, under a lease); besides the jobs it learns of itself, an instance with free slots
+  claims queued jobs from the ledger (`FOR UPDATE SKIP LOCKED`), renews the leases of what it runs
+  every third of `lease_seconds`, stops an export whose lease another instance took over, and hands
+  jobs whose lease expired (their instance died) back to the queue, where any instance resumes them
+  from their machine state and planned/written outputs. The same timer writes the heartbeat and keeps
+  the leader lease (`ledger.cluster`); pruning runs on the leader only. On SQLite (one instance) the
+  claims always succeed and nothing else changes.
 * A crashed ExportActor is restarted with backoff and resumes from the ledger. Crashes, and starts
   that never ended cleanly (the process died with the export running), are counted in the ledger, so
   a conversation that keeps crashing is dead-lettered (`failed`, ERROR logged) even across restarts.
@@ -64,13 +72,31 @@ class ExportSupervisor(Supervisor):
         self.next_prune = 0.0
         self.prefetching = False
         self.prefetched: set[str] = set()  # asked for in bulk already (found or not)
+        cluster = getattr(deps, "cluster", None)
+        self.cluster = cluster
+        self.me: str = cluster.name if cluster is not None else "local"
+        self.lease_s = float(getattr(deps.settings, "lease_s", 20.0))
+        self.shared = bool(getattr(deps.ledger, "shared", False))
+        self.next_beat = 0.0
+        self.next_claim = 0.0
+        self.rate_at = time.monotonic()
+        self.rate_requests = 0
+        # the ledger's database is away (PostgreSQL restarting, a network cut): what could not be
+        # recorded waits here and is recorded when it is back
+        self.ledger_down = False
+        self.unrecorded_finishes: list[ConversationFinished] = []
+        self.unrecorded_outcomes: dict[str, tuple[str, str | None]] = {}
 
     def setup(self) -> None:
         super().setup()
         ledger = self.deps.ledger
         # backfill jobs belong to `run.py backfill` (it may be running now, beside this service): its next
         # run resumes them (actors/backfill_supervisor.py)
-        resumed = [j for j in ledger.requeue_unfinished() + ledger.jobs("held") if j.source != "backfill"]
+        resumed = [
+            job
+            for job in ledger.requeue_unfinished(owner=self.me if self.shared else None) + ledger.jobs("held")
+            if job.source != "backfill"
+        ]
         for job in resumed:
             self._enqueue(job.conversation_id, job.priority)
         parked = ledger.counts().get("parked", 0)
@@ -80,11 +106,59 @@ class ExportSupervisor(Supervisor):
                 len(resumed),
                 parked,
             )
+        self._beat()
         self._prune()
         schedule(self.actor_ref, WAKE_CHECK_S, Tick("wake"))
 
     # -- messages --------------------------------------------------------------------------
     def handle_other(self, message: Any) -> Any:
+        try:
+            return self._handle(message)
+        except Exception as exc:
+            if not self._ledger_error(exc):
+                raise
+            if isinstance(message, ConversationFinished):
+                self.unrecorded_finishes.append(message)  # recorded when the ledger is back
+            return None
+
+    def _ledger_error(self, exc: BaseException) -> bool:
+        """A ledger call failed because its database is away: note it (once) and carry on; the timer
+        tries again. False for any other error (a real crash)."""
+        from ledger.db import unavailable
+
+        if not unavailable(exc):
+            return False
+        if not self.ledger_down:
+            logger.warning(
+                "Export ledger unreachable (%s); exports wait and resume when it is back",
+                str(exc).splitlines()[0][:300],
+            )
+        self.ledger_down = True
+        return True
+
+    def _ledger_back(self) -> None:
+        """The ledger answers again: record what waited (each removed once recorded, so a new outage
+        midway loses nothing), and queue again what the ledger has queued (a start interrupted by the
+        outage left its job queued there)."""
+        outcomes, finishes = len(self.unrecorded_outcomes), len(self.unrecorded_finishes)
+        while self.unrecorded_outcomes:
+            conversation_id, (state, reason) = next(iter(self.unrecorded_outcomes.items()))
+            self.deps.ledger.set_state(conversation_id, state, reason, owner=self._owner())
+            del self.unrecorded_outcomes[conversation_id]
+        while self.unrecorded_finishes:
+            self._finished(self.unrecorded_finishes[0])
+            self.unrecorded_finishes.pop(0)
+        for job in self.deps.ledger.jobs("queued"):
+            if job.conversation_id not in self.running:
+                self._enqueue(job.conversation_id, job.priority)
+        self.ledger_down = False
+        logger.info(
+            "Export ledger reachable again: %d outcome(s) and %d finished call(s) recorded; exports resume",
+            outcomes,
+            finishes,
+        )
+
+    def _handle(self, message: Any) -> Any:
         if isinstance(message, ConversationFinished):
             self._finished(message)
         elif isinstance(message, ExportRequested):
@@ -129,6 +203,8 @@ class ExportSupervisor(Supervisor):
             "licensed": self.licensed,
             "license_reason": self.license_reason,
             "config_version": getattr(self.snapshot, "version", None),
+            "instance": self.me,
+            "leader": self.cluster.is_leader if self.cluster is not None else True,
         }
 
     def _enqueue(self, conversation_id: str, priority: int = 0) -> None:
@@ -174,6 +250,17 @@ class ExportSupervisor(Supervisor):
         self._pump()
 
     def _wake(self) -> None:
+        if time.monotonic() >= self.next_beat:
+            self._beat()
+        try:
+            if self.ledger_down:
+                self._ledger_back()
+            self._wake_ledger()
+        except Exception as exc:
+            if not self._ledger_error(exc):
+                raise
+
+    def _wake_ledger(self) -> None:
         now = time.time()
         if now >= self.next_prune:
             self._prune()
@@ -183,9 +270,92 @@ class ExportSupervisor(Supervisor):
             job = self.deps.ledger.job(conversation_id)
             self._enqueue(conversation_id, job.priority if job else 0)
         self._pump()
+        if self.shared:
+            self._claim()
+
+    # -- several instances: heartbeat, leader, leases, claims --------------------------------------
+    def _beat(self) -> None:
+        """Every third of the lease: heartbeat and leader lease; on a shared ledger, renew the leases
+        of what runs here, stop what another instance took over and release expired leases."""
+        self.next_beat = time.monotonic() + self.lease_s / 3
+        if self.cluster is None:
+            return
+        client = self.deps.client
+        requests = int(getattr(client, "request_count", 0) or 0)
+        minutes = max(1e-6, (time.monotonic() - self.rate_at) / 60)
+        per_minute = (requests - self.rate_requests) / minutes
+        self.rate_at, self.rate_requests = time.monotonic(), requests
+        limiter = getattr(client, "limiter", None)
+        try:
+            self.cluster.beat(
+                running=len(self.running),
+                requests_per_minute=per_minute,
+                budget=getattr(limiter, "per_minute", None),
+            )
+            if self.shared:
+                self._renew_leases()
+        except Exception as exc:  # the database is away: work goes on, the leases are renewed later
+            logger.warning("Ledger unreachable for the heartbeat and lease renewal (%s); retrying", exc)
+            self.cluster.lost()
+
+    def _renew_leases(self) -> None:
+        ledger = self.deps.ledger
+        held = ledger.renew(self.me, lease_s=self.lease_s)
+        for conversation_id in sorted(self.running - held):
+            job = ledger.job(conversation_id)
+            if job is None or job.state != "running" or job.lease_owner in (None, self.me):
+                continue  # parking or ending: not a lost lease
+            logger.warning(
+                "Conversation %s: instance %s took the export over (this instance's lease expired); "
+                "stopping it here",
+                conversation_id,
+                job.lease_owner,
+            )
+            child_id = f"export:{conversation_id}"
+            ref = self.child_ref(child_id)
+            self.remove_child(child_id)
+            self.running.discard(conversation_id)
+            self.background.discard(conversation_id)
+            self.outcomes.pop(conversation_id, None)
+            if ref is not None:
+                self.directory.unregister(child_id, ref)
+                ref.stop(block=False)
+        for conversation_id, owner in ledger.expire_leases():
+            logger.info(
+                "Conversation %s: the lease of instance %s expired (stopped or unreachable); its export "
+                "is queued again to resume on any instance",
+                conversation_id,
+                owner or "?",
+            )
+            self.next_claim = 0.0
+
+    def _claim(self) -> None:
+        """Free slots take queued jobs from the shared ledger: the ones other instances recorded, woke
+        or gave up (live work first; background work within its share of the slots)."""
+        if self.draining or not self.licensed or self.snapshot is None or time.monotonic() < self.next_claim:
+            return
+        slots = self.deps.settings.max_concurrent_exports
+        free = slots - len(self.running)
+        if free <= 0:
+            return
+        ledger = self.deps.ledger
+        claimed = ledger.claim(
+            self.me, free, lease_s=self.lease_s, below_priority=BACKGROUND_PRIORITY, exclude=self.running
+        )
+        background_slots = max(1, slots - max(1, slots // 4))
+        room = min(free - len(claimed), background_slots - len(self.background))
+        if room > 0:
+            claimed += ledger.claim(self.me, room, lease_s=self.lease_s, exclude=self.running)
+        # nothing waiting: look again in a second (a finished call recorded here starts at once anyway)
+        self.next_claim = 0.0 if claimed else time.monotonic() + 1.0
+        for job in claimed:
+            self.queued.discard(job.conversation_id)
+            self._launch(job)
 
     def _prune(self) -> None:
         self.next_prune = time.time() + PRUNE_EVERY_S
+        if self.cluster is not None and not self.cluster.is_leader:
+            return  # the leader prunes the shared ledger
         days = float(getattr(self.deps.settings, "prune_after_days", 90.0))
         removed = self.deps.ledger.prune(time.time() - days * 86400)
         if removed:
@@ -248,21 +418,28 @@ class ExportSupervisor(Supervisor):
             job = ledger.job(conversation_id)
             if job is None or job.state in ("done", "failed", "parked"):
                 continue
-            job = ledger.start(conversation_id)
-            assert job is not None
-            if job.unclean_starts > MAX_UNCLEAN_STARTS:
-                self._dead_letter(
-                    conversation_id,
-                    f"the service stopped {job.unclean_starts - 1} times while exporting it",
-                )
+            started = ledger.start(conversation_id, owner=self.me, lease_s=self.lease_s)
+            if started is None:
+                logger.debug("Conversation %s: exported by instance %s", conversation_id, job.lease_owner)
                 continue
-            self.running.add(conversation_id)
-            if entry[0] >= BACKGROUND_PRIORITY:
-                self.background.add(conversation_id)
-            self.add_child(self._spec(job))
+            self._launch(started, background=entry[0] >= BACKGROUND_PRIORITY)
         for entry in deferred:
             heapq.heappush(self.queue, entry)
         self._maybe_prefetch()
+
+    def _launch(self, job: Any, background: bool | None = None) -> None:
+        """A job this instance just started (claimed): its ExportActor, unless it keeps dying."""
+        conversation_id = job.conversation_id
+        if job.unclean_starts > MAX_UNCLEAN_STARTS:
+            self._dead_letter(
+                conversation_id,
+                f"the service stopped {job.unclean_starts - 1} times while exporting it",
+            )
+            return
+        self.running.add(conversation_id)
+        if job.priority >= BACKGROUND_PRIORITY if background is None else background:
+            self.background.add(conversation_id)
+        self.add_child(self._spec(job))
 
     def _maybe_prefetch(self) -> None:
         """A backlog: read the next waiting conversations' analytics details together (one request per
@@ -311,7 +488,12 @@ class ExportSupervisor(Supervisor):
 
         def factory(sup: pykka.ActorRef[Any], child_id: str) -> pykka.ActorRef[Any]:
             # the current snapshot at (re)start time: a restarted export sees the newest profiles
-            current = outer.deps.ledger.job(job.conversation_id) or job
+            try:
+                current = outer.deps.ledger.job(job.conversation_id) or job
+            except Exception as exc:
+                if not outer._ledger_error(exc):
+                    raise
+                current = job
             return ExportActor.start(
                 supervisor=sup, child_id=child_id, job=current, snapshot=outer.snapshot, deps=outer.deps
             )
@@ -325,7 +507,11 @@ class ExportSupervisor(Supervisor):
             why,
             conversation_id,
         )
-        self.deps.ledger.set_state(conversation_id, "failed", why)
+        self.deps.ledger.set_state(conversation_id, "failed", why, owner=self._owner())
+
+    def _owner(self) -> str | None:
+        """On a shared ledger, outcomes are recorded only while this instance holds the job."""
+        return self.me if self.shared else None
 
     # -- children ----------------------------------------------------------------------------
     def on_child_finished(self, child_id: str, crashed: bool, reason: str | None) -> None:
@@ -334,14 +520,26 @@ class ExportSupervisor(Supervisor):
         self.background.discard(conversation_id)
         outcome = self.outcomes.pop(conversation_id, "failed" if crashed else "done")
         if outcome != "parked":
-            self.deps.ledger.set_state(conversation_id, "failed" if outcome == "failed" else "done", reason)
+            state = "failed" if outcome == "failed" else "done"
+            try:
+                self.deps.ledger.set_state(conversation_id, state, reason, owner=self._owner())
+            except Exception as exc:
+                if not self._ledger_error(exc):
+                    raise
+                self.unrecorded_outcomes[conversation_id] = (state, reason)
+                return
         self._pump()
 
     def on_child_started(self, child_id: str, ref: pykka.ActorRef[Any], restarted: bool) -> None:
         if not restarted:
             return
         conversation_id = child_id.split(":", 1)[1]
-        crashes = self.deps.ledger.record_crash(conversation_id, "the export crashed")
+        try:
+            crashes = self.deps.ledger.record_crash(conversation_id, "the export crashed")
+        except Exception as exc:  # the ledger is away (that is likely why it crashed): not counted
+            if not self._ledger_error(exc):
+                raise
+            return
         if crashes >= MAX_CRASHES:
             self.remove_child(child_id)
             ref.stop(block=False)

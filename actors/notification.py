@@ -16,7 +16,9 @@ or a 503 is a state of the listener with its own backoff, never a crash of this 
 * **Reconciliation** (`export.reconcile.sweep`): every ``reconcile_interval_s`` and after every
   (re)connect, the conversations that ended since the last sweep (persisted in
   ``state_dir/reconcile.json``, so the first sweep after a restart covers the whole gap) are asked
-  for; the ones nobody exported yet are exported.
+  for; the ones nobody exported yet are exported. With several instances on one ledger only the
+  leader sweeps (``ledger.cluster``); every instance keeps its own channel and WebSocket, so intake
+  survives the loss of any one of them (the ledger records each finished call once).
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class NotificationActor(Supervised):
         self.sweep_due = True  # at start-up, and after every (re)connect
         self.next_sweep = time.monotonic() + deps.settings.reconcile_interval_s
         self.cursor: Any = None
+        self.unpersisted: tuple[dict[str, Any], set[str]] = ({}, set())
 
     def setup(self) -> None:
         from export.reconcile import SweepCursor
@@ -162,10 +165,27 @@ class NotificationActor(Supervised):
 
     def _persist(self) -> None:
         updates, dropped = self.tracker.take_changes()
-        for cid, (state, expires_at) in updates.items():
-            self.deps.ledger.put_pending(cid, state, expires_at)
-        for cid in dropped:
-            self.deps.ledger.drop_pending(cid)
+        # what an earlier attempt could not write (the ledger's database was away), older first
+        updates = {**{k: v for k, v in self.unpersisted[0].items() if k not in dropped}, **updates}
+        dropped = (self.unpersisted[1] - set(updates)) | set(dropped)
+        try:
+            for cid in list(updates):
+                state, expires_at = updates[cid]
+                self.deps.ledger.put_pending(cid, state, expires_at)
+                del updates[cid]
+            for cid in list(dropped):
+                self.deps.ledger.drop_pending(cid)
+                dropped.discard(cid)
+        except Exception as exc:
+            from ledger.db import unavailable
+
+            if not unavailable(exc):
+                raise
+            if not self.unpersisted[0] and not self.unpersisted[1]:
+                logger.warning(
+                    "Notifications: wrap-up waits not saved (ledger unreachable); kept to save later"
+                )
+        self.unpersisted = (updates, set(dropped))
 
     # -- listener ---------------------------------------------------------------------------------
     def _listener_state(self, message: ListenerStateChanged) -> None:
@@ -252,6 +272,9 @@ class NotificationActor(Supervised):
         """Start a sweep when one is due, the socket is up, the configuration known and none runs."""
         if not self.sweep_due or self.reconciling or self.snapshot is None or not self.intake_open:
             return
+        cluster = getattr(self.deps, "cluster", None)
+        if cluster is not None and not cluster.is_leader:
+            return  # several instances: the leader sweeps (it sweeps at once when the role moves here)
         if self.listener is not None and self.state != "connected":
             return  # after the reconnect, the sweep covers the gap
         from export.reconcile import sweep
@@ -321,6 +344,23 @@ class NotificationActor(Supervised):
             return
         result = done.result
         try:
+            missed = [
+                (cid, queues)
+                for cid, queues in result.finished
+                if self.deps.ledger.job(cid) is None and not self.tracker.is_reported(cid)
+            ]
+        except Exception as exc:
+            from ledger.db import unavailable
+
+            if not unavailable(exc):
+                raise
+            logger.warning(
+                "Notifications: reconciliation results not checked (ledger unreachable); again shortly"
+            )
+            self.sweep_due = True  # the cursor was not moved: the next sweep covers the same window
+            self.next_sweep = time.monotonic() + min(30.0, self.deps.settings.reconcile_interval_s)
+            return
+        try:
             self.cursor.save(result.resume_from)
         except OSError as exc:
             logger.warning("Notifications: could not save the reconciliation cursor: %s", exc)
@@ -330,11 +370,6 @@ class NotificationActor(Supervised):
             result.queries,
             len(result.finished),
         )
-        missed = [
-            (cid, queues)
-            for cid, queues in result.finished
-            if self.deps.ledger.job(cid) is None and not self.tracker.is_reported(cid)
-        ]
         if missed:
             logger.info(
                 "Notifications: %d conversation(s) finished while events could not reach us; exporting them",

@@ -18,6 +18,7 @@ import multiprocessing
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -275,10 +276,20 @@ class WritebackActor(Supervised):
     """Writes a conversation's export status back to Genesys Cloud in its helper thread. It does not
     retry (the export does, with the one backoff policy); it keeps the custom-attributes schema."""
 
-    def __init__(self, *, supervisor: Any, child_id: str, directory: Directory, client: Any) -> None:
+    def __init__(
+        self,
+        *,
+        supervisor: Any,
+        child_id: str,
+        directory: Directory,
+        client: Any,
+        may_create_schema: Callable[[], bool] | None = None,
+    ) -> None:
         super().__init__(supervisor=supervisor, child_id=child_id)
         self.directory = directory
         self.client = client
+        # several instances: only the leader creates the schema (the others find it)
+        self.may_create_schema = may_create_schema or (lambda: True)
         self.schema_id: str | None = None
         self.schema_wait: list[PipelineRequest] = []
         self.schema_state = "unknown"
@@ -291,7 +302,7 @@ class WritebackActor(Supervised):
         from export.writeback import ensure_schema
 
         self.schema_state = "loading"
-        self.run_in_background(ensure_schema, self.client, tag=("schema",))
+        self.run_in_background(ensure_schema, self.client, self.may_create_schema(), tag=("schema",))
 
     def handle(self, message: Any) -> Any:
         if isinstance(message, PipelineRequest):
@@ -375,7 +386,13 @@ class PipelineSupervisor(Supervisor):
             ChildSpec(
                 "writeback",
                 lambda sup, cid: WritebackActor.start(
-                    supervisor=sup, child_id=cid, directory=deps.directory, client=deps.client
+                    supervisor=sup,
+                    child_id=cid,
+                    directory=deps.directory,
+                    client=deps.client,
+                    may_create_schema=lambda: bool(
+                        getattr(getattr(deps, "cluster", None), "is_leader", True)
+                    ),
                 ),
             )
         )

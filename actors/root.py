@@ -26,6 +26,7 @@ from actors.pipeline import DspRouter, PipelineSupervisor, pipeline_policy
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor
 from genesys.rest import GenesysClient
 from ledger import Ledger
+from ledger.cluster import Membership
 from messages.config import ConfigChanged, ConfigSnapshot, LicenseChanged
 from messages.pipeline import FileWritten
 from storage.sequence import SequenceStore
@@ -89,6 +90,7 @@ class Deps:
     listener_factory: ListenerFactory | None
     license_checker: LicenseCheck | None = None
     on_file_written: Callable[[FileWritten], None] | None = None
+    cluster: Membership | None = None  # this instance among those sharing the ledger (heartbeat, leader)
     config_holder: dict[str, ConfigSnapshot] = field(default_factory=dict)
     license_holder: dict[str, LicenseChanged] = field(default_factory=dict)
     # the actor class of "exports" (None: ExportSupervisor); `run.py backfill` runs only its own jobs

@@ -247,10 +247,10 @@ def _configure_logging(settings: Settings, *, dry_run: bool) -> None:
 
 
 def open_ledger(settings: Settings) -> Ledger:
-    from ledger import Ledger
-    from service.settings import ledger_location
+    """The ledger the service uses (the SQLite file in the state directory, or `ledger_url`)."""
+    from service.ledger_open import open_ledger as open_service_ledger
 
-    return Ledger(ledger_location(settings))
+    return open_service_ledger(settings)
 
 
 def load_state(settings: Settings, key: str, request: dict[str, Any]) -> tuple[Any, RunState]:

@@ -16,7 +16,14 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from actors.backfill_supervisor import SOURCE, WAITING_REASON, Claims, backfill_supervisor, far_future
+from actors.backfill_supervisor import (
+    SOURCE,
+    WAITING_REASON,
+    backfill_supervisor,
+    far_future,
+    owner_name,
+    release_own,
+)
 from backfill.plan import (
     PRIORITY,
     SKIP_DELETED,
@@ -96,7 +103,9 @@ class Backfill:
             "queues": inputs.queue_names,
         }
         self.file, self.state = load_state(settings, key, request)
-        self.claims = Claims()
+        from service.settings import instance_name
+
+        self.owner = owner_name(instance_name(settings))
         self.requests_at_start = 0
         self.found_docs: list[dict[str, Any]] = []  # found, not decided yet
         self.followed_until = 0.0  # finished jobs before this (wall clock) were looked at
@@ -188,19 +197,20 @@ class Backfill:
         )
 
     def _recover(self) -> None:
-        """Backfill jobs a process which died left queued or running (not touched for a while; this
-        run's or another's) wait again; ones recorded but never made claimable (a crash between two
+        """Backfill jobs an earlier backfill process on this host left claimed or running (it was
+        killed) wait again. On SQLite also those of another name untouched for two minutes (nothing
+        else resumes them); on a shared ledger the service instances take over expired leases and
+        claim queued jobs themselves. Ones recorded but never made claimable (a crash between two
         writes) become so."""
         from backfill.cli import STALE_AFTER_S
 
+        released = release_own(self.ledger, self.owner)
+        if not self.ledger.shared:
+            left = [j.conversation_id for j in self.ledger.source_jobs(SOURCE, "queued", "running")]
+            released += self.ledger.release(
+                left, far_future(), WAITING_REASON, stale_before=time.time() - STALE_AFTER_S
+            )
         unfinished = self.state.unfinished()
-        left = [j.conversation_id for j in self.ledger.source_jobs(SOURCE, "queued", "running")]
-        released = self.ledger.release(
-            sorted(set(unfinished) | set(left)),
-            far_future(),
-            WAITING_REASON,
-            stale_before=time.time() - STALE_AFTER_S,
-        )
         for cid, job in self.ledger.states(unfinished).items():
             if job.state == "parked" and job.wake_at is None:
                 self.ledger.park(cid, far_future(), WAITING_REASON)
@@ -339,7 +349,9 @@ class Backfill:
 
         settings = backfill_settings(self.settings)
         deps = build_deps(settings, self.client, license_checker=license_checker_for(settings, self.client))
-        deps = replace(deps, listener_factory=None, export_supervisor=backfill_supervisor(self.claims))
+        deps = replace(
+            deps, listener_factory=None, cluster=None, export_supervisor=backfill_supervisor(self.owner)
+        )
         self.service = Service(deps)
         self.service.start()
 
@@ -351,7 +363,7 @@ class Backfill:
             "Backfill: stopping the exports (running ones get %.0f s)", self.settings.shutdown_timeout_s
         )
         service.drain(self.settings.shutdown_timeout_s)
-        left = self.ledger.release(self.claims.snapshot(), far_future(), WAITING_REASON)
+        left = release_own(self.ledger, self.owner)
         if left:
             logger.info("Backfill: %d export(s) handed back to resume on the next run", len(left))
 

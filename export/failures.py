@@ -3,8 +3,8 @@
 `classify(error)` is the one place that decides. Recoverable causes are the ones that heal without
 anyone changing the export: Genesys Cloud being unavailable or rate limiting (5xx, 429, the network),
 a share that is unreachable, refuses us for a while (permission denied), is full, or whose folder is
-replaced. They are retried with `reliability.backoff` for as long as the service's
-`recoverable_horizon` allows. Permanent causes fail the item at once with the cause: a missing
+replaced, the ledger's database being unreachable. They are retried with `reliability.backoff` for as
+long as the service's `recoverable_horizon` allows. Permanent causes fail the item at once with the cause: a missing
 permission (403), a request Genesys rejects as invalid, a recording that is deleted, a file name the
 share refuses, a conflict the profile says is an error, a template that cannot render for this call,
 a transcript document that cannot be read. Anything else (media that cannot be decoded, an
@@ -133,6 +133,10 @@ def classify(error: BaseException, *, where: str = "") -> Failure:
         return Failure("bounded", cause, message, STORAGE)
     if isinstance(error, TimeoutError | ConnectionError):
         return Failure("recoverable", f"network {where}".strip(), message)
+    from ledger.db import unavailable
+
+    if unavailable(error):  # the ledger's database is down or restarting: wait for it
+        return Failure("recoverable", "ledger", message)
     return Failure("bounded", type(error).__name__, message)
 
 

@@ -232,8 +232,13 @@ def _remember_bounds(schema_id: str, properties: dict[str, Any]) -> None:
     }
 
 
-def ensure_schema(client: Any) -> str:
-    """The id of the export-status schema, creating it (from the org's core types) on first use."""
+class SchemaPending(RuntimeError):
+    """The schema does not exist yet and this instance may not create it (another instance leads)."""
+
+
+def ensure_schema(client: Any, may_create: bool = True) -> str:
+    """The id of the export-status schema, creating it (from the org's core types) on first use.
+    With several instances only the leader creates it (`may_create`); the others find it."""
     found = client.find_custom_attribute_schema(SCHEMA_TITLE)
     if found is not None:
         props = ((found.get("jsonSchema") or {}).get("properties")) or {}
@@ -246,6 +251,8 @@ def ensure_schema(client: Any) -> str:
             )
         _remember_bounds(str(found["id"]), props)
         return str(found["id"])
+    if not may_create:
+        raise SchemaPending("not created yet: the leader instance creates it")
     try:
         coretypes = client.get_custom_attribute_coretypes()
     except Exception as exc:  # the schema can still be created with the documented bounds

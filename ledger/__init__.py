@@ -3,10 +3,12 @@
 from ledger.db import LedgerUnavailable
 from ledger.migrations import LATEST as SCHEMA_VERSION
 from ledger.migrations import LedgerTooNew
-from ledger.store import Job, Ledger, OutputRecord, PendingConversation
+from ledger.store import LEADER, Instance, Job, Ledger, OutputRecord, PendingConversation
 
 __all__ = [
+    "LEADER",
     "SCHEMA_VERSION",
+    "Instance",
     "Job",
     "Ledger",
     "LedgerTooNew",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,17 @@ logger = logging.getLogger(__name__)
 class LedgerUnavailable(RuntimeError):
     """The ledger's database cannot be opened or reached (the message names the setting, never a
     password)."""
+
+
+def unavailable(error: BaseException) -> bool:
+    """True when `error` says the ledger's database cannot be reached or used right now (a server
+    that is down or restarting, a dropped connection, a locked file): a recoverable condition."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(error, LedgerUnavailable | OperationalError | PoolTimeout):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
 
 def sqlite_url(path: Path) -> str:
@@ -64,11 +76,27 @@ class Database:
         else:
             if parsed.drivername == "postgresql":
                 url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+            self.engine = create_engine(
+                url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args
+            )
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    @property
+    def skip_locked(self) -> str:
+        """The clause that makes concurrent claimers skip each other's rows (PostgreSQL); SQLite has
+        one writer at a time (`BEGIN IMMEDIATE`), so it needs none."""
+        return "" if self.is_sqlite else " FOR UPDATE SKIP LOCKED"
+
+    def clock(self, conn: Connection) -> float:
+        """Now, in epoch seconds, by the database's clock on PostgreSQL (instances on several hosts
+        compare lease times on one clock) and by this host's on SQLite (one instance)."""
+        if self.is_sqlite:
+            return time.time()
+        return float(conn.execute(text("SELECT EXTRACT(EPOCH FROM clock_timestamp())")).scalar_one())
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

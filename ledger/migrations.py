@@ -99,8 +99,39 @@ _V3 = [
     "ALTER TABLE jobs ADD COLUMN event TEXT",
 ]
 
-MIGRATIONS: list[list[str] | Callable[[Connection], None]] = [_V1, _V2, _V3]
+_V4 = [
+    # several instances on one PostgreSQL ledger (the same tables serve the one SQLite instance): a
+    # running job is leased by the instance that works it (`lease_owner` until `lease_until`, renewed
+    # while it works, taken over when it expires); the instances' heartbeats; named leases such as the
+    # leader's (the one instance that runs the singletons: reconciliation sweep, pruning)
+    "ALTER TABLE jobs ADD COLUMN lease_owner TEXT",
+    "ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION",
+    "CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (state, priority, seq)",
+    "CREATE INDEX IF NOT EXISTS jobs_lease ON jobs (state, lease_until)",
+    """CREATE TABLE IF NOT EXISTS instances (
+        name TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid BIGINT NOT NULL,
+        version TEXT NOT NULL,
+        started_at DOUBLE PRECISION NOT NULL,
+        heartbeat_at DOUBLE PRECISION NOT NULL,
+        running BIGINT NOT NULL DEFAULT 0,
+        parked BIGINT NOT NULL DEFAULT 0,
+        requests_per_minute DOUBLE PRECISION NOT NULL DEFAULT 0,
+        budget BIGINT,
+        stopped_at DOUBLE PRECISION
+    )""",
+    """CREATE TABLE IF NOT EXISTS leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT,
+        expires_at DOUBLE PRECISION NOT NULL,
+        acquired_at DOUBLE PRECISION
+    )""",
+]
+
+MIGRATIONS: list[list[str] | Callable[[Connection], None]] = [_V1, _V2, _V3, _V4]
 LATEST = len(MIGRATIONS)
+MIGRATION_LOCK = 0x63616C6C  # "call": the advisory lock key that serialises migrations
 
 
 def current_version(conn: Connection) -> int:
@@ -117,7 +148,12 @@ def written_by(conn: Connection) -> str:
 
 
 def migrate(conn: Connection, where: str) -> int:
-    """Bring the schema to `LATEST` inside the caller's transaction; returns the version found."""
+    """Bring the schema to `LATEST` inside the caller's transaction; returns the version found.
+
+    On PostgreSQL a transaction-scoped advisory lock makes instances that start together migrate one
+    after the other (the second finds the schema current)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     found = current_version(conn)
     if found > LATEST:
         raise LedgerTooNew(

@@ -13,6 +13,13 @@
   request does not write the same file twice.
 * `profile_status`: per (conversation, profile, kind) the final status that was written back.
 * `pending`: conversations the wrap-up tracker waits for (not finished yet).
+* Several instances (PostgreSQL): a running job is *leased* by the instance that works it
+  (`lease_owner`, `lease_until`, on the database's clock). Claims are conditional updates (and
+  `FOR UPDATE SKIP LOCKED` when claiming the next queued jobs), so one job runs on one instance;
+  the owner renews its leases while it works; a lease that expired (the instance died) is taken
+  over by another instance, which resumes from the job's machine state and its planned and written
+  outputs. `instances` holds every instance's heartbeat; `leases` named leases such as the leader's.
+  On SQLite the same statements run for the one instance.
 
 Thread-safe; every method is one short transaction.
 """
@@ -38,8 +45,9 @@ FINISHED = ("done", "failed")
 
 _JOB_COLUMNS = (
     "conversation_id, queue_ids, finished_at, state, attempts, last_error, wake_at, park_reason, "
-    "crashes, unclean_starts, source, priority, created_at, updated_at, done_at"
+    "crashes, unclean_starts, source, priority, created_at, updated_at, done_at, lease_owner, lease_until"
 )
+LEADER = "leader"
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,26 @@ class Job:
     created_at: float | None = None
     updated_at: float | None = None
     done_at: float | None = None
+    lease_owner: str | None = None
+    lease_until: float | None = None
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One instance's last heartbeat (`instances` table)."""
+
+    name: str
+    host: str
+    pid: int
+    version: str
+    started_at: float
+    heartbeat_at: float
+    running: int
+    parked: int
+    requests_per_minute: float
+    budget: int | None
+    stopped_at: float | None
+    leader: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +130,11 @@ class Ledger:
     def close(self) -> None:
         self.db.close()
 
+    @property
+    def shared(self) -> bool:
+        """True when several instances may share this ledger (PostgreSQL)."""
+        return not self.db.is_sqlite
+
     def _rows(self, sql: str, **params: Any) -> list[Any]:
         return self.db.execute(sql, params)
 
@@ -144,22 +177,31 @@ class Ledger:
             ).fetchone()
         return inserted is not None
 
-    def set_state(self, conversation_id: str, state: str, error: str | None = None) -> None:
-        """Move a job to `state` (done/failed record when it ended; queued/held clear a park)."""
+    def set_state(
+        self, conversation_id: str, state: str, error: str | None = None, *, owner: str | None = None
+    ) -> bool:
+        """Move a job to `state` (done/failed record when it ended; queued/held clear a park). With
+        `owner`, only while that instance still holds the job (another instance that took it over
+        after a lost lease decides its outcome). Leaving `running` releases the lease."""
         now = time.time()
         done_at = now if state in FINISHED else None
-        self._rows(
+        parked = state == "parked"
+        guard = "" if owner is None else " AND (lease_owner IS NULL OR lease_owner = :owner)"
+        rows = self._rows(
             "UPDATE jobs SET state=:state, last_error=COALESCE(:error, last_error), updated_at=:now, "
-            "done_at=:done_at, wake_at=CASE WHEN :state = 'parked' THEN wake_at ELSE NULL END, "
-            "park_reason=CASE WHEN :state = 'parked' THEN park_reason ELSE NULL END, "
-            "unclean_starts=CASE WHEN :state IN ('done', 'failed') THEN 0 ELSE unclean_starts END "
-            "WHERE conversation_id=:cid",
+            f"done_at=:done_at, wake_at={'wake_at' if parked else 'NULL'}, "
+            f"park_reason={'park_reason' if parked else 'NULL'}, "
+            f"unclean_starts={'0' if state in FINISHED else 'unclean_starts'}, "
+            f"lease_until={'lease_until' if state == 'running' else 'NULL'} "
+            f"WHERE conversation_id=:cid{guard} RETURNING conversation_id",
             state=state,
             error=error,
             now=now,
             done_at=done_at,
             cid=conversation_id,
+            owner=owner,
         )
+        return bool(rows)
 
     def restart(self, conversation_id: str, state: str = "queued") -> None:
         """Export a known conversation again from the start (an operator asked): its machine state and
@@ -172,15 +214,130 @@ class Ledger:
             cid=conversation_id,
         )
 
-    def start(self, conversation_id: str) -> Job | None:
-        """The job starts running: counted, and counted as unclean until it parks or ends."""
-        self._rows(
-            "UPDATE jobs SET state='running', attempts=attempts+1, unclean_starts=unclean_starts+1, "
-            "wake_at=NULL, updated_at=:now WHERE conversation_id=:cid",
-            now=time.time(),
-            cid=conversation_id,
-        )
-        return self.job(conversation_id)
+    def start(self, conversation_id: str, *, owner: str | None = None, lease_s: float = 60.0) -> Job | None:
+        """The job starts running: counted, and counted as unclean until it parks or ends.
+
+        With `owner` it is a claim: the job starts only if it waits (queued, held) or runs under a
+        lease that expired or is the owner's own; the owner then holds it for `lease_s` (renewed by
+        `renew`). None when another instance holds it (PostgreSQL locks the row, so of two
+        instances claiming at once exactly one succeeds)."""
+        if owner is None:
+            self._rows(
+                "UPDATE jobs SET state='running', attempts=attempts+1, unclean_starts=unclean_starts+1, "
+                "wake_at=NULL, updated_at=:now WHERE conversation_id=:cid",
+                now=time.time(),
+                cid=conversation_id,
+            )
+            return self.job(conversation_id)
+        with self.db.transaction() as conn:
+            now = self.db.clock(conn)
+            row = conn.execute(
+                text(
+                    "UPDATE jobs SET state='running', attempts=attempts+1, unclean_starts=unclean_starts+1, "
+                    "wake_at=NULL, updated_at=:now, lease_owner=:owner, lease_until=:until "
+                    "WHERE conversation_id=:cid AND (state IN ('queued', 'held') OR (state='running' AND "
+                    "(lease_owner IS NULL OR lease_owner=:owner OR lease_until IS NULL OR lease_until < :now))) "
+                    f"RETURNING {_JOB_COLUMNS}"
+                ),
+                {"now": now, "owner": owner, "until": now + lease_s, "cid": conversation_id},
+            ).fetchone()
+        return _job(row) if row is not None else None
+
+    def claim(
+        self,
+        owner: str,
+        limit: int,
+        *,
+        lease_s: float = 60.0,
+        below_priority: int | None = None,
+        exclude: set[str] | frozenset[str] = frozenset(),
+    ) -> list[Job]:
+        """Claim up to `limit` queued jobs for `owner` (lowest priority value first, then in arrival
+        order), each started as by `start`. Concurrent claimers skip each other's rows
+        (`FOR UPDATE SKIP LOCKED`), so no job is claimed twice and nobody waits. `below_priority`
+        keeps to jobs of a lower priority value (live work); `exclude` (jobs this instance still
+        stops) are left alone."""
+        if limit <= 0:
+            return []
+        clauses = ["state = 'queued'"]
+        params: dict[str, Any] = {"owner": owner, "limit": limit + len(exclude)}
+        if below_priority is not None:
+            clauses.append("priority < :below")
+            params["below"] = below_priority
+        with self.db.transaction() as conn:
+            now = self.db.clock(conn)
+            params.update(now=now, until=now + lease_s)
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        f"SELECT conversation_id FROM jobs WHERE {' AND '.join(clauses)} "
+                        f"ORDER BY priority, seq LIMIT :limit{self.db.skip_locked}"
+                    ),
+                    params,
+                )
+                if r[0] not in exclude
+            ][:limit]
+            if not ids:
+                return []
+            names = ", ".join(f":c{i}" for i in range(len(ids)))
+            params.update({f"c{i}": c for i, c in enumerate(ids)})
+            rows = conn.execute(
+                text(
+                    "UPDATE jobs SET state='running', attempts=attempts+1, unclean_starts=unclean_starts+1, "
+                    "wake_at=NULL, updated_at=:now, lease_owner=:owner, lease_until=:until "
+                    f"WHERE conversation_id IN ({names}) AND state = 'queued' RETURNING {_JOB_COLUMNS}"
+                ),
+                params,
+            ).fetchall()
+        order = {cid: i for i, cid in enumerate(ids)}
+        return sorted((_job(r) for r in rows), key=lambda j: order[j.conversation_id])
+
+    def renew(
+        self, owner: str, conversation_ids: set[str] | None = None, *, lease_s: float = 60.0
+    ) -> set[str]:
+        """Extend `owner`'s leases of its running jobs (only of `conversation_ids` when given); the
+        ids it still holds. A job missing from the answer was taken over after its lease expired."""
+        with self.db.transaction() as conn:
+            now = self.db.clock(conn)
+            rows = conn.execute(
+                text(
+                    "UPDATE jobs SET lease_until=:until WHERE state='running' AND lease_owner=:owner "
+                    "RETURNING conversation_id"
+                ),
+                {"owner": owner, "until": now + lease_s},
+            ).fetchall()
+        held = {r[0] for r in rows}
+        return held if conversation_ids is None else held & set(conversation_ids)
+
+    def expire_leases(self, now: float | None = None) -> list[tuple[str, str | None]]:
+        """Running jobs whose lease expired (their instance died or lost the database) go back to
+        `queued` for any instance to claim; (conversation id, former owner) of each."""
+        with self.db.transaction() as conn:
+            now = self.db.clock(conn) if now is None else now
+            rows = conn.execute(
+                text(
+                    "UPDATE jobs SET state='queued', updated_at=:now WHERE conversation_id IN ("
+                    "SELECT conversation_id FROM jobs WHERE state='running' AND lease_until IS NOT NULL "
+                    f"AND lease_until < :now{self.db.skip_locked}) AND state='running' "
+                    "RETURNING conversation_id, lease_owner"
+                ),
+                {"now": now},
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def orphaned_leases(self, now: float | None = None) -> list[Job]:
+        """Running jobs whose lease has expired and that nobody has taken over yet."""
+        with self.db.transaction() as conn:
+            now = self.db.clock(conn) if now is None else now
+            rows = conn.execute(
+                text(
+                    f"SELECT {_JOB_COLUMNS} FROM jobs WHERE state='running' AND "
+                    "(lease_until IS NULL OR lease_until < :now) ORDER BY seq"
+                ),
+                {"now": now},
+            ).fetchall()
+        return [_job(r) for r in rows]
 
     def park(
         self, conversation_id: str, wake_at: float, reason: str, machine: dict[str, Any] | None = None
@@ -188,7 +345,8 @@ class Ledger:
         """The job waits until `wake_at` without holding a slot (a clean stop: not an unclean start)."""
         self._rows(
             "UPDATE jobs SET state='parked', wake_at=:wake, park_reason=:reason, unclean_starts=0, "
-            "updated_at=:now, machine=COALESCE(:machine, machine) WHERE conversation_id=:cid",
+            "updated_at=:now, machine=COALESCE(:machine, machine), lease_until=NULL "
+            "WHERE conversation_id=:cid",
             wake=wake_at,
             reason=reason,
             now=time.time(),
@@ -201,48 +359,71 @@ class Ledger:
         rows = self._rows(
             "UPDATE jobs SET state='queued', updated_at=:now WHERE conversation_id IN ("
             "SELECT conversation_id FROM jobs WHERE state='parked' AND wake_at <= :now "
-            "ORDER BY wake_at LIMIT :limit) RETURNING conversation_id, wake_at",
+            f"ORDER BY wake_at LIMIT :limit{self.db.skip_locked}) AND state='parked' "
+            "RETURNING conversation_id, wake_at",
             now=now,
             limit=limit,
         )
         return [r[0] for r in sorted(rows, key=lambda r: r[1] or 0.0)]
 
     # -- work of one source, claimed by the process that runs it (the backfill command) ----------
-    def claim_due(self, source: str, now: float, limit: int = 100, *, reason: str | None = None) -> list[str]:
+    def claim_due(
+        self,
+        source: str,
+        now: float,
+        limit: int = 100,
+        *,
+        reason: str | None = None,
+        owner: str | None = None,
+    ) -> list[str]:
         """Parked jobs of `source` whose wake-up time has come (or parked for `reason`, whatever their
-        wake-up time), moved to `queued` in one statement (a job is claimed by one process only),
-        earliest first. The service's `due()` never sees jobs parked for `reason` with a far wake-up."""
+        wake-up time), moved to `queued` for `owner` (marked as its, no lease yet) in one statement:
+        a job is claimed by one process only (PostgreSQL: `SKIP LOCKED`, and the state is checked
+        again), earliest first. The service's `due()` never sees jobs parked for `reason` with a far
+        wake-up."""
         when = "(wake_at <= :now OR park_reason = :reason)" if reason is not None else "wake_at <= :now"
         rows = self._rows(
-            "UPDATE jobs SET state='queued', updated_at=:now WHERE conversation_id IN ("
+            "UPDATE jobs SET state='queued', updated_at=:now, lease_owner=COALESCE(:owner, lease_owner) "
+            "WHERE conversation_id IN ("
             f"SELECT conversation_id FROM jobs WHERE state='parked' AND source=:source AND {when} "
-            "ORDER BY wake_at, seq LIMIT :limit) RETURNING conversation_id, wake_at",
+            f"ORDER BY wake_at, seq LIMIT :limit{self.db.skip_locked}) AND state='parked' "
+            "RETURNING conversation_id, wake_at",
             now=now,
             source=source,
             reason=reason,
             limit=limit,
+            owner=owner,
         )
         return [r[0] for r in sorted(rows, key=lambda r: r[1] or 0.0)]
 
     def release(
-        self, conversation_ids: list[str], wake_at: float, reason: str, *, stale_before: float | None = None
+        self,
+        conversation_ids: list[str],
+        wake_at: float,
+        reason: str,
+        *,
+        stale_before: float | None = None,
+        owner: str | None = None,
     ) -> list[str]:
         """Jobs left `queued` or `running` by a process that stopped go back to `parked` (wake at
-        `wake_at`, for `reason`); with `stale_before`, only those not updated since then (a process
-        that died: a running export saves its state after every step)."""
+        `wake_at`, for `reason`); with `owner`, only those it claimed or held (or nobody did), never
+        one another instance runs; with `stale_before`, only those not updated since then."""
         released: list[str] = []
         for start in range(0, len(conversation_ids), 500):
             chunk = conversation_ids[start : start + 500]
             names = ", ".join(f":c{i}" for i in range(len(chunk)))
             params: dict[str, Any] = {f"c{i}": c for i, c in enumerate(chunk)}
             params.update(wake=wake_at, reason=reason, now=time.time())
-            stale = ""
+            guard = ""
             if stale_before is not None:
-                stale = " AND COALESCE(updated_at, 0) < :stale"
+                guard += " AND COALESCE(updated_at, 0) < :stale"
                 params["stale"] = stale_before
+            if owner is not None:
+                guard += " AND (lease_owner IS NULL OR lease_owner = :owner)"
+                params["owner"] = owner
             rows = self.db.execute(
-                "UPDATE jobs SET state='parked', wake_at=:wake, park_reason=:reason, updated_at=:now "
-                f"WHERE conversation_id IN ({names}) AND state IN ('queued', 'running'){stale} "
+                "UPDATE jobs SET state='parked', wake_at=:wake, park_reason=:reason, updated_at=:now, "
+                f"lease_until=NULL WHERE conversation_id IN ({names}) AND state IN ('queued', 'running'){guard} "
                 "RETURNING conversation_id",
                 params,
             )
@@ -339,10 +520,17 @@ class Ledger:
             params = {f"s{i}": s for i, s in enumerate(states)}
         return [_job(r) for r in self.db.execute(query + " ORDER BY seq", params)]
 
-    def requeue_unfinished(self) -> list[Job]:
+    def requeue_unfinished(self, owner: str | None = None) -> list[Job]:
         """After a restart: jobs that were running are queued again; queued ones stay queued, in
-        order. Parked jobs keep their wake-up time (nothing waits again from zero)."""
-        self._rows("UPDATE jobs SET state='queued' WHERE state='running'")
+        order. Parked jobs keep their wake-up time (nothing waits again from zero). With `owner` (a
+        shared ledger) only the jobs that instance was running, and none that others hold now."""
+        if owner is None:
+            self._rows("UPDATE jobs SET state='queued', lease_until=NULL WHERE state='running'")
+        else:
+            self._rows(
+                "UPDATE jobs SET state='queued', lease_until=NULL WHERE state='running' AND lease_owner=:owner",
+                owner=owner,
+            )
         return self.jobs("queued")
 
     def retry(
@@ -496,6 +684,137 @@ class Ledger:
         )
         return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
+    # -- instances and named leases (several instances on one ledger) --------------------------------
+    def heartbeat(
+        self,
+        name: str,
+        *,
+        host: str,
+        pid: int,
+        version: str,
+        running: int = 0,
+        requests_per_minute: float = 0.0,
+        budget: int | None = None,
+        started_at: float | None = None,
+    ) -> None:
+        """Record that instance `name` is alive (its figures for `run.py status` and the status line).
+        Its parked work is counted from the jobs it parked last."""
+        with self.db.transaction() as conn:
+            now = self.db.clock(conn)
+            parked = conn.execute(
+                text("SELECT COUNT(*) FROM jobs WHERE state='parked' AND lease_owner=:name"), {"name": name}
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO instances (name, host, pid, version, started_at, heartbeat_at, running, "
+                    "parked, requests_per_minute, budget, stopped_at) VALUES (:name, :host, :pid, :version, "
+                    ":started, :now, :running, :parked, :rpm, :budget, NULL) ON CONFLICT (name) DO UPDATE SET "
+                    "host=excluded.host, pid=excluded.pid, version=excluded.version, "
+                    "started_at=COALESCE(:started_keep, instances.started_at), heartbeat_at=excluded.heartbeat_at, "
+                    "running=excluded.running, parked=excluded.parked, "
+                    "requests_per_minute=excluded.requests_per_minute, budget=excluded.budget, stopped_at=NULL"
+                ),
+                {
+                    "name": name,
+                    "host": host,
+                    "pid": pid,
+                    "version": version,
+                    "started": now if started_at is None else started_at,
+                    "started_keep": started_at,
+                    "now": now,
+                    "running": running,
+                    "parked": int(parked),
+                    "rpm": float(requests_per_minute),
+                    "budget": budget,
+                },
+            )
+
+    def leave(self, name: str) -> None:
+        """A clean stop: the instance is marked stopped and gives up the leader role at once."""
+        with self.db.transaction() as conn:
+            now = self.db.clock(conn)
+            conn.execute(
+                text("UPDATE instances SET stopped_at=:now, running=0 WHERE name=:name"),
+                {"now": now, "name": name},
+            )
+            conn.execute(
+                text("UPDATE leases SET holder=NULL, expires_at=0 WHERE holder=:name"), {"name": name}
+            )
+
+    def instances(self, live_within: float | None = None) -> list[Instance]:
+        """Every instance that ever ran on this ledger (only those with a heartbeat in the last
+        `live_within` seconds and not stopped, when given), by name; the leader is marked."""
+        with self.db.transaction() as conn:
+            now = self.db.clock(conn)
+            rows = conn.execute(
+                text(
+                    "SELECT name, host, pid, version, started_at, heartbeat_at, running, parked, "
+                    "requests_per_minute, budget, stopped_at FROM instances ORDER BY name"
+                )
+            ).fetchall()
+            leader = self._holder(conn, LEADER, now)
+        out = []
+        for r in rows:
+            if live_within is not None and (r[10] is not None or r[5] < now - live_within):
+                continue
+            out.append(
+                Instance(
+                    r[0],
+                    r[1],
+                    int(r[2]),
+                    r[3],
+                    r[4],
+                    r[5],
+                    int(r[6]),
+                    int(r[7]),
+                    float(r[8]),
+                    None if r[9] is None else int(r[9]),
+                    r[10],
+                    leader=r[0] == leader,
+                )
+            )
+        return out
+
+    def forget_instance(self, name: str) -> bool:
+        """Remove an instance's heartbeat row (an operator removed the instance for good)."""
+        return bool(self._rows("DELETE FROM instances WHERE name=:name RETURNING name", name=name))
+
+    def acquire_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Take or keep the named lease for `ttl_s` seconds: True when `holder` holds it now (it was
+        free, expired or already its own). The leader is the holder of the `leader` lease."""
+        with self.db.transaction() as conn:
+            now = self.db.clock(conn)
+            row = conn.execute(
+                text(
+                    "INSERT INTO leases (name, holder, expires_at, acquired_at) VALUES (:name, :holder, :until, "
+                    ":now) ON CONFLICT (name) DO UPDATE SET holder=excluded.holder, expires_at=excluded.expires_at, "
+                    "acquired_at=CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at "
+                    "ELSE excluded.acquired_at END "
+                    "WHERE leases.holder IS NULL OR leases.holder = excluded.holder OR leases.expires_at < :now "
+                    "RETURNING holder"
+                ),
+                {"name": name, "holder": holder, "until": now + ttl_s, "now": now},
+            ).fetchone()
+        return row is not None and row[0] == holder
+
+    def release_lease(self, name: str, holder: str) -> None:
+        self._rows(
+            "UPDATE leases SET holder=NULL, expires_at=0 WHERE name=:name AND holder=:holder",
+            name=name,
+            holder=holder,
+        )
+
+    def lease_holder(self, name: str = LEADER) -> str | None:
+        """Who holds the named lease now (None when nobody does or it expired)."""
+        with self.db.transaction() as conn:
+            return self._holder(conn, name, self.db.clock(conn))
+
+    def _holder(self, conn: Any, name: str, now: float) -> str | None:
+        row = conn.execute(
+            text("SELECT holder, expires_at FROM leases WHERE name=:name"), {"name": name}
+        ).fetchone()
+        return row[0] if row is not None and row[0] is not None and row[1] >= now else None
+
     # -- conversations not finished yet (the wrap-up tracker's durable memory) -----------
     def put_pending(self, conversation_id: str, state: dict[str, Any], expires_at: float) -> None:
         """Remember (or update) a conversation the tracker waits for; `expires_at` is epoch seconds
@@ -536,4 +855,6 @@ def _job(row: Any) -> Job:
         created_at=row[12],
         updated_at=row[13],
         done_at=row[14],
+        lease_owner=row[15],
+        lease_until=row[16],
     )

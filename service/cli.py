@@ -83,10 +83,15 @@ def prepare(settings_path: Path | None, *, intake: bool = True) -> Any:
         logger.error("%s", exc)
         return 2
     log_file = configure_logging(settings.log_dir, settings.log_level)
+    from service.ledger_open import describe
+    from service.settings import instance_name
+
     logger.info(
-        "callexport starting: API %s, state in %s, log file %s",
+        "callexport starting: API %s, state in %s, ledger %s, instance %s, log file %s",
         settings.api_url,
         settings.state_dir,
+        describe(settings),
+        instance_name(settings),
         log_file,
     )
     try:
@@ -95,7 +100,13 @@ def prepare(settings_path: Path | None, *, intake: bool = True) -> Any:
         logger.error("No usable Genesys Cloud credentials: %s (see `python run.py credentials set`)", exc)
         return 2
     client = build_client(settings, credentials)
-    deps = build_deps(settings, client, license_checker=license_checker_for(settings, client))
+    from ledger import LedgerTooNew, LedgerUnavailable
+
+    try:
+        deps = build_deps(settings, client, license_checker=license_checker_for(settings, client))
+    except (LedgerUnavailable, LedgerTooNew) as exc:
+        logger.error("The export ledger cannot be used: %s", exc)
+        return 2
     return deps if intake else replace(deps, listener_factory=None)
 
 

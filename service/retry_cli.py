@@ -45,7 +45,7 @@ def parse_since(text: str, now: float | None = None) -> float:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ledger import Ledger, LedgerTooNew, LedgerUnavailable
+    from ledger import LedgerTooNew, LedgerUnavailable
     from service.settings import SettingsError, ledger_location, load_settings
 
     try:
@@ -55,11 +55,13 @@ def main(args: argparse.Namespace) -> int:
         print(f"run.py retry: {exc}", file=sys.stderr)
         return 2
     location = ledger_location(settings)
-    if not location.exists():
+    if not settings.ledger_url and not location.exists():
         print(f"run.py retry: no export ledger at {location}", file=sys.stderr)
         return 2
     try:
-        ledger = Ledger(location)
+        from service.ledger_open import open_ledger
+
+        ledger = open_ledger(settings)
     except (LedgerTooNew, LedgerUnavailable) as exc:
         print(f"run.py retry: {exc}", file=sys.stderr)
         return 2

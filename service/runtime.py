@@ -22,7 +22,6 @@ from actors.directory import Directory
 from actors.pipeline import DspRouter
 from actors.root import Deps, RootSupervisor
 from genesys.credentials import Credentials
-from ledger import Ledger
 from service.settings import Settings, dsp_worker_count
 
 logger = logging.getLogger(__name__)
@@ -61,10 +60,15 @@ def build_deps(
             client, on_event=on_event, on_state=on_state, heartbeat_period_s=settings.heartbeat_s
         )
 
+    from ledger.cluster import Membership
+    from service.ledger_open import open_ledger
+    from service.settings import instance_name
+
+    ledger = open_ledger(settings)
     return Deps(
         settings=settings,
         client=client,
-        ledger=Ledger(settings.state_dir / "ledger.sqlite3"),
+        ledger=ledger,
         directory=Directory(),
         dsp_router=DspRouter(dsp_worker_count(settings)),
         work_root=work_root,
@@ -72,6 +76,7 @@ def build_deps(
         listener_factory=listener_factory,
         license_checker=license_checker,
         on_file_written=on_file_written,
+        cluster=Membership(ledger, instance_name(settings), lease_s=settings.lease_s),
     )
 
 
@@ -130,6 +135,8 @@ class Service:
         close = getattr(self.deps.client, "close", None)
         if close is not None:
             close()  # interrupts retry waits still running in helper threads
+        if self.deps.cluster is not None:
+            self.deps.cluster.leave()
         self.deps.ledger.close()
 
 
@@ -214,9 +221,20 @@ def log_status(service: Service) -> None:
         if limiter is not None
         else "API ?"
     )
+    instances = figures.get("instances") or []
+    members = (
+        "; instances "
+        + ", ".join(
+            f"{i['name']}{'*' if i['leader'] else ''} ({i['running']} running, {i['parked']} parked, "
+            f"{i['requests_per_minute']:.0f}/min)"
+            for i in instances
+        )
+        if len(instances) > 1 or service.deps.ledger.shared
+        else ""
+    )
     logger.info(
         "Status: %s running, %s queued, %s parked%s, %s failed today, %s done today%s; %s; last event %s, "
-        "WebSocket %s, %s",
+        "WebSocket %s, %s%s",
         s.get("running", "?"),
         s.get("queued", "?"),
         figures.get("parked", "?"),
@@ -230,4 +248,5 @@ def log_status(service: Service) -> None:
         "never" if age is None else f"{age:.0f} s ago",
         s.get("websocket", "?"),
         "licensed" if s.get("licensed") else f"NOT licensed ({s.get('license_reason')})",
+        members,
     )

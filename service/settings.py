@@ -63,6 +63,16 @@ class Settings:
     reconcile_lookback_s: float = 3600.0
     # [service] reconcile_interval_seconds / CALLEXPORT_RECONCILE_INTERVAL_SECONDS
     reconcile_interval_s: float = 60.0
+    # [service] ledger_url / CALLEXPORT_LEDGER_URL: where the export ledger lives: empty for the embedded SQLite
+    # file in state_dir (one instance), or postgresql://user@host:port/database for a ledger that several
+    # instances share (docs/deployment.md); the password may come from the credential store instead of the URL
+    ledger_url: str = ""
+    # [service] instance_name / CALLEXPORT_INSTANCE_NAME: this instance's name on a shared ledger (default: the
+    # host name); it must stay the same across restarts and differ between instances
+    instance_name: str = ""
+    # [service] lease_seconds / CALLEXPORT_LEASE_SECONDS: how long an instance's claim on a job, and the
+    # leader's role, last without renewal (renewed every third of it); the take-over time when an instance dies
+    lease_s: float = 20.0
     # [audio] channel_layout / CALLEXPORT_CHANNEL_LAYOUT: which stereo channel is the agent's: "auto" detects it
     # per recording (a one-side export is refused when the evidence is weak), "default" (customer left) or
     # "swapped" force it
@@ -127,6 +137,9 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
         "reconcile_interval_seconds",
         "CALLEXPORT_RECONCILE_INTERVAL_SECONDS",
     ),
+    "ledger_url": ("service", "ledger_url", "CALLEXPORT_LEDGER_URL"),
+    "instance_name": ("service", "instance_name", "CALLEXPORT_INSTANCE_NAME"),
+    "lease_s": ("service", "lease_seconds", "CALLEXPORT_LEASE_SECONDS"),
     "channel_layout": ("audio", "channel_layout", "CALLEXPORT_CHANNEL_LAYOUT"),
     "backfill_budget_share": ("backfill", "budget_share", "CALLEXPORT_BACKFILL_BUDGET_SHARE"),
     "backfill_writeback": ("backfill", "writeback", "CALLEXPORT_BACKFILL_WRITEBACK"),
@@ -182,6 +195,13 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
         raise SettingsError(
             f"[audio] channel_layout = {settings.channel_layout!r}: expected auto, default or swapped"
         )
+    if settings.ledger_url and not settings.ledger_url.startswith(("postgresql:", "postgresql+psycopg:")):
+        raise SettingsError(
+            "[service] ledger_url: expected postgresql://user@host:port/database (or empty for the "
+            "SQLite ledger in state_dir)"
+        )
+    if settings.lease_s < 3:
+        raise SettingsError("[service] lease_seconds must be at least 3")
     if not 0.0 < settings.backfill_budget_share <= 1.0:
         raise SettingsError(
             f"[backfill] budget_share = {settings.backfill_budget_share}: expected a share above 0, at most 1"
@@ -198,5 +218,12 @@ def dsp_worker_count(settings: Settings) -> int:
 
 
 def ledger_location(settings: Settings) -> Path:
-    """Where the export ledger lives: `ledger.sqlite3` in the state directory."""
+    """Where the embedded export ledger lives: `ledger.sqlite3` in the state directory."""
     return settings.state_dir / "ledger.sqlite3"
+
+
+def instance_name(settings: Settings) -> str:
+    """This instance's name on a shared ledger: `instance_name`, or the host name."""
+    import socket
+
+    return settings.instance_name or socket.gethostname()

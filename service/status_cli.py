@@ -1,8 +1,9 @@
 """`python run.py status`: what the export ledger says, for an operator (the service may be running).
 
 Counts per state (running, queued, parked by reason, held, failed, done today), the oldest waiting
-conversation and, with `--failed`, the failed ones with their causes. Reads the ledger only; it
-never changes anything.
+conversation, every live instance on the ledger (name, host, version, running and parked work,
+requests per minute, last heartbeat, which one leads; several on a shared PostgreSQL ledger) and,
+with `--failed`, the failed ones with their causes. Reads the ledger only; it never changes anything.
 """
 
 from __future__ import annotations
@@ -37,7 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def gather(ledger: Ledger, now: float | None = None, failed: int = 0) -> dict[str, Any]:
+LIVE_WITHIN_S = 60.0
+"""An instance whose last heartbeat is older than this is not listed as live."""
+
+
+def gather(
+    ledger: Ledger, now: float | None = None, failed: int = 0, live_within_s: float = LIVE_WITHIN_S
+) -> dict[str, Any]:
     now = time.time() if now is None else now
     midnight = time.mktime(time.localtime(now)[:3] + (0, 0, 0, 0, 0, -1))
     counts = ledger.counts()
@@ -63,6 +70,22 @@ def gather(ledger: Ledger, now: float | None = None, failed: int = 0) -> dict[st
             "waiting_s": round(now - (oldest.created_at or now), 1),
             "wakes_in_s": None if oldest.wake_at is None else round(oldest.wake_at - now, 1),
         }
+    figures["instances"] = [
+        {
+            "name": i.name,
+            "host": i.host,
+            "pid": i.pid,
+            "version": i.version,
+            "leader": i.leader,
+            "running": i.running,
+            "parked": i.parked,
+            "requests_per_minute": round(i.requests_per_minute, 1),
+            "budget": i.budget,
+            "heartbeat_age_s": round(max(0.0, now - i.heartbeat_at), 1),
+        }
+        for i in ledger.instances(live_within=live_within_s)
+    ]
+    figures["orphaned_leases"] = len(ledger.orphaned_leases()) if ledger.shared else 0
     if failed:
         jobs = sorted(ledger.jobs("failed"), key=lambda j: j.done_at or 0.0, reverse=True)[:failed]
         figures["failures"] = [
@@ -90,6 +113,18 @@ def render(figures: dict[str, Any]) -> str:
         if oldest["wakes_in_s"] is not None:
             line += f", wakes in {_ago(max(0.0, oldest['wakes_in_s']))}"
         lines.append(line)
+    instances = figures.get("instances") or []
+    if instances:
+        lines.append(f"instances    {len(instances)} live")
+        for i in instances:
+            budget = f" of {i['budget']}" if i.get("budget") else ""
+            lines.append(
+                f"  {i['name']}{' (leader)' if i['leader'] else ''}  host {i['host']}, version {i['version']}, "
+                f"{i['running']} running, {i['parked']} parked, {i['requests_per_minute']:.0f}{budget} "
+                f"requests/min, heartbeat {_ago(i['heartbeat_age_s'])} ago"
+            )
+    if figures.get("orphaned_leases"):
+        lines.append(f"expired leases not taken over yet: {figures['orphaned_leases']}")
     for failure in figures.get("failures", []):
         lines.append(f"failed: {failure['conversation_id']}: {failure['cause']}")
     return "\n".join(lines)
@@ -104,7 +139,8 @@ def _ago(seconds: float) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ledger import Ledger, LedgerTooNew, LedgerUnavailable
+    from ledger import LedgerTooNew, LedgerUnavailable
+    from service.ledger_open import describe, open_ledger
     from service.settings import SettingsError, ledger_location, load_settings
 
     try:
@@ -113,11 +149,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"run.py status: {exc}", file=sys.stderr)
         return 2
     location = ledger_location(settings)
-    if not location.exists():
+    if not settings.ledger_url and not location.exists():
         print(f"No export ledger at {location}: the service has not run with this state directory yet.")
         return 0
     try:
-        ledger = Ledger(location)
+        ledger = open_ledger(settings)
     except (LedgerTooNew, LedgerUnavailable) as exc:
         print(f"run.py status: {exc}", file=sys.stderr)
         return 2
@@ -125,5 +161,6 @@ def main(args: argparse.Namespace) -> int:
         figures = gather(ledger, failed=args.failed)
     finally:
         ledger.close()
-    print(json.dumps(figures, indent=2) if args.json else f"Export ledger {location}\n{render(figures)}")
+    where = describe(settings)
+    print(json.dumps(figures, indent=2) if args.json else f"Export ledger {where}\n{render(figures)}")
     return 0

@@ -302,3 +302,25 @@ def test_finished_jobs_of_a_source_since_a_moment(tmp_path: Any) -> None:
         assert ledger.finished_jobs("backfill", time.time() + 1) == []
     finally:
         ledger.close()
+
+
+def test_a_backfill_hands_back_only_what_it_claimed_never_what_another_instance_runs(tmp_path: Any) -> None:
+    from actors.backfill_supervisor import owner_name, release_own
+
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    me = owner_name("host1")
+    try:
+        for cid in ("b1", "b2", "b3"):
+            ledger.add_job(cid, (), 1.0, "parked", source="backfill", priority=5)
+            ledger.park(cid, far_future(), WAITING_REASON)
+        claimed = ledger.claim_due("backfill", time.time(), 3, reason=WAITING_REASON, owner=me)
+        assert sorted(claimed) == ["b1", "b2", "b3"]
+        assert ledger.start("b1", owner=me) is not None  # runs here
+        assert ledger.start("b2", owner="host1") is not None  # a service instance took it
+        assert ledger.start("b2", owner=me) is None  # ... and holds it
+        assert sorted(release_own(ledger, me)) == ["b1", "b3"]
+        assert ledger.job("b2").state == "running"
+        again = ledger.claim_due("backfill", time.time(), 3, reason=WAITING_REASON, owner=me)
+        assert sorted(again) == ["b1", "b3"]  # the next run resumes them
+    finally:
+        ledger.close()

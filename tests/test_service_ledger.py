@@ -5,14 +5,14 @@ import threading
 from ledger import Ledger
 
 
-def test_jobs_are_durable_ordered_and_deduplicated(tmp_path):
-    ledger = Ledger(tmp_path / "l.sqlite3")
+def test_jobs_are_durable_ordered_and_deduplicated(ledger_location):
+    ledger = Ledger(ledger_location)
     assert ledger.add_job("c1", ("q1",), 1.0)
     assert ledger.add_job("c2", ("q2",), 2.0)
     assert not ledger.add_job("c1", ("q1",), 1.0)
     ledger.start("c1")
     ledger.close()
-    reopened = Ledger(tmp_path / "l.sqlite3")
+    reopened = Ledger(ledger_location)
     resumed = reopened.requeue_unfinished()
     assert [j.conversation_id for j in resumed] == ["c1", "c2"]
     assert resumed[0].attempts == 1
@@ -20,8 +20,8 @@ def test_jobs_are_durable_ordered_and_deduplicated(tmp_path):
     assert [j.conversation_id for j in reopened.jobs("queued")] == ["c2"]
 
 
-def test_outputs_keep_planned_path_until_written(tmp_path):
-    ledger = Ledger(tmp_path / "l.sqlite3")
+def test_outputs_keep_planned_path_until_written(ledger_location):
+    ledger = Ledger(ledger_location)
     ledger.record_output("c", "P", "audio:r1", "planned", "/x/a.wav")
     ledger.record_output("c", "P", "audio:r1", "written", size=10)
     rec = ledger.output("c", "P", "audio:r1")
@@ -31,8 +31,8 @@ def test_outputs_keep_planned_path_until_written(tmp_path):
     assert ledger.profile_status("c", "P", "transcript") is None
 
 
-def test_concurrent_writers(tmp_path):
-    ledger = Ledger(tmp_path / "l.sqlite3")
+def test_concurrent_writers(ledger_location):
+    ledger = Ledger(ledger_location)
 
     def add(n):
         for i in range(50):
@@ -44,16 +44,17 @@ def test_concurrent_writers(tmp_path):
     for t in threads:
         t.join()
     assert len(ledger.jobs()) == 200
+    ledger.close()
 
 
-def test_pending_conversations_survive_a_reopen(tmp_path):
-    ledger = Ledger(tmp_path / "ledger.sqlite3")
+def test_pending_conversations_survive_a_reopen(ledger_location):
+    ledger = Ledger(ledger_location)
     ledger.put_pending("c1", {"queues": ["q1"], "agents": {"u1": "connected"}}, 100.0)
     ledger.put_pending("c2", {"queues": ["q2"]}, 200.0)
     ledger.put_pending("c1", {"queues": ["q1"], "agents": {"u1": "wrapup"}}, 150.0)
     ledger.drop_pending("c2")
     ledger.close()
-    again = Ledger(tmp_path / "ledger.sqlite3")
+    again = Ledger(ledger_location)
     (only,) = again.pending()
     assert (only.conversation_id, only.state["agents"], only.expires_at) == ("c1", {"u1": "wrapup"}, 150.0)
 
@@ -92,12 +93,12 @@ def test_a_state_directory_of_the_unversioned_layout_is_migrated_in_place(tmp_pa
     Ledger(path).close()  # opening a current ledger again changes nothing
 
 
-def test_a_ledger_written_by_a_newer_version_is_refused_with_a_clear_message(tmp_path):
+def test_a_ledger_written_by_a_newer_version_is_refused_with_a_clear_message(ledger_location):
     import pytest
 
     from ledger import SCHEMA_VERSION, LedgerTooNew
 
-    path = tmp_path / "ledger.sqlite3"
+    path = ledger_location
     ledger = Ledger(path)
     ledger.db.execute("UPDATE meta SET value=:v WHERE key='schema_version'", {"v": str(SCHEMA_VERSION + 1)})
     ledger.db.execute("UPDATE meta SET value='9.9.9' WHERE key='written_by'")
@@ -106,8 +107,8 @@ def test_a_ledger_written_by_a_newer_version_is_refused_with_a_clear_message(tmp
         Ledger(path)
 
 
-def test_parked_jobs_wake_at_their_time_and_keep_their_machine_state(tmp_path):
-    ledger = Ledger(tmp_path / "l.sqlite3")
+def test_parked_jobs_wake_at_their_time_and_keep_their_machine_state(ledger_location):
+    ledger = Ledger(ledger_location)
     for cid in ("a", "b", "c"):
         ledger.add_job(cid, (), 1.0)
         ledger.start(cid)
@@ -121,20 +122,20 @@ def test_parked_jobs_wake_at_their_time_and_keep_their_machine_state(tmp_path):
     assert ledger.machine("a") == {"step": 3}
     assert ledger.job("a").state == "queued"
     ledger.close()
-    reopened = Ledger(tmp_path / "l.sqlite3")
+    reopened = Ledger(ledger_location)
     assert [j.conversation_id for j in reopened.requeue_unfinished()] == ["a", "b", "c"]
 
 
-def test_crash_counts_survive_a_restart(tmp_path):
-    ledger = Ledger(tmp_path / "l.sqlite3")
+def test_crash_counts_survive_a_restart(ledger_location):
+    ledger = Ledger(ledger_location)
     ledger.add_job("c", (), 1.0)
     assert ledger.record_crash("c", "boom") == 1
     ledger.close()
-    assert Ledger(tmp_path / "l.sqlite3").record_crash("c", "boom") == 2
+    assert Ledger(ledger_location).record_crash("c", "boom") == 2
 
 
-def test_operator_retry_wakes_failed_jobs_and_prune_forgets_old_finished_ones(tmp_path):
-    ledger = Ledger(tmp_path / "l.sqlite3")
+def test_operator_retry_wakes_failed_jobs_and_prune_forgets_old_finished_ones(ledger_location):
+    ledger = Ledger(ledger_location)
     for cid, finished in (("old", 10.0), ("new", 20.0), ("ok", 20.0)):
         ledger.add_job(cid, (), finished)
     ledger.set_state("old", "failed", "share down")

@@ -1,0 +1,76 @@
+"""The shared ledger seen from the command line: a database that cannot be used stops the service at
+start-up (exit 2, the setting named, no password shown); `run.py status` lists the live instances."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from ledger import LEADER, Ledger
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(args: list[str], env_extra: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLEXPORT_")}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_an_unreachable_database_stops_the_service_naming_the_setting_without_the_password(tmp_path):
+    result = _run(
+        ["service"],
+        {
+            "CALLEXPORT_LEDGER_URL": "postgresql://callexport:s3cret-pw@127.0.0.1:1/callexport",
+            "CALLEXPORT_CLIENT_ID": "id",
+            "CALLEXPORT_CLIENT_SECRET": "secret-of-the-client",
+            "CALLEXPORT_STATE_DIR": str(tmp_path / "state"),
+            "CALLEXPORT_LOG_DIR": str(tmp_path / "logs"),
+            "CALLEXPORT_API_URL": "http://127.0.0.1:1",
+            "CALLEXPORT_LICENSE_DIR": str(tmp_path),
+        },
+        tmp_path,
+    )
+    text = result.stdout + result.stderr + (tmp_path / "logs" / "callexport.log").read_text()
+    assert result.returncode == 2, text
+    assert "ledger_url" in text and "CALLEXPORT_LEDGER_URL" in text
+    assert "s3cret-pw" not in text and "callexport:***@127.0.0.1:1" in text
+
+
+def test_a_ledger_url_that_is_not_postgresql_is_a_settings_error(tmp_path):
+    result = _run(["status"], {"CALLEXPORT_LEDGER_URL": "mysql://x@h/db"}, tmp_path)
+    assert result.returncode == 2 and "ledger_url" in result.stderr
+
+
+def test_status_lists_the_live_instances_and_the_leader(tmp_path, pg_url):
+    ledger = Ledger(pg_url)
+    ledger.heartbeat(
+        "alpha", host="h1", pid=1, version="0.1.0", running=3, requests_per_minute=250, budget=300
+    )
+    ledger.heartbeat("beta", host="h2", pid=2, version="0.1.0", running=1)
+    ledger.acquire_lease(LEADER, "beta", 30)
+    env = {"CALLEXPORT_LEDGER_URL": pg_url, "CALLEXPORT_STATE_DIR": str(tmp_path / "state")}
+    figures = json.loads(_run(["status", "--json"], env, tmp_path).stdout)
+    assert [(i["name"], i["leader"], i["running"]) for i in figures["instances"]] == [
+        ("alpha", False, 3),
+        ("beta", True, 1),
+    ]
+    assert figures["orphaned_leases"] == 0
+    text = _run(["status"], env, tmp_path).stdout
+    assert (
+        "instances    2 live" in text
+        and "beta (leader)  host h2" in text
+        and "250 of 300 requests/min" in text
+    )
+    ledger.close()
