@@ -382,19 +382,39 @@ class Ledger:
         again), earliest first. The service's `due()` never sees jobs parked for `reason` with a far
         wake-up."""
         when = "(wake_at <= :now OR park_reason = :reason)" if reason is not None else "wake_at <= :now"
-        rows = self._rows(
-            "UPDATE jobs SET state='queued', updated_at=:now, lease_owner=COALESCE(:owner, lease_owner) "
-            "WHERE conversation_id IN ("
-            f"SELECT conversation_id FROM jobs WHERE state='parked' AND source=:source AND {when} "
-            f"ORDER BY wake_at, seq LIMIT :limit{self.db.skip_locked}) AND state='parked' "
-            "RETURNING conversation_id, wake_at",
-            now=now,
-            source=source,
-            reason=reason,
-            limit=limit,
-            owner=owner,
-        )
-        return [r[0] for r in sorted(rows, key=lambda r: r[1] or 0.0)]
+        params: dict[str, Any] = {
+            "now": now,
+            "source": source,
+            "reason": reason,
+            "limit": limit,
+            "owner": owner,
+        }
+        with self.db.transaction() as conn:
+            # select, then update by id (as `claim`): an IN (SELECT ... LIMIT) subquery may be run again
+            # while the update goes, and hand out more than `limit`
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        f"SELECT conversation_id FROM jobs WHERE state='parked' AND source=:source AND {when} "
+                        f"ORDER BY wake_at, seq LIMIT :limit{self.db.skip_locked}"
+                    ),
+                    params,
+                )
+            ]
+            if not ids:
+                return []
+            names = ", ".join(f":c{i}" for i in range(len(ids)))
+            params.update({f"c{i}": c for i, c in enumerate(ids)})
+            rows = conn.execute(
+                text(
+                    "UPDATE jobs SET state='queued', updated_at=:now, lease_owner=COALESCE(:owner, lease_owner) "
+                    f"WHERE conversation_id IN ({names}) AND state='parked' RETURNING conversation_id"
+                ),
+                params,
+            ).fetchall()
+        claimed = {r[0] for r in rows}
+        return [cid for cid in ids if cid in claimed]
 
     def release(
         self,

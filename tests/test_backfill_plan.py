@@ -218,9 +218,9 @@ def test_the_rate_and_eta_come_from_finished_exports() -> None:
     assert Counts().skipped_total == 0
 
 
-def test_the_ledger_hands_backfill_jobs_to_one_claimer_and_takes_them_back(tmp_path: Any) -> None:
-    ledger = Ledger(tmp_path / "ledger.sqlite3")
-    other = Ledger(tmp_path / "ledger.sqlite3")  # a second process on the same ledger
+def test_the_ledger_hands_backfill_jobs_to_one_claimer_and_takes_them_back(ledger_location: Any) -> None:
+    ledger = Ledger(ledger_location)
+    other = Ledger(ledger_location)  # a second process on the same ledger
     try:
         for cid in ("b1", "b2", "b3"):
             assert ledger.add_job(cid, (), 1.0, "parked", source="backfill", priority=5)
@@ -290,8 +290,8 @@ def test_a_refused_long_server_side_wait_falls_back_to_the_documented_default(tm
     assert client.waits == [BACKFILL_MAX_WAIT_MS]
 
 
-def test_finished_jobs_of_a_source_since_a_moment(tmp_path: Any) -> None:
-    ledger = Ledger(tmp_path / "ledger.sqlite3")
+def test_finished_jobs_of_a_source_since_a_moment(ledger_location: Any) -> None:
+    ledger = Ledger(ledger_location)
     try:
         ledger.add_job("b1", (), 1.0, source="backfill", priority=5)
         ledger.add_job("l1", (), 1.0)
@@ -304,10 +304,12 @@ def test_finished_jobs_of_a_source_since_a_moment(tmp_path: Any) -> None:
         ledger.close()
 
 
-def test_a_backfill_hands_back_only_what_it_claimed_never_what_another_instance_runs(tmp_path: Any) -> None:
+def test_a_backfill_hands_back_only_what_it_claimed_never_what_another_instance_runs(
+    ledger_location: Any,
+) -> None:
     from actors.backfill_supervisor import owner_name, release_own
 
-    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    ledger = Ledger(ledger_location)
     me = owner_name("host1")
     try:
         for cid in ("b1", "b2", "b3"):
