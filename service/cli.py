@@ -107,7 +107,16 @@ def prepare(settings_path: Path | None, *, intake: bool = True) -> Any:
     except (LedgerUnavailable, LedgerTooNew) as exc:
         logger.error("The export ledger cannot be used: %s", exc)
         return 2
-    return deps if intake else replace(deps, listener_factory=None)
+    if intake:
+        return deps
+    # a one-shot command next to a running service: a transient instance of its own, so that it never
+    # takes back (requeues) the running service's work on a shared ledger
+    import os
+
+    from ledger.cluster import Membership
+
+    transient = Membership(deps.ledger, f"{instance_name(settings)}~{os.getpid()}", lease_s=settings.lease_s)
+    return replace(deps, listener_factory=None, cluster=transient)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -64,7 +64,7 @@ def build_deps(
     from service.ledger_open import open_ledger
     from service.settings import instance_name
 
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, check_configuration=True)
     return Deps(
         settings=settings,
         client=client,

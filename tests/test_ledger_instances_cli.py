@@ -74,3 +74,24 @@ def test_status_lists_the_live_instances_and_the_leader(tmp_path, pg_url):
         and "250 of 300 requests/min" in text
     )
     ledger.close()
+
+
+def test_instances_reading_different_profile_documents_are_refused(tmp_path, pg_url):
+    import pytest
+
+    from ledger import LedgerUnavailable
+    from service.ledger_open import open_ledger
+    from service.settings import Settings
+
+    first = Settings(ledger_url=pg_url, instance_name="one", state_dir=tmp_path / "1")
+    ledger = open_ledger(first, check_configuration=True)
+    ledger.heartbeat("one", host="h", pid=1, version="0.1.0")
+    other = Settings(
+        ledger_url=pg_url, instance_name="two", state_dir=tmp_path / "2", datatable="Other table"
+    )
+    with pytest.raises(LedgerUnavailable, match="Other table.*one Data Table row|one Data Table row"):
+        open_ledger(other, check_configuration=True)
+    open_ledger(Settings(ledger_url=pg_url, instance_name="three"), check_configuration=True).close()
+    ledger.leave("one")  # nobody runs with the old document any more: the new location is accepted
+    open_ledger(other, check_configuration=True).close()
+    ledger.close()
