@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from service_harness import document, profile
 from test_e2e_process_kill import expected
 
@@ -69,6 +70,7 @@ def wait_for(predicate, timeout: float, step: float = 0.25) -> bool:  # type: ig
     return False
 
 
+@pytest.mark.slow
 def test_three_instances_survive_kill_9_of_one_and_of_the_leader(tmp_path, pg_url):
     out = tmp_path / "out"
     write_demo_license(tmp_path / "license" / LICENSE_FILE)

@@ -95,3 +95,24 @@ def test_instances_reading_different_profile_documents_are_refused(tmp_path, pg_
     ledger.leave("one")  # nobody runs with the old document any more: the new location is accepted
     open_ledger(other, check_configuration=True).close()
     ledger.close()
+
+
+def test_the_ledger_password_comes_from_the_environment_or_the_credential_store(
+    tmp_path, monkeypatch, file_keyring
+):
+    from sqlalchemy.engine import make_url
+
+    from ledger.db import redacted
+    from service.ledger_open import ENV_LEDGER_PASSWORD, ledger_url
+    from service.settings import Settings
+
+    settings = Settings(ledger_url="postgresql://callexport@db.example:5432/callexport")
+    assert make_url(ledger_url(settings, environ={})).password is None
+    file_keyring.set_password("callexport", "ledger", "from-the-store")
+    assert make_url(ledger_url(settings, environ={})).password == "from-the-store"
+    url = ledger_url(settings, environ={ENV_LEDGER_PASSWORD: "from-the-env"})
+    assert make_url(url).password == "from-the-env"
+    assert "from-the-env" not in redacted(url) and "***" in redacted(url)
+    in_url = Settings(ledger_url="postgresql://callexport:written-here@db.example/callexport")
+    assert make_url(ledger_url(in_url, environ={ENV_LEDGER_PASSWORD: "x"})).password == "written-here"
+    assert ledger_url(Settings(), environ={}) is None  # the embedded SQLite ledger
