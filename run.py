@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "license": ("licensing.cli", "hardware id, license status and the vendor signing tool"),
     "credentials": ("genesys.credentials_cli", "store, show, delete and test the OAuth credentials"),
     "report": ("report.cli", "account for every call of an interval per profile (csv, json, html)"),
+    "backfill": ("backfill.cli", "export every call of an interval that a profile takes, exactly once"),
     "admin": ("service.admin_cli", "serve the admin web app; regenerate its engine data and golden vectors"),
     "setup": ("provisioning.cli", "set up Genesys Cloud, credentials, license and service (idempotent)"),
 }

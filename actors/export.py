@@ -76,6 +76,7 @@ def machine_settings(settings: Any) -> MachineSettings:
         recording_wait_s=settings.recording_wait_s,
         no_recording_after_s=settings.no_recording_after_s,
         transcript_wait_s=settings.transcript_wait_s,
+        backfill_status_record=getattr(settings, "backfill_writeback", "attributes") == "full",
     )
 
 

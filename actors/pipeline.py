@@ -342,7 +342,7 @@ class WritebackActor(Supervised):
             max(request.priority, Priority.WRITEBACK),
             write_conversation_status,
             self.client,
-            self.schema_id,
+            self.schema_id if getattr(work, "record", True) else None,
             request.conversation_id,
             work.participant_id,
             work.statuses,

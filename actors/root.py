@@ -93,6 +93,8 @@ class Deps:
     cluster: Membership | None = None  # this instance among those sharing the ledger (heartbeat, leader)
     config_holder: dict[str, ConfigSnapshot] = field(default_factory=dict)
     license_holder: dict[str, LicenseChanged] = field(default_factory=dict)
+    # the actor class of "exports" (None: ExportSupervisor); `run.py backfill` runs only its own jobs
+    export_supervisor: type[ExportSupervisor] | None = None
 
     @property
     def license_required(self) -> bool:
@@ -125,7 +127,7 @@ class RootSupervisor(Supervisor):
             ),
             ChildSpec(
                 "exports",
-                lambda sup, cid: ExportSupervisor.start(
+                lambda sup, cid: (d.export_supervisor or ExportSupervisor).start(
                     supervisor=sup, child_id=cid, directory=d.directory, deps=d
                 ),
             ),

@@ -95,6 +95,7 @@ class WriteBack(Work):
 
     statuses: tuple[Any, ...] = ()  # export.writeback.KindStatus
     participant_id: str | None = None
+    record: bool = True  # also the conversation's custom-attributes record (backfill may leave it out)
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,9 @@ class MachineSettings:
     recording_wait_s: float = 3600.0
     no_recording_after_s: float = 600.0
     transcript_wait_s: float = 3600.0
+    # backfilled conversations: also write the custom-attributes record (a second request per call),
+    # or only the participant attributes the duplicate check and the report read ([backfill] writeback)
+    backfill_status_record: bool = False
 
 
 @dataclass(frozen=True)
@@ -780,7 +783,12 @@ class ConversationExport:
             "writeback",
             now,
             lambda rid, key: WriteBack(
-                rid, key, now + 300.0, statuses=tuple(statuses), participant_id=participant
+                rid,
+                key,
+                now + 300.0,
+                statuses=tuple(statuses),
+                participant_id=participant,
+                record=self.job.source != "backfill" or self.settings.backfill_status_record,
             ),
         )
 

@@ -366,6 +366,71 @@ class Ledger:
         )
         return [r[0] for r in sorted(rows, key=lambda r: r[1] or 0.0)]
 
+    # -- work of one source, claimed by the process that runs it (the backfill command) ----------
+    def claim_due(self, source: str, now: float, limit: int = 100, *, reason: str | None = None) -> list[str]:
+        """Parked jobs of `source` whose wake-up time has come (or parked for `reason`, whatever their
+        wake-up time), moved to `queued` in one statement (a job is claimed by one process only),
+        earliest first. The service's `due()` never sees jobs parked for `reason` with a far wake-up."""
+        when = "(wake_at <= :now OR park_reason = :reason)" if reason is not None else "wake_at <= :now"
+        rows = self._rows(
+            "UPDATE jobs SET state='queued', updated_at=:now WHERE conversation_id IN ("
+            f"SELECT conversation_id FROM jobs WHERE state='parked' AND source=:source AND {when} "
+            "ORDER BY wake_at, seq LIMIT :limit) RETURNING conversation_id, wake_at",
+            now=now,
+            source=source,
+            reason=reason,
+            limit=limit,
+        )
+        return [r[0] for r in sorted(rows, key=lambda r: r[1] or 0.0)]
+
+    def release(
+        self, conversation_ids: list[str], wake_at: float, reason: str, *, stale_before: float | None = None
+    ) -> list[str]:
+        """Jobs left `queued` or `running` by a process that stopped go back to `parked` (wake at
+        `wake_at`, for `reason`); with `stale_before`, only those not updated since then (a process
+        that died: a running export saves its state after every step)."""
+        released: list[str] = []
+        for start in range(0, len(conversation_ids), 500):
+            chunk = conversation_ids[start : start + 500]
+            names = ", ".join(f":c{i}" for i in range(len(chunk)))
+            params: dict[str, Any] = {f"c{i}": c for i, c in enumerate(chunk)}
+            params.update(wake=wake_at, reason=reason, now=time.time())
+            stale = ""
+            if stale_before is not None:
+                stale = " AND COALESCE(updated_at, 0) < :stale"
+                params["stale"] = stale_before
+            rows = self.db.execute(
+                "UPDATE jobs SET state='parked', wake_at=:wake, park_reason=:reason, updated_at=:now "
+                f"WHERE conversation_id IN ({names}) AND state IN ('queued', 'running'){stale} "
+                "RETURNING conversation_id",
+                params,
+            )
+            released += [r[0] for r in rows]
+        return released
+
+    def states(self, conversation_ids: list[str]) -> dict[str, Job]:
+        """The jobs of these conversations (absent ones are left out), read 500 at a time."""
+        out: dict[str, Job] = {}
+        for start in range(0, len(conversation_ids), 500):
+            chunk = conversation_ids[start : start + 500]
+            names = ", ".join(f":c{i}" for i in range(len(chunk)))
+            params = {f"c{i}": c for i, c in enumerate(chunk)}
+            for row in self.db.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE conversation_id IN ({names})", params
+            ):
+                job = _job(row)
+                out[job.conversation_id] = job
+        return out
+
+    def source_jobs(self, source: str, *states: str) -> list[Job]:
+        """Jobs of one source (in the given states), oldest first."""
+        query = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE source=:source"
+        params: dict[str, Any] = {"source": source}
+        if states:
+            query += f" AND state IN ({', '.join(f':s{i}' for i in range(len(states)))})"
+            params.update({f"s{i}": s for i, s in enumerate(states)})
+        return [_job(r) for r in self.db.execute(query + " ORDER BY seq", params)]
+
     def next_wake(self) -> float | None:
         rows = self._rows("SELECT MIN(wake_at) FROM jobs WHERE state='parked'")
         return rows[0][0] if rows else None

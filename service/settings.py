@@ -77,6 +77,12 @@ class Settings:
     # per recording (a one-side export is refused when the evidence is weak), "default" (customer left) or
     # "swapped" force it
     channel_layout: str = "auto"
+    # [backfill] budget_share / CALLEXPORT_BACKFILL_BUDGET_SHARE: the share of requests_per_minute `run.py
+    # backfill` may use (its own limiter), so that the running service keeps the rest for live calls
+    backfill_budget_share: float = 0.5
+    # [backfill] writeback / CALLEXPORT_BACKFILL_WRITEBACK: "attributes" (one request per backfilled call: the
+    # participant attributes the duplicate check and the report read) or "full" (also the custom-attributes record)
+    backfill_writeback: str = "attributes"
     license_dir: Path | None = (
         None  # [license] directory / CALLEXPORT_LICENSE_DIR (None: the install directory)
     )
@@ -135,6 +141,8 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "instance_name": ("service", "instance_name", "CALLEXPORT_INSTANCE_NAME"),
     "lease_s": ("service", "lease_seconds", "CALLEXPORT_LEASE_SECONDS"),
     "channel_layout": ("audio", "channel_layout", "CALLEXPORT_CHANNEL_LAYOUT"),
+    "backfill_budget_share": ("backfill", "budget_share", "CALLEXPORT_BACKFILL_BUDGET_SHARE"),
+    "backfill_writeback": ("backfill", "writeback", "CALLEXPORT_BACKFILL_WRITEBACK"),
     "license_dir": ("license", "directory", "CALLEXPORT_LICENSE_DIR"),
     "ntp_servers": ("license", "ntp_servers", "CALLEXPORT_NTP_SERVERS"),
 }
@@ -194,6 +202,14 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
         )
     if settings.lease_s < 3:
         raise SettingsError("[service] lease_seconds must be at least 3")
+    if not 0.0 < settings.backfill_budget_share <= 1.0:
+        raise SettingsError(
+            f"[backfill] budget_share = {settings.backfill_budget_share}: expected a share above 0, at most 1"
+        )
+    if settings.backfill_writeback not in ("attributes", "full"):
+        raise SettingsError(
+            f"[backfill] writeback = {settings.backfill_writeback!r}: expected attributes or full"
+        )
     return settings
 
 

@@ -8,6 +8,36 @@ import pytest
 
 pytest_plugins = ["setup_fixtures", "pg_fixtures"]  # the `run.py setup` fixtures: bare_sim, file_keyring
 
+# Modules whose tests take tens of seconds (real service processes, many calls, kill -9 and restarts).
+# They are collected first so that the parallel workers (pytest-xdist, `-n 2` in pyproject) start them
+# early and the run does not end waiting for one long test on one worker.
+LONG_MODULES = (
+    "test_e2e_process_kill",
+    "test_e2e_budget",
+    "test_e2e_faults",
+    "test_capture_roundtrip",
+    "test_demo_cli",
+    "test_e2e_never_stalls",
+    "test_capture_fixtures",
+    "test_export_cli",
+    "test_setup_service",
+    "test_service_install",
+    "test_instances",
+    "test_backfill",
+)
+
+
+def _long_rank(item: pytest.Item) -> int:
+    name = item.module.__name__ if getattr(item, "module", None) is not None else ""
+    for rank, prefix in enumerate(LONG_MODULES):
+        if name.startswith(prefix):
+            return rank
+    return len(LONG_MODULES) + (0 if item.get_closest_marker("slow") else 1)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_long_rank)  # stable: the order within a module is kept
+
 
 @pytest.fixture(autouse=True)
 def _fresh_arrival_estimates():

@@ -86,7 +86,12 @@ def test_a_backlog_reads_analytics_details_in_bulk_with_the_same_files_and_statu
         assert bulk_queries >= 1
 
 
-def test_four_profiles_are_written_back_in_one_patch_and_one_record_and_a_late_transcript_once(tmp_path):
+def test_four_profiles_are_written_back_in_one_patch_and_one_record_and_a_late_transcript_once(
+    tmp_path, monkeypatch
+):
+    # the audio's status is written back once the transcript has been missing for a while (60 s in the
+    # product; 8 s here so that the test does not wait a minute for it)
+    monkeypatch.setattr("export.machine.INTERIM_WRITEBACK_AFTER_S", 8.0)
     profiles = [
         archive(f"P{i}", tmp_path / f"p{i}", AudioFormat=("WAV", "MP3", "OGG_OPUS", "WEBM")[i])
         for i in range(4)
@@ -94,10 +99,10 @@ def test_four_profiles_are_written_back_in_one_patch_and_one_record_and_a_late_t
     with Simulator(
         seed=62, config_document=document(*profiles), event_speed=300.0, transcript_delay_s=0.0
     ) as sim:
-        harness = Harness(sim, tmp_path, transcript_poll_max_s=10.0, transcript_wait_s=300.0).start()
+        harness = Harness(sim, tmp_path, transcript_poll_max_s=3.0, transcript_wait_s=300.0).start()
         try:
             call = sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=20)
-            sim.delay_transcript(call.conversation_id, 75.0)  # the transcript comes a while after the audio
+            sim.delay_transcript(call.conversation_id, 25.0)  # the transcript comes a while after the audio
             since = time.time()
             assert harness.wait(lambda: harness.job_state(call.conversation_id) == "parked", 60)
             assert harness.wait(lambda: api_requests(sim, since, "/customattributes", "PUT") == 1, 120)
