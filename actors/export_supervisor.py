@@ -391,6 +391,8 @@ class ExportSupervisor(Supervisor):
         self._pump()
 
     def _pump(self) -> None:
+        if time.monotonic() >= self.next_beat:
+            self._beat()  # also from here: a subclass with its own timer (backfill) renews its leases
         if self.draining or not self.licensed or self.snapshot is None:
             return
         ledger = self.deps.ledger

@@ -247,10 +247,9 @@ def _configure_logging(settings: Settings, *, dry_run: bool) -> None:
 
 
 def open_ledger(settings: Settings) -> Ledger:
-    from ledger import Ledger
-    from service.settings import ledger_location
+    from service.ledger_open import open_ledger as open_configured
 
-    return Ledger(ledger_location(settings))
+    return open_configured(settings)  # the SQLite file in state_dir, or the shared ledger_url
 
 
 def load_state(settings: Settings, key: str, request: dict[str, Any]) -> tuple[Any, RunState]:

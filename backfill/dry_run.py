@@ -40,7 +40,8 @@ def dry_run(
     from export.planner import Planner
     from profiles.preview import preview_files
 
-    ledger = open_ledger(settings) if (settings.state_dir / "ledger.sqlite3").exists() else None
+    exists = settings.ledger_url or (settings.state_dir / "ledger.sqlite3").exists()
+    ledger = open_ledger(settings) if exists else None
     try:
         runner = DetailsJobRunner(
             client, inputs.start, inputs.end, segment_filters=queue_filters(sorted(inputs.queues))

@@ -317,12 +317,17 @@ class Backfill:
     # -- exporting ---------------------------------------------------------------------------------
     def _start_exports(self) -> None:
         from backfill.cli import backfill_settings
-        from service.cli import license_checker_for
+        from service.cli import license_checker_for, transient_membership
         from service.runtime import Service, build_deps
 
         settings = backfill_settings(self.settings)
         deps = build_deps(settings, self.client, license_checker=license_checker_for(settings, self.client))
-        deps = replace(deps, listener_factory=None, export_supervisor=backfill_supervisor(self.claims))
+        deps = replace(
+            deps,
+            listener_factory=None,
+            export_supervisor=backfill_supervisor(self.claims),
+            cluster=transient_membership(deps.ledger, settings),  # never the service's name or role
+        )
         self.service = Service(deps)
         self.service.start()
 

@@ -24,9 +24,18 @@ logger = logging.getLogger(__name__)
 
 
 class Membership:
-    def __init__(self, ledger: Ledger, name: str, *, lease_s: float = 20.0, host: str | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        name: str,
+        *,
+        lease_s: float = 20.0,
+        host: str | None = None,
+        may_lead: bool = True,
+    ) -> None:
         self.ledger = ledger
         self.name = name
+        self.may_lead = may_lead  # False: a one-shot command (export, backfill) next to the service
         self.lease_s = lease_s
         self.host = host or socket.gethostname()
         self.pid = os.getpid()
@@ -53,6 +62,8 @@ class Membership:
         )
         if not self.ledger.shared:
             return True
+        if not self.may_lead:
+            return False
         leader = self.ledger.acquire_lease(LEADER, self.name, self.lease_s)
         if leader and not self.is_leader:
             self.became_leader_at = time.monotonic()

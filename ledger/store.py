@@ -375,7 +375,8 @@ class Ledger:
         rows = self._rows(
             "UPDATE jobs SET state='queued', updated_at=:now WHERE conversation_id IN ("
             f"SELECT conversation_id FROM jobs WHERE state='parked' AND source=:source AND {when} "
-            "ORDER BY wake_at, seq LIMIT :limit) RETURNING conversation_id, wake_at",
+            f"ORDER BY wake_at, seq LIMIT :limit{self.db.skip_locked}) AND state='parked' "
+            "RETURNING conversation_id, wake_at",
             now=now,
             source=source,
             reason=reason,
@@ -400,8 +401,8 @@ class Ledger:
                 stale = " AND COALESCE(updated_at, 0) < :stale"
                 params["stale"] = stale_before
             rows = self.db.execute(
-                "UPDATE jobs SET state='parked', wake_at=:wake, park_reason=:reason, updated_at=:now "
-                f"WHERE conversation_id IN ({names}) AND state IN ('queued', 'running'){stale} "
+                "UPDATE jobs SET state='parked', wake_at=:wake, park_reason=:reason, updated_at=:now, "
+                f"lease_until=NULL WHERE conversation_id IN ({names}) AND state IN ('queued', 'running'){stale} "
                 "RETURNING conversation_id",
                 params,
             )

@@ -109,14 +109,22 @@ def prepare(settings_path: Path | None, *, intake: bool = True) -> Any:
         return 2
     if intake:
         return deps
-    # a one-shot command next to a running service: a transient instance of its own, so that it never
-    # takes back (requeues) the running service's work on a shared ledger
+    return replace(deps, listener_factory=None, cluster=transient_membership(deps.ledger, settings))
+
+
+def transient_membership(ledger: Any, settings: Settings) -> Any:
+    """A one-shot command next to a running service (`run.py export`, `run.py backfill`): an instance
+    of its own (`<instance>~<pid>`) that never takes the leader role, so that on a shared ledger it
+    never takes back (requeues) the service's work or its singletons; its claims hold leases like any
+    instance's."""
     import os
 
     from ledger.cluster import Membership
+    from service.settings import instance_name
 
-    transient = Membership(deps.ledger, f"{instance_name(settings)}~{os.getpid()}", lease_s=settings.lease_s)
-    return replace(deps, listener_factory=None, cluster=transient)
+    return Membership(
+        ledger, f"{instance_name(settings)}~{os.getpid()}", lease_s=settings.lease_s, may_lead=False
+    )
 
 
 def main(args: argparse.Namespace) -> int:
