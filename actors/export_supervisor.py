@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import heapq
 import itertools
@@ -79,8 +80,9 @@ class ExportSupervisor(Supervisor):
         self.shared = bool(getattr(deps.ledger, "shared", False))
         self.next_beat = 0.0
         self.next_claim = 0.0
-        self.rate_at = time.monotonic()
-        self.rate_requests = 0
+        # (monotonic time, API requests so far) at each beat of the last minute: requests per minute
+        # over a sliding minute (a saturated limiter releases its window in bursts)
+        self.rate_samples: collections.deque[tuple[float, int]] = collections.deque()
         # the ledger's database is away (PostgreSQL restarting, a network cut): what could not be
         # recorded waits here and is recorded when it is back
         self.ledger_down = False
@@ -276,9 +278,12 @@ class ExportSupervisor(Supervisor):
             return
         client = self.deps.client
         requests = int(getattr(client, "request_count", 0) or 0)
-        minutes = max(1e-6, (time.monotonic() - self.rate_at) / 60)
-        per_minute = (requests - self.rate_requests) / minutes
-        self.rate_at, self.rate_requests = time.monotonic(), requests
+        now = time.monotonic()
+        self.rate_samples.append((now, requests))
+        while len(self.rate_samples) > 2 and now - self.rate_samples[1][0] >= 60.0:
+            self.rate_samples.popleft()
+        first_at, first_count = self.rate_samples[0]
+        per_minute = (requests - first_count) / max(1e-6, (now - first_at) / 60) if now > first_at else 0.0
         limiter = getattr(client, "limiter", None)
         try:
             self.cluster.beat(
