@@ -44,6 +44,20 @@ class Membership:
         self.is_leader = not ledger.shared
         self.became_leader_at: float | None = time.monotonic() if self.is_leader else None
 
+    def check_name(self) -> str | None:
+        """Why this instance's name cannot be used (another host heartbeats under it right now), or
+        None. The same host may take its name back at once (a restart after a crash)."""
+        if not self.ledger.shared:
+            return None
+        for other in self.ledger.instances(live_within=self.lease_s):
+            if other.name == self.name and other.host != self.host:
+                return (
+                    f"instance name {self.name!r} is in use by host {other.host} (pid {other.pid}, heartbeat "
+                    "within the lease): give every instance its own [service] instance_name / "
+                    "CALLEXPORT_INSTANCE_NAME"
+                )
+        return None
+
     @property
     def beat_every_s(self) -> float:
         return self.lease_s / 3

@@ -116,3 +116,15 @@ def test_the_ledger_password_comes_from_the_environment_or_the_credential_store(
     in_url = Settings(ledger_url="postgresql://callexport:written-here@db.example/callexport")
     assert make_url(ledger_url(in_url, environ={ENV_LEDGER_PASSWORD: "x"})).password == "written-here"
     assert ledger_url(Settings(), environ={}) is None  # the embedded SQLite ledger
+
+
+def test_an_instance_name_in_use_on_another_host_is_refused(pg_url):
+    from ledger.cluster import Membership
+
+    ledger = Ledger(pg_url)
+    ledger.heartbeat("export-1", host="other-host", pid=7, version="0.1.0")
+    clash = Membership(ledger, "export-1", lease_s=20, host="this-host").check_name()
+    assert clash is not None and "other-host" in clash and "instance_name" in clash
+    assert Membership(ledger, "export-1", lease_s=20, host="other-host").check_name() is None  # a restart
+    assert Membership(ledger, "export-2", lease_s=20, host="this-host").check_name() is None
+    ledger.close()
