@@ -90,7 +90,7 @@ def test_three_instances_survive_kill_9_of_one_and_of_the_leader(tmp_path, pg_ur
             "QA",
             out / "qa",
             **common,
-            AudioFormat="MP3",
+            AudioFormat="WAV",
             AudioFileTemplate="{Conversation.Id}_{Recording.Id}.{FileExtension}",
         ),
     )
@@ -126,7 +126,7 @@ def test_three_instances_survive_kill_9_of_one_and_of_the_leader(tmp_path, pg_ur
             for i in range(CALLS):
                 calls.append(
                     sim.inject_call(
-                        kind=KINDS[i % len(KINDS)], queue_name=("Sales", "Support")[i % 2], duration_s=20
+                        kind=KINDS[i % len(KINDS)], queue_name=("Sales", "Support")[i % 2], duration_s=10
                     )
                 )
                 time.sleep(0.25)
