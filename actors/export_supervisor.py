@@ -96,7 +96,15 @@ class ExportSupervisor(Supervisor):
         for job in resumed:
             self._enqueue(job.conversation_id, job.priority)
         parked = ledger.counts().get("parked", 0)
-        if resumed or parked:
+        if self.shared and (resumed or parked):
+            logger.info(
+                "Instance %s joins the shared ledger: %d export(s) waiting for a slot (this instance's "
+                "unfinished ones among them), %d parked until their time",
+                self.me,
+                len(resumed),
+                parked,
+            )
+        elif resumed or parked:
             logger.info(
                 "Resuming %d export(s) left unfinished by the previous run; %d parked until their time",
                 len(resumed),
