@@ -3,14 +3,14 @@
 The backfill command shares the ledger with the service (one SQLite file, or the instances' shared
 PostgreSQL database). Its supervisor never touches their work:
 
-* it does not queue again what others left running (the service's start-up does that for its own),
-  and it takes part in no cluster role: no heartbeat row, never the leader (the reconciliation sweep
-  and pruning stay with the service's instances);
+* it does not queue again what others left running (the service's start-up does that for its own);
+  it runs as a transient instance (`service.cli.transient_membership`: `<instance>~<pid>`, a
+  heartbeat, never the leader: the reconciliation sweep and pruning stay with the service);
 * it wakes only jobs of source "backfill": those the command found wait parked for `WAITING_REASON`
   with a wake-up far in the future, out of reach of the service's `due()`, and are claimed in one
-  ledger statement (`Ledger.claim_due`) under this process's own owner name; every start is a lease
-  claim as in the service (`Ledger.start(owner=...)`), renewed every third of the lease, so a job
-  runs in one process only. On a shared ledger a service instance with free background slots may
+  ledger transaction (`Ledger.claim_due`) under its instance name; every start is a lease claim as
+  in the service (`Ledger.start(owner=...)`), renewed as the service renews its own, so a job runs
+  in one process only. On a shared ledger a service instance with free background slots may
   claim a backfill job that waits queued: the lease decides who runs it.
 
 `release_own` hands back what this process claimed or held and did not finish (a clean stop), so the
@@ -41,39 +41,21 @@ def far_future(now: float | None = None) -> float:
     return (time.time() if now is None else now) + FAR_FUTURE_S
 
 
-def owner_name(instance: str) -> str:
-    """The lease owner name of the backfill on this host (stable: a run resumes its predecessor's)."""
-    return f"{instance}/backfill"
-
-
 def release_own(ledger: Ledger, owner: str) -> list[str]:
     """Backfill jobs `owner` claimed or ran and did not finish go back to wait for their turn."""
     ids = [j.conversation_id for j in ledger.source_jobs(SOURCE, "queued", "running")]
     return ledger.release(ids, far_future(), WAITING_REASON, owner=owner) if ids else []
 
 
-def backfill_supervisor(owner: str) -> type[ExportSupervisor]:
-    """The supervisor class for one backfill process (`owner`: its lease owner name)."""
+def backfill_supervisor() -> type[ExportSupervisor]:
+    """The supervisor class of `run.py backfill` (its instance, `deps.cluster`, names its claims)."""
 
     class BackfillSupervisor(ExportSupervisor):
-        def __init__(self, **kwargs: object) -> None:
-            super().__init__(**kwargs)
-            self.me = owner
-            self.cluster = None  # no heartbeat, never the leader
-
         def setup(self) -> None:
             # not ExportSupervisor.setup(): the service's jobs (running, queued, held) are not ours
             Supervisor.setup(self)
             self._beat()
             schedule(self.actor_ref, WAKE_CHECK_S, Tick("wake"))
-
-        def _beat(self) -> None:
-            """Keep the leases of the exports running here (the service does the same for its own)."""
-            self.next_beat = time.monotonic() + self.lease_s / 3
-            try:
-                self.deps.ledger.renew(self.me, lease_s=self.lease_s)
-            except Exception as exc:  # the database is away: work goes on, the leases are renewed later
-                logger.warning("Ledger unreachable for the lease renewal (%s); retrying", exc)
 
         def _wake_ledger(self) -> None:
             if self.draining or not self.licensed or self.snapshot is None:

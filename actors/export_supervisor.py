@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import heapq
 import itertools
@@ -79,8 +80,9 @@ class ExportSupervisor(Supervisor):
         self.shared = bool(getattr(deps.ledger, "shared", False))
         self.next_beat = 0.0
         self.next_claim = 0.0
-        self.rate_at = time.monotonic()
-        self.rate_requests = 0
+        # (monotonic time, API requests so far) at each beat of the last minute: requests per minute
+        # over a sliding minute (a saturated limiter releases its window in bursts)
+        self.rate_samples: collections.deque[tuple[float, int]] = collections.deque()
         # the ledger's database is away (PostgreSQL restarting, a network cut): what could not be
         # recorded waits here and is recorded when it is back
         self.ledger_down = False
@@ -100,7 +102,15 @@ class ExportSupervisor(Supervisor):
         for job in resumed:
             self._enqueue(job.conversation_id, job.priority)
         parked = ledger.counts().get("parked", 0)
-        if resumed or parked:
+        if self.shared and (resumed or parked):
+            logger.info(
+                "Instance %s joins the shared ledger: %d export(s) waiting for a slot (this instance's "
+                "unfinished ones among them), %d parked until their time",
+                self.me,
+                len(resumed),
+                parked,
+            )
+        elif resumed or parked:
             logger.info(
                 "Resuming %d export(s) left unfinished by the previous run; %d parked until their time",
                 len(resumed),
@@ -282,9 +292,12 @@ class ExportSupervisor(Supervisor):
             return
         client = self.deps.client
         requests = int(getattr(client, "request_count", 0) or 0)
-        minutes = max(1e-6, (time.monotonic() - self.rate_at) / 60)
-        per_minute = (requests - self.rate_requests) / minutes
-        self.rate_at, self.rate_requests = time.monotonic(), requests
+        now = time.monotonic()
+        self.rate_samples.append((now, requests))
+        while len(self.rate_samples) > 2 and now - self.rate_samples[1][0] >= 60.0:
+            self.rate_samples.popleft()
+        first_at, first_count = self.rate_samples[0]
+        per_minute = (requests - first_count) / max(1e-6, (now - first_at) / 60) if now > first_at else 0.0
         limiter = getattr(client, "limiter", None)
         try:
             self.cluster.beat(
@@ -397,6 +410,8 @@ class ExportSupervisor(Supervisor):
         self._pump()
 
     def _pump(self) -> None:
+        if time.monotonic() >= self.next_beat:
+            self._beat()  # also from here: a subclass with its own timer (backfill) renews its leases
         if self.draining or not self.licensed or self.snapshot is None:
             return
         ledger = self.deps.ledger

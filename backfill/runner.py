@@ -21,7 +21,6 @@ from actors.backfill_supervisor import (
     WAITING_REASON,
     backfill_supervisor,
     far_future,
-    owner_name,
     release_own,
 )
 from backfill.plan import (
@@ -103,9 +102,7 @@ class Backfill:
             "queues": inputs.queue_names,
         }
         self.file, self.state = load_state(settings, key, request)
-        from service.settings import instance_name
-
-        self.owner = owner_name(instance_name(settings))
+        self.owner = ""  # the transient instance's name (set when the exports start)
         self.requests_at_start = 0
         self.found_docs: list[dict[str, Any]] = []  # found, not decided yet
         self.followed_until = 0.0  # finished jobs before this (wall clock) were looked at
@@ -197,14 +194,13 @@ class Backfill:
         )
 
     def _recover(self) -> None:
-        """Backfill jobs an earlier backfill process on this host left claimed or running (it was
-        killed) wait again. On SQLite also those of another name untouched for two minutes (nothing
-        else resumes them); on a shared ledger the service instances take over expired leases and
-        claim queued jobs themselves. Ones recorded but never made claimable (a crash between two
-        writes) become so."""
+        """Backfill jobs a backfill process that was killed left claimed or running wait again: on
+        SQLite once untouched for two minutes (nothing else resumes them); on a shared ledger the
+        service instances take over expired leases and claim waiting jobs themselves. Ones recorded
+        but never made claimable (a crash between two writes) become so."""
         from backfill.cli import STALE_AFTER_S
 
-        released = release_own(self.ledger, self.owner)
+        released: list[str] = []
         if not self.ledger.shared:
             left = [j.conversation_id for j in self.ledger.source_jobs(SOURCE, "queued", "running")]
             released += self.ledger.release(
@@ -344,14 +340,14 @@ class Backfill:
     # -- exporting ---------------------------------------------------------------------------------
     def _start_exports(self) -> None:
         from backfill.cli import backfill_settings
-        from service.cli import license_checker_for
+        from service.cli import license_checker_for, transient_membership
         from service.runtime import Service, build_deps
 
         settings = backfill_settings(self.settings)
         deps = build_deps(settings, self.client, license_checker=license_checker_for(settings, self.client))
-        deps = replace(
-            deps, listener_factory=None, cluster=None, export_supervisor=backfill_supervisor(self.owner)
-        )
+        cluster = transient_membership(deps.ledger, settings)  # never the service's name or role
+        self.owner = cluster.name
+        deps = replace(deps, listener_factory=None, cluster=cluster, export_supervisor=backfill_supervisor())
         self.service = Service(deps)
         self.service.start()
 
@@ -363,7 +359,7 @@ class Backfill:
             "Backfill: stopping the exports (running ones get %.0f s)", self.settings.shutdown_timeout_s
         )
         service.drain(self.settings.shutdown_timeout_s)
-        left = release_own(self.ledger, self.owner)
+        left = release_own(self.ledger, self.owner) if self.owner else []
         if left:
             logger.info("Backfill: %d export(s) handed back to resume on the next run", len(left))
 

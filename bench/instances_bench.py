@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,8 +138,23 @@ def run(args: argparse.Namespace, work: Path, server: str, instances: int) -> tu
                 time.sleep(60.0 / args.rate)
             wall_end = time.time()
             busy = (cpu_seconds() - (cpu_at_window or 0.0)) / (args.minutes * 60) / (os.cpu_count() or 1)
-            done = [j for j in ledger.jobs("done") if j.done_at and wall_start <= j.done_at <= wall_end]
+            done = [
+                j for j in ledger.jobs("done", "failed") if j.done_at and wall_start <= j.done_at <= wall_end
+            ]
             per_minute = len(done) / ((wall_end - wall_start) / 60)
+            counts: Counter[str] = Counter()
+            for req in sim.requests:
+                if wall_start <= req.time_s <= wall_end and req.path.startswith("/api/v2/"):
+                    parts = ["{id}" if len(p) >= 30 else p for p in req.path.split("/")]
+                    counts[f"{req.method} {'/'.join(parts)}{' 429' if req.status == 429 else ''}"] += 1
+            total = sum(counts.values())
+            print(
+                f"  {instances} instance(s): {total} API requests in the window "
+                f"({total / max(1, len(done)):.1f} per exported call; "
+                f"{total / ((wall_end - wall_start) / 60) / instances:.0f}/min per instance)"
+            )
+            for key, n in counts.most_common(8):
+                print(f"    {n / max(1, len(done)):5.2f}  {key}")
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGINT)

@@ -24,9 +24,18 @@ logger = logging.getLogger(__name__)
 
 
 class Membership:
-    def __init__(self, ledger: Ledger, name: str, *, lease_s: float = 20.0, host: str | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        name: str,
+        *,
+        lease_s: float = 20.0,
+        host: str | None = None,
+        may_lead: bool = True,
+    ) -> None:
         self.ledger = ledger
         self.name = name
+        self.may_lead = may_lead  # False: a one-shot command (export, backfill) next to the service
         self.lease_s = lease_s
         self.host = host or socket.gethostname()
         self.pid = os.getpid()
@@ -34,6 +43,20 @@ class Membership:
         self.started_at = time.time()
         self.is_leader = not ledger.shared
         self.became_leader_at: float | None = time.monotonic() if self.is_leader else None
+
+    def check_name(self) -> str | None:
+        """Why this instance's name cannot be used (another host heartbeats under it right now), or
+        None. The same host may take its name back at once (a restart after a crash)."""
+        if not self.ledger.shared:
+            return None
+        for other in self.ledger.instances(live_within=self.lease_s):
+            if other.name == self.name and other.host != self.host:
+                return (
+                    f"instance name {self.name!r} is in use by host {other.host} (pid {other.pid}, heartbeat "
+                    "within the lease): give every instance its own [service] instance_name / "
+                    "CALLEXPORT_INSTANCE_NAME"
+                )
+        return None
 
     @property
     def beat_every_s(self) -> float:
@@ -53,6 +76,8 @@ class Membership:
         )
         if not self.ledger.shared:
             return True
+        if not self.may_lead:
+            return False
         leader = self.ledger.acquire_lease(LEADER, self.name, self.lease_s)
         if leader and not self.is_leader:
             self.became_leader_at = time.monotonic()

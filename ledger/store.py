@@ -795,6 +795,22 @@ class Ledger:
             )
         return out
 
+    def agree(self, key: str, value: str, *, replace: bool = False) -> str:
+        """A value every instance must share (recorded by the first, in `meta`): the recorded one,
+        which is `value` unless an instance recorded a different one before (`replace` records
+        `value` regardless)."""
+        action = "UPDATE SET value = excluded.value" if replace else "NOTHING"
+        with self.db.transaction() as conn:
+            conn.execute(
+                text(f"INSERT INTO meta (key, value) VALUES (:key, :value) ON CONFLICT (key) DO {action}"),
+                {"key": f"shared:{key}", "value": value},
+            )
+            return str(
+                conn.execute(
+                    text("SELECT value FROM meta WHERE key=:key"), {"key": f"shared:{key}"}
+                ).scalar_one()
+            )
+
     def forget_instance(self, name: str) -> bool:
         """Remove an instance's heartbeat row (an operator removed the instance for good)."""
         return bool(self._rows("DELETE FROM instances WHERE name=:name RETURNING name", name=name))

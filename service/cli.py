@@ -107,7 +107,24 @@ def prepare(settings_path: Path | None, *, intake: bool = True) -> Any:
     except (LedgerUnavailable, LedgerTooNew) as exc:
         logger.error("The export ledger cannot be used: %s", exc)
         return 2
-    return deps if intake else replace(deps, listener_factory=None)
+    if intake:
+        return deps
+    return replace(deps, listener_factory=None, cluster=transient_membership(deps.ledger, settings))
+
+
+def transient_membership(ledger: Any, settings: Settings) -> Any:
+    """A one-shot command next to a running service (`run.py export`, `run.py backfill`): an instance
+    of its own (`<instance>~<pid>`) that never takes the leader role, so that on a shared ledger it
+    never takes back (requeues) the service's work or its singletons; its claims hold leases like any
+    instance's."""
+    import os
+
+    from ledger.cluster import Membership
+    from service.settings import instance_name
+
+    return Membership(
+        ledger, f"{instance_name(settings)}~{os.getpid()}", lease_s=settings.lease_s, may_lead=False
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from ledger import Ledger, LedgerUnavailable
 from ledger.db import redacted
-from service.settings import Settings, ledger_location
+from service.settings import Settings, instance_name, ledger_location
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +62,37 @@ def describe(settings: Settings) -> str:
     return redacted(settings.ledger_url) if settings.ledger_url else str(ledger_location(settings))
 
 
-def open_ledger(settings: Settings) -> Ledger:
+def open_ledger(settings: Settings, *, check_configuration: bool = False) -> Ledger:
+    """The ledger the settings name. With `check_configuration` (the service), a shared ledger also
+    makes sure every instance reads the same profile document: the first instance records its
+    `[genesys] api_url` and `[configuration]` Data Table, row and column, and an instance set to
+    another one while an instance with the recorded one is alive is refused (`LedgerUnavailable`,
+    exit 2)."""
     url = ledger_url(settings)
     if url is None:
         return Ledger(ledger_location(settings))
     try:
-        return Ledger(url)
+        ledger = Ledger(url)
     except LedgerUnavailable as exc:
         raise LedgerUnavailable(f"{SETTING}: {exc}") from exc
+    if check_configuration:
+        mine = " | ".join(
+            (settings.api_url, settings.datatable, settings.datatable_row, settings.datatable_column)
+        )
+        shared = ledger.agree("configuration", mine)
+        others = [
+            i for i in ledger.instances(live_within=settings.lease_s) if i.name != instance_name(settings)
+        ]
+        if shared != mine and not others:  # nobody runs with the old one: the configuration moved
+            logger.warning(
+                "Shared ledger: the profile document's location changes from %r to %r", shared, mine
+            )
+            shared = ledger.agree("configuration", mine, replace=True)
+        if shared != mine:
+            ledger.close()
+            raise LedgerUnavailable(
+                f"{SETTING}: the instances sharing this ledger read their profiles from "
+                f"{shared!r} ([genesys] api_url | [configuration] datatable | row | column); this "
+                f"instance is set to {mine!r}. All instances must read the one Data Table row."
+            )
+    return ledger

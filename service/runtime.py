@@ -60,11 +60,17 @@ def build_deps(
             client, on_event=on_event, on_state=on_state, heartbeat_period_s=settings.heartbeat_s
         )
 
+    from ledger import LedgerUnavailable
     from ledger.cluster import Membership
     from service.ledger_open import open_ledger
     from service.settings import instance_name
 
-    ledger = open_ledger(settings)
+    ledger = open_ledger(settings, check_configuration=True)
+    cluster = Membership(ledger, instance_name(settings), lease_s=settings.lease_s)
+    clash = cluster.check_name()
+    if clash is not None:
+        ledger.close()
+        raise LedgerUnavailable(clash)
     return Deps(
         settings=settings,
         client=client,
@@ -76,7 +82,7 @@ def build_deps(
         listener_factory=listener_factory,
         license_checker=license_checker,
         on_file_written=on_file_written,
-        cluster=Membership(ledger, instance_name(settings), lease_s=settings.lease_s),
+        cluster=cluster,
     )
 
 

@@ -85,6 +85,7 @@ def gather(
         }
         for i in ledger.instances(live_within=live_within_s)
     ]
+    figures["shared"] = ledger.shared
     figures["orphaned_leases"] = len(ledger.orphaned_leases()) if ledger.shared else 0
     if failed:
         jobs = sorted(ledger.jobs("failed"), key=lambda j: j.done_at or 0.0, reverse=True)[:failed]
@@ -114,7 +115,7 @@ def render(figures: dict[str, Any]) -> str:
             line += f", wakes in {_ago(max(0.0, oldest['wakes_in_s']))}"
         lines.append(line)
     instances = figures.get("instances") or []
-    if instances:
+    if instances and (figures.get("shared") or len(instances) > 1):  # one SQLite instance: as before
         lines.append(f"instances    {len(instances)} live")
         for i in instances:
             budget = f" of {i['budget']}" if i.get("budget") else ""

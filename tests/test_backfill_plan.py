@@ -307,10 +307,10 @@ def test_finished_jobs_of_a_source_since_a_moment(ledger_location: Any) -> None:
 def test_a_backfill_hands_back_only_what_it_claimed_never_what_another_instance_runs(
     ledger_location: Any,
 ) -> None:
-    from actors.backfill_supervisor import owner_name, release_own
+    from actors.backfill_supervisor import release_own
 
     ledger = Ledger(ledger_location)
-    me = owner_name("host1")
+    me = "host1~4242"  # a backfill process (service.cli.transient_membership)
     try:
         for cid in ("b1", "b2", "b3"):
             ledger.add_job(cid, (), 1.0, "parked", source="backfill", priority=5)

@@ -74,3 +74,57 @@ def test_status_lists_the_live_instances_and_the_leader(tmp_path, pg_url):
         and "250 of 300 requests/min" in text
     )
     ledger.close()
+
+
+def test_instances_reading_different_profile_documents_are_refused(tmp_path, pg_url):
+    import pytest
+
+    from ledger import LedgerUnavailable
+    from service.ledger_open import open_ledger
+    from service.settings import Settings
+
+    first = Settings(ledger_url=pg_url, instance_name="one", state_dir=tmp_path / "1")
+    ledger = open_ledger(first, check_configuration=True)
+    ledger.heartbeat("one", host="h", pid=1, version="0.1.0")
+    other = Settings(
+        ledger_url=pg_url, instance_name="two", state_dir=tmp_path / "2", datatable="Other table"
+    )
+    with pytest.raises(LedgerUnavailable, match="Other table.*one Data Table row|one Data Table row"):
+        open_ledger(other, check_configuration=True)
+    open_ledger(Settings(ledger_url=pg_url, instance_name="three"), check_configuration=True).close()
+    ledger.leave("one")  # nobody runs with the old document any more: the new location is accepted
+    open_ledger(other, check_configuration=True).close()
+    ledger.close()
+
+
+def test_the_ledger_password_comes_from_the_environment_or_the_credential_store(
+    tmp_path, monkeypatch, file_keyring
+):
+    from sqlalchemy.engine import make_url
+
+    from ledger.db import redacted
+    from service.ledger_open import ENV_LEDGER_PASSWORD, ledger_url
+    from service.settings import Settings
+
+    settings = Settings(ledger_url="postgresql://callexport@db.example:5432/callexport")
+    assert make_url(ledger_url(settings, environ={})).password is None
+    file_keyring.set_password("callexport", "ledger", "from-the-store")
+    assert make_url(ledger_url(settings, environ={})).password == "from-the-store"
+    url = ledger_url(settings, environ={ENV_LEDGER_PASSWORD: "from-the-env"})
+    assert make_url(url).password == "from-the-env"
+    assert "from-the-env" not in redacted(url) and "***" in redacted(url)
+    in_url = Settings(ledger_url="postgresql://callexport:written-here@db.example/callexport")
+    assert make_url(ledger_url(in_url, environ={ENV_LEDGER_PASSWORD: "x"})).password == "written-here"
+    assert ledger_url(Settings(), environ={}) is None  # the embedded SQLite ledger
+
+
+def test_an_instance_name_in_use_on_another_host_is_refused(pg_url):
+    from ledger.cluster import Membership
+
+    ledger = Ledger(pg_url)
+    ledger.heartbeat("export-1", host="other-host", pid=7, version="0.1.0")
+    clash = Membership(ledger, "export-1", lease_s=20, host="this-host").check_name()
+    assert clash is not None and "other-host" in clash and "instance_name" in clash
+    assert Membership(ledger, "export-1", lease_s=20, host="other-host").check_name() is None  # a restart
+    assert Membership(ledger, "export-2", lease_s=20, host="this-host").check_name() is None
+    ledger.close()

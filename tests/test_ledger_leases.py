@@ -162,3 +162,22 @@ def test_instances_starting_together_migrate_the_schema_once(ledger_location):
     assert opened[0].add_job("c", (), 1.0) and not opened[1].add_job("c", (), 1.0)
     for ledger in opened:
         ledger.close()
+
+
+def test_membership_elects_one_leader_and_a_transient_instance_never_leads(ledger_location):
+    from ledger.cluster import Membership
+
+    a, b, c = Ledger(ledger_location), Ledger(ledger_location), Ledger(ledger_location)
+    one = Membership(a, "one", lease_s=3)
+    two = Membership(b, "two", lease_s=3)
+    oneshot = Membership(c, "one~123", lease_s=3, may_lead=False)
+    assert oneshot.beat() == (not c.shared)  # SQLite: the one instance leads without asking
+    assert one.beat(running=2, requests_per_minute=30.0, budget=300)
+    assert two.beat() == (not b.shared)
+    if a.shared:
+        assert a.lease_holder() == "one" and not oneshot.is_leader
+        one.leave()  # a clean stop hands the role over at once
+        assert two.beat() and b.lease_holder() == "two"
+        assert {i.name for i in c.instances(live_within=30)} == {"two", "one~123"}
+    for ledger in (a, b, c):
+        ledger.close()
