@@ -188,35 +188,12 @@ def backfill_settings(settings: Settings) -> Settings:
 
 
 def _prepare(settings_path: Path | None) -> tuple[Settings, GenesysClient, ConfigSnapshot] | int:
-    from service.settings import SettingsError, load_settings
+    from service.command_setup import prepare_command
 
-    try:
-        settings = load_settings(settings_path)
-    except SettingsError as exc:
-        return _input_error(str(exc))
-    from service.cli import load_credentials
-
-    try:
-        credentials = load_credentials(settings)
-    except Exception as exc:
-        return _input_error(
-            f"no usable Genesys Cloud credentials: {exc} (see `python run.py credentials set`)"
-        )
-    from export.config_loader import ConfigLoadError, load_snapshot
-    from genesys.errors import GenesysError
-
-    client = backfill_client(settings, credentials)
-    try:
-        snapshot = load_snapshot(client, settings, 0)
-    except ConfigLoadError as exc:
-        client.close()
-        return _input_error(f"the export profiles could not be loaded: {exc}")
-    except GenesysError as exc:
-        client.close()
-        logging.basicConfig()
-        logger.error("Genesys Cloud could not be reached: %s", exc)
-        return EXIT_FAILED
-    return settings, client, snapshot
+    prepared = prepare_command("backfill", settings_path, backfill_client)
+    if isinstance(prepared, int):
+        return prepared
+    return prepared.settings, prepared.client, prepared.snapshot
 
 
 def _configure_logging(settings: Settings, *, dry_run: bool) -> None:

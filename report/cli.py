@@ -158,43 +158,27 @@ def _input_error(message: str) -> int:
 def _prepare(
     settings_path: Path | None,
 ) -> tuple[GenesysClient, ConfigSnapshot, Ledger | None, Settings] | int:
-    """Settings, credentials, client, configuration snapshot and (when it exists) the ledger."""
-    from service.settings import SettingsError, load_settings
+    """Settings, credentials, client, configuration snapshot and (when it exists) the ledger: the
+    embedded SQLite file, or the shared PostgreSQL ledger `[service] ledger_url` names."""
+    from service.command_setup import prepare_command
 
-    try:
-        settings = load_settings(settings_path)
-    except SettingsError as exc:
-        return _input_error(str(exc))
-    from service.cli import load_credentials
-
-    try:
-        credentials = load_credentials(settings)
-    except Exception as exc:
-        return _input_error(
-            f"no usable Genesys Cloud credentials: {exc} (see `python run.py credentials set`)"
-        )
-    from export.config_loader import ConfigLoadError, load_snapshot
-    from genesys.errors import GenesysError
-    from service.runtime import build_client
-
-    client = build_client(settings, credentials)
-    try:
-        snapshot = load_snapshot(client, settings, 0)
-    except ConfigLoadError as exc:
-        client.close()
-        return _input_error(f"the export profiles could not be loaded: {exc}")
-    except GenesysError as exc:
-        client.close()
-        logger.error("Genesys Cloud could not be reached: %s", exc)
-        return EXIT_FAILED
+    prepared = prepare_command("report", settings_path)
+    if isinstance(prepared, int):
+        return prepared
+    settings, client = prepared.settings, prepared.client
     ledger = None
     path = settings.state_dir / "ledger.sqlite3"
-    if path.exists():
-        from ledger import Ledger
+    if settings.ledger_url or path.exists():
+        from ledger import LedgerUnavailable
+        from service.ledger_open import open_ledger
 
-        ledger = Ledger(path)
+        try:
+            ledger = open_ledger(settings)
+        except LedgerUnavailable as exc:
+            client.close()
+            return _input_error(str(exc))
     else:
         logger.warning(
             "no export ledger at %s: statuses come from what was written back to Genesys Cloud only", path
         )
-    return client, snapshot, ledger, settings
+    return client, prepared.snapshot, ledger, settings
