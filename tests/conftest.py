@@ -22,8 +22,10 @@ LONG_MODULES = (
     "test_export_cli",
     "test_setup_service",
     "test_service_install",
-    "test_instances",
-    "test_backfill",
+    "test_e2e_instances",
+    "test_backfill_e2e",
+    "test_e2e_ledger_outage",
+    "test_e2e_lease_lost",
 )
 
 

@@ -8,11 +8,13 @@ from actors.directory import Directory
 from actors.export_supervisor import ExportSupervisor
 from messages.config import ConfigChanged, ConfigSnapshot, LicenseChanged
 from profiles import load_config
+from service.settings import Settings
 
 
 class _Deps:
     license_required = True
     ledger = None
+    settings = Settings()
 
 
 def _snapshot() -> ConfigSnapshot:
