@@ -9,7 +9,7 @@ import pytest
 pytest_plugins = ["setup_fixtures", "pg_fixtures"]  # the `run.py setup` fixtures: bare_sim, file_keyring
 
 # Modules whose tests take tens of seconds (real service processes, many calls, kill -9 and restarts).
-# They are collected first so that the parallel workers (pytest-xdist, `-n 2` in pyproject) start them
+# They are collected first so that the parallel workers (pytest-xdist, `-n 3` in pyproject) start them
 # early and the run does not end waiting for one long test on one worker.
 LONG_MODULES = (
     "test_e2e_process_kill",
