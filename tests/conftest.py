@@ -9,8 +9,9 @@ import pytest
 pytest_plugins = ["setup_fixtures", "pg_fixtures"]  # the `run.py setup` fixtures: bare_sim, file_keyring
 
 # Modules whose tests take tens of seconds (real service processes, many calls, kill -9 and restarts).
-# They are collected first so that the parallel workers (pytest-xdist, `-n 3` in pyproject) start them
-# early and the run does not end waiting for one long test on one worker.
+# They are collected first so that the parallel workers (pytest-xdist, `-n 3 --dist worksteal` in
+# pyproject: an idle worker takes tests queued for a busy one) start them early and the run does not
+# end waiting for one worker's queue of long tests.
 LONG_MODULES = (
     "test_e2e_process_kill",
     "test_e2e_budget",
