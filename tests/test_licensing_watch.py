@@ -72,7 +72,8 @@ def test_partial_writes_are_read_once_and_whole(tmp_path):
     path = tmp_path / "callexport.license"
     recorder = Recorder(path)
     content = b"".join(bytes([65 + i]) * 400 for i in range(5))
-    with LicenseFileWatcher(tmp_path, "callexport.license", recorder, debounce_s=0.6, poll_interval_s=0.05):
+    # pauses of 0.2 s against a 1.5-s quiet period: margin for an fsync on a loaded machine
+    with LicenseFileWatcher(tmp_path, "callexport.license", recorder, debounce_s=1.5, poll_interval_s=0.05):
         with open(path, "wb") as handle:
             for i in range(5):  # an editor or a slow copy: five chunks with pauses
                 handle.write(content[i * 400 : (i + 1) * 400])
@@ -80,7 +81,7 @@ def test_partial_writes_are_read_once_and_whole(tmp_path):
                 os.fsync(handle.fileno())
                 time.sleep(0.2)
         assert recorder.wait(5)
-        time.sleep(1.0)  # nothing more may arrive
+        time.sleep(2.0)  # nothing more may arrive
     assert len(recorder.reports) == 1
     assert recorder.reports[0] == ([path], content)
 
