@@ -10,27 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Protocol
+from typing import Any
 
 import profiles
 from genesys.notifications import MAX_CHANNELS, MAX_TOPICS_PER_CHANNEL
 from messages.config import ConfigSnapshot
 from profiles import policies, scoping, table_layout
+from profiles.push import ConfigTarget
 
 logger = logging.getLogger(__name__)
 
-
-class ConfigLocation(Protocol):
-    """Where the configuration document lives (the service's frozen `Settings` provides these)."""
-
-    @property
-    def datatable(self) -> str: ...
-    @property
-    def datatable_row(self) -> str: ...
-    @property
-    def datatable_column(self) -> str: ...
-    @property
-    def system_queue(self) -> str: ...
+ConfigLocation = ConfigTarget
+"""Where the configuration document lives (the service's frozen `Settings` provides it)."""
 
 
 class ConfigLoadError(RuntimeError):
