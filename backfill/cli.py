@@ -51,14 +51,9 @@ LOG_FILE = "backfill.log"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from report.cli import RETENTION_DAYS
+    from report.cli import RETENTION_DAYS, add_interval_arguments
 
-    parser.add_argument(
-        "--from", dest="start", required=True, metavar="DATE", help="first day, YYYY-MM-DD (UTC)"
-    )
-    parser.add_argument(
-        "--to", dest="end", required=True, metavar="DATE", help="last day, YYYY-MM-DD (UTC), included"
-    )
+    add_interval_arguments(parser)
     parser.add_argument(
         "--profile", action="append", default=[], metavar="NAME", help="only this profile (repeatable)"
     )

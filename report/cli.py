@@ -32,13 +32,18 @@ RETENTION_DAYS = 5 * 365
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_interval_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--from DATE --to DATE`: the days of calls a report or a backfill covers."""
     parser.add_argument(
         "--from", dest="start", required=True, metavar="DATE", help="first day, YYYY-MM-DD (UTC)"
     )
     parser.add_argument(
         "--to", dest="end", required=True, metavar="DATE", help="last day, YYYY-MM-DD (UTC), included"
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_interval_arguments(parser)
     parser.add_argument(
         "-o",
         "--output",
