@@ -88,9 +88,27 @@ class ExportSupervisor(Supervisor):
         self.ledger_down = False
         self.unrecorded_finishes: list[ConversationFinished] = []
         self.unrecorded_outcomes: dict[str, tuple[str, str | None]] = {}
+        self.resume_pending = False  # the ledger was away when this supervisor started
 
     def setup(self) -> None:
         super().setup()
+        try:
+            self._resume_unfinished()
+        except Exception as exc:  # the ledger is away at start: resumed when it is back
+            if not self._ledger_error(exc):
+                raise
+            self.resume_pending = True
+        self._beat()
+        if not self.resume_pending:
+            try:
+                self._prune()
+            except Exception as exc:  # pruned on a later wake
+                if not self._ledger_error(exc):
+                    raise
+        schedule(self.actor_ref, WAKE_CHECK_S, Tick("wake"))
+
+    def _resume_unfinished(self) -> None:
+        """Queue what the previous run (or this supervisor before a restart) left unfinished."""
         ledger = self.deps.ledger
         # backfill jobs belong to `run.py backfill` (it may be running now, beside this service): its next
         # run resumes them (actors/backfill_supervisor.py)
@@ -116,9 +134,6 @@ class ExportSupervisor(Supervisor):
                 len(resumed),
                 parked,
             )
-        self._beat()
-        self._prune()
-        schedule(self.actor_ref, WAKE_CHECK_S, Tick("wake"))
 
     # -- messages --------------------------------------------------------------------------
     def handle_other(self, message: Any) -> Any:
@@ -158,6 +173,9 @@ class ExportSupervisor(Supervisor):
         while self.unrecorded_finishes:
             self._finished(self.unrecorded_finishes[0])
             self.unrecorded_finishes.pop(0)
+        if self.resume_pending:
+            self._resume_unfinished()
+            self.resume_pending = False
         for job in self.deps.ledger.jobs("queued"):
             if job.conversation_id not in self.running:
                 self._enqueue(job.conversation_id, job.priority)
@@ -429,11 +447,21 @@ class ExportSupervisor(Supervisor):
             if entry[0] >= BACKGROUND_PRIORITY and len(self.background) >= background_slots:
                 deferred.append(entry)
                 break  # the heap is ordered: everything after this is background too
+            try:
+                job = ledger.job(conversation_id)
+                started = (
+                    None
+                    if job is None or job.state in ("done", "failed", "parked")
+                    else ledger.start(conversation_id, owner=self.me, lease_s=self.lease_s)
+                )
+            except Exception as exc:  # the ledger is away: the job waits in the queue (and the ledger)
+                if not self._ledger_error(exc):
+                    raise
+                deferred.append(entry)
+                break
             self.queued.discard(conversation_id)
-            job = ledger.job(conversation_id)
             if job is None or job.state in ("done", "failed", "parked"):
                 continue
-            started = ledger.start(conversation_id, owner=self.me, lease_s=self.lease_s)
             if started is None:
                 logger.debug("Conversation %s: exported by instance %s", conversation_id, job.lease_owner)
                 continue

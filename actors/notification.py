@@ -83,6 +83,9 @@ class NotificationActor(Supervised):
         self.next_sweep = time.monotonic() + deps.settings.reconcile_interval_s
         self.cursor: Any = None
         self.unpersisted: tuple[dict[str, Any], set[str]] = ({}, set())
+        # finished conversations neither the export supervisor (restarting) nor the ledger (away) took:
+        # offered again on every poll, in order, until one of them does
+        self.undelivered: list[ConversationFinished] = []
 
     def setup(self) -> None:
         from export.reconcile import SweepCursor
@@ -258,6 +261,8 @@ class NotificationActor(Supervised):
 
     # -- timers -----------------------------------------------------------------------------------
     def _poll(self) -> None:
+        while self.undelivered and self._deliver(self.undelivered[0]):
+            self.undelivered.pop(0)
         if self.tracker is None or not self.intake_open:
             return
         if time.monotonic() >= self.next_sweep:
@@ -393,15 +398,35 @@ class NotificationActor(Supervised):
         )
 
     def _send_finished(self, message: ConversationFinished) -> None:
-        if not self.deps.directory.tell("exports", message):
-            # the export supervisor is restarting: the ledger is its inbox, so record it there
+        if self.undelivered or not self._deliver(message):
+            self.undelivered.append(message)  # after those waiting before it
+
+    def _deliver(self, message: ConversationFinished) -> bool:
+        """Hand a finished conversation to the export supervisor or, while it restarts, to the ledger
+        (its inbox); False when neither can take it now (the ledger is away too)."""
+        if self.deps.directory.tell("exports", message):
+            return True
+        try:
             self.deps.ledger.add_job(
                 message.conversation_id, message.queue_ids, message.finished_at, event=message.event
             )
-            logger.warning(
-                "Conversation %s recorded in the ledger while the export supervisor restarts",
-                message.conversation_id,
-            )
+        except Exception as exc:
+            from ledger.db import unavailable
+
+            if not unavailable(exc):
+                raise
+            if not self.undelivered:
+                logger.warning(
+                    "Conversation %s: the export supervisor restarts and the ledger is unreachable; "
+                    "kept here until one of them takes it",
+                    message.conversation_id,
+                )
+            return False
+        logger.warning(
+            "Conversation %s recorded in the ledger while the export supervisor restarts",
+            message.conversation_id,
+        )
+        return True
 
 
 def _tell(ref: pykka.ActorRef[Any], message: Any) -> None:
