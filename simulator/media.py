@@ -57,7 +57,8 @@ SAMPLE_RATES: dict[str, int] = {
     "OGG_OPUS": 48_000,
     "MP3": DEFAULT_SAMPLE_RATE,
 }
-"""Sample rate of the encoded media per formatId (what a decoder reports)."""
+"""Sample rate of the encoded media per formatId (what FFmpeg's decoder reports: Opus always decodes at
+48 kHz; libsndfile decodes Ogg Opus at the header's input rate)."""
 
 _SOUNDFILE = {
     "WAV": ("WAV", "PCM_16"),
@@ -76,6 +77,7 @@ _PYAV: dict[str, tuple[str, str, dict[str, str], int]] = {
 }
 
 BLOCK_SECONDS = 10
+OPUS_INPUT_RATES = (8_000, 12_000, 16_000, 24_000, 48_000)
 
 
 class UnsupportedFormatError(ValueError):
@@ -159,6 +161,10 @@ def _encode_soundfile(renderer: BlockSource, format_id: str, path: Path) -> None
 def _encode_pyav(renderer: BlockSource, format_id: str, path: Path) -> None:
     container, codec, options, bits_per_channel = _PYAV[format_id]
     rate = SAMPLE_RATES[format_id]
+    if codec == "libopus" and renderer.sr in OPUS_INPUT_RATES:
+        # Opus is encoded from the call's own rate (8 kHz telephony): the stream header says so (RFC 7845
+        # "input sample rate"; decoders still play it at 48 kHz, libsndfile at that rate)
+        rate = renderer.sr
     layout = "stereo" if renderer.channels == 2 else "mono"
     with av.open(str(path), mode="w", format=container) as out:
         stream = out.add_stream(codec, rate=rate, layout=layout)
