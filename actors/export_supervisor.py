@@ -29,6 +29,7 @@ import heapq
 import itertools
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import pykka
@@ -89,6 +90,9 @@ class ExportSupervisor(Supervisor):
         self.unrecorded_finishes: list[ConversationFinished] = []
         self.unrecorded_outcomes: dict[str, tuple[str, str | None]] = {}
         self.resume_pending = False  # the ledger was away when this supervisor started
+        # recordings a backlog's batch download brought (export/prefetch.py): removed when their export ends
+        self.batching: set[str] = set()  # queued conversations whose batch download runs (not started)
+        self.batch_dir = Path(getattr(deps.settings, "state_dir", Path("state"))) / "batch-recordings"
 
     def setup(self) -> None:
         super().setup()
@@ -441,8 +445,8 @@ class ExportSupervisor(Supervisor):
         while self.queue and len(self.running) < slots:
             entry = heapq.heappop(self.queue)
             conversation_id = entry[2]
-            if conversation_id in self.running:  # its previous run is still stopping: after it
-                deferred.append(entry)
+            if conversation_id in self.running or self._held_for_batch(entry):
+                deferred.append(entry)  # its previous run is still stopping, or a batch is coming
                 continue
             if entry[0] >= BACKGROUND_PRIORITY and len(self.background) >= background_slots:
                 deferred.append(entry)
@@ -490,8 +494,9 @@ class ExportSupervisor(Supervisor):
         threshold = int(getattr(self.deps.settings, "batch_threshold", 0) or 0)
         if self.prefetching or threshold <= 0 or len(self.queue) < threshold or self.snapshot is None:
             return
+        from export.batch_sources import batchable
         from export.planner import Planner
-        from export.prefetch import MAX_IDS, prefetch_contexts
+        from export.prefetch import MAX_IDS, prefetch_backlog
 
         ids = [cid for _, _, cid in sorted(self.queue) if cid not in self.prefetched][:MAX_IDS]
         if len(ids) < threshold:
@@ -500,29 +505,46 @@ class ExportSupervisor(Supervisor):
         if len(self.prefetched) > 10_000:
             self.prefetched = set(ids)
         planner = Planner(self.snapshot, self.deps.sequences, self.deps.ledger)
+        batch = batchable(self.snapshot.config.profiles)
+        if batch:
+            # they wait for slots anyway: not started one by one while their batch download runs
+            self.batching = set(ids)
         self.prefetching = True
         self.run_in_background(
-            prefetch_contexts,
+            prefetch_backlog,
             self.deps.client,
             self.deps.ledger,
             ids,
             with_users=planner.needs_user_documents(),
             needs_attributes=planner.needs_participant_attributes(),
+            batch_dir=self.batch_dir if batch else None,
             tag=("prefetch", len(ids)),
         )
 
+    def _held_for_batch(self, entry: tuple[int, int, str]) -> bool:
+        """While a backlog's batch download runs, its conversations wait for it, and so does background
+        work (reconciled, backfilled) not in it yet: the next batch takes it. A live call never waits."""
+        if not self.batching:
+            return False
+        cid = entry[2]
+        return cid in self.batching or (entry[0] >= BACKGROUND_PRIORITY and cid not in self.prefetched)
+
     def _prefetched(self, done: Any) -> None:
         self.prefetching = False
+        self.batching = set()
+        self._pump()
         if done.error is not None:
             logger.warning(
                 "Backlog: reading analytics details in bulk failed (%s); exports read their own", done.error
             )
             return
-        if done.result:
+        read, downloaded = done.result or ([], [])
+        if read:
             logger.info(
-                "Backlog of %d: analytics details of %d conversation(s) read in one request",
+                "Backlog of %d: analytics details of %d conversation(s) read in one request%s",
                 len(self.queue),
-                len(done.result),
+                len(read),
+                f", recordings of {len(downloaded)} downloaded in one batch" if downloaded else "",
             )
         self._maybe_prefetch()
 
@@ -562,6 +584,9 @@ class ExportSupervisor(Supervisor):
         self.running.discard(conversation_id)
         self.background.discard(conversation_id)
         outcome = self.outcomes.pop(conversation_id, "failed" if crashed else "done")
+        if outcome != "parked" and self.batch_dir.is_dir():  # a parked export may still need its file
+            for path in self.batch_dir.glob(f"{conversation_id}_*"):
+                path.unlink(missing_ok=True)
         if outcome != "parked":
             state = "failed" if outcome == "failed" else "done"
             try:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from backfill.plan import RUN_OVERHEAD, attributes_of, decide, estimate, requests_per_call
 from backfill.progress import summary
+from export.batch_sources import batchable
 from genesys.bulk import DetailsJobRunner, Ready, run_to_end
 from genesys.recordings import recording_expected
 
@@ -97,6 +98,7 @@ def dry_run(
             full_writeback=settings.backfill_writeback == "full",
             needs_conversation=False,
             transcripts=any(p.transcript_export_enabled for _, ps in todo for p in ps),
+            batch=settings.backfill_downloads == "batch" and batchable(p for _, ps in todo for p in ps),
         )
         per_minute = max(1, int(settings.requests_per_minute * settings.backfill_budget_share))
         guess = estimate(todo, per_call=per_call, discovery_requests=runner.requests, per_minute=per_minute)
@@ -109,7 +111,7 @@ def dry_run(
         out.write(
             f"\n{summary(counts)}\n"
             f"to export: {guess.calls} call(s); about {requests} API request(s) "
-            f"({runner.requests} to find them, {RUN_OVERHEAD} to start, {per_call} per call"
+            f"({runner.requests} to find them, {RUN_OVERHEAD} to start, {per_call:g} per call"
             + (
                 f", {without_attributes} conversation(s) read for their attributes"
                 if without_attributes

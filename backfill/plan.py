@@ -313,17 +313,30 @@ RUN_OVERHEAD = 10
 the custom-attributes schema, the server time."""
 
 
-def requests_per_call(*, full_writeback: bool, needs_conversation: bool, transcripts: bool) -> int:
+BATCH_REQUESTS_PER_CALL = 0.04
+"""A batch download's share per call: one submission and a few polls per 100 calls."""
+
+
+def requests_per_call(
+    *, full_writeback: bool, needs_conversation: bool, transcripts: bool, batch: bool = False
+) -> float:
     """API requests an export of one backfilled call makes: the recordings (metadata and media URLs in
-    one request), the write-back (1, or 2 with the custom-attributes record), the conversation when
-    the analytics documents lack participant attributes a profile needs, a transcript URL per call."""
-    return 1 + (2 if full_writeback else 1) + (1 if needs_conversation else 0) + (1 if transcripts else 0)
+    one request, or a share of a batch download), the write-back (1, or 2 with the custom-attributes
+    record), the conversation when the analytics documents lack participant attributes a profile
+    needs, a transcript URL per call."""
+    recordings = BATCH_REQUESTS_PER_CALL if batch else 1.0
+    return (
+        recordings
+        + (2 if full_writeback else 1)
+        + (1 if needs_conversation else 0)
+        + (1 if transcripts else 0)
+    )
 
 
 def estimate(
     docs: list[tuple[dict[str, Any], list[Any]]],
     *,
-    per_call: int,
+    per_call: float,
     discovery_requests: int,
     per_minute: float,
 ) -> Estimate:
@@ -334,5 +347,5 @@ def estimate(
         seconds = max(0.0, end - start)
         for profile in profiles:
             total_bytes += seconds * BYTES_PER_SECOND.get(str(profile.audio_format).upper(), 32_000.0)
-    requests = RUN_OVERHEAD + discovery_requests + per_call * len(docs)
+    requests = RUN_OVERHEAD + discovery_requests + round(per_call * len(docs))
     return Estimate(len(docs), requests, requests / max(1e-9, per_minute), int(total_bytes))

@@ -23,6 +23,7 @@ from actors.backfill_supervisor import (
     far_future,
     release_own,
 )
+from backfill.batch import BATCH_REASON, BatchStage
 from backfill.plan import (
     PRIORITY,
     SKIP_DELETED,
@@ -39,6 +40,7 @@ from backfill.plan import (
     skip_label,
 )
 from backfill.progress import Progress, summary
+from export.batch_sources import batchable
 from genesys.bulk import DetailsJobRunner, Ready
 from genesys.errors import GenesysError
 from genesys.recordings import Failed, Waiting
@@ -109,6 +111,23 @@ class Backfill:
         self.service: Any = None
         self.steps = 0  # discovery steps taken (the state file is saved after those that changed it)
         self.saved_signature: tuple[Any, ...] = ()
+        self.batch = self._batch_stage(key)
+
+    def _batch_stage(self, key: str) -> BatchStage | None:
+        """Batch recording downloads when every profile of the run can do without per-call recording
+        metadata (`export.batch_sources`) and the settings allow them."""
+        if self.settings.backfill_downloads != "batch":
+            return None
+        profiles = [p for p in self.snapshot.config.profiles if p.name in self.inputs.profiles]
+        if not batchable(profiles):
+            logger.info(
+                "Backfill: recordings are asked for call by call (a profile needs each recording's "
+                "metadata: audio processing, a transcript, or a Recording.* field other than Recording.Id)"
+            )
+            return None
+        return BatchStage(
+            self.client, self.ledger, self.settings.state_dir / "backfill" / f"{key}-recordings"
+        )
 
     # -- the run -----------------------------------------------------------------------------------
     def run(self) -> int:
@@ -129,7 +148,7 @@ class Backfill:
         runner = self._runner()
         self._start_exports()
         failure: str | None = None
-        next_step = next_poll = next_save = 0.0
+        next_step = next_poll = next_save = next_batch = 0.0
         next_license = time.monotonic() + LICENSE_CHECK_S
         try:
             with self.progress:
@@ -146,6 +165,8 @@ class Backfill:
                         next_step = now + delay
                         if failure:
                             break
+                    if self.batch is not None and now >= next_batch and not self.stop.is_set():
+                        next_batch = now + self._batch_step()
                     if now >= next_poll:
                         self._follow()
                         next_poll = now + POLL_S
@@ -171,6 +192,8 @@ class Backfill:
             if self.service is not None:
                 self._stop_exports()
             self._finish_state()
+            if self.batch is not None:
+                self.batch.close(complete=self.state.complete)
             self.ledger.close()
             self.client.close()
         self._report()
@@ -213,6 +236,15 @@ class Backfill:
                 released.append(cid)
         if released:
             logger.info("Backfill: %d export(s) left by an earlier run will run again", len(released))
+        states = self.ledger.states(unfinished)
+        if self.batch is not None:
+            waiting = self.batch.resume(states)
+            if waiting:
+                logger.info("Backfill: %d call(s) left waiting for a batch download", waiting)
+        else:  # batch downloads switched off since: those calls take their turn one by one
+            for cid, job in states.items():
+                if job.state == "parked" and job.park_reason == BATCH_REASON:
+                    self.ledger.park(cid, far_future(), WAITING_REASON)
 
     # -- finding -----------------------------------------------------------------------------------
     def _discover(self, runner: DetailsJobRunner) -> tuple[float, str | None]:
@@ -304,7 +336,7 @@ class Backfill:
         queue_ids = tuple(sorted(touched_queue_ids(doc)))
         if self.ledger.add_job(cid, queue_ids, ended_at(doc), "parked", source=SOURCE, priority=PRIORITY):
             self.ledger.save_context(cid, context_for(doc, users, conversation))
-            self.ledger.park(cid, far_future(), WAITING_REASON)
+            self._await_turn(cid)
             self.state.tracked[cid] = list(decision.profiles)
             return
         job = self.ledger.job(cid)
@@ -334,10 +366,29 @@ class Backfill:
         logger.info("Conversation %s: exported before without success (%s); trying again", cid, reason)
         self.ledger.restart(cid, "parked")
         self.ledger.save_context(cid, context_for(doc, users, conversation))
-        self.ledger.park(cid, far_future(), WAITING_REASON)
+        self._await_turn(cid)
         self.state.tracked[cid] = list(decision.profiles)
 
     # -- exporting ---------------------------------------------------------------------------------
+    def _await_turn(self, cid: str) -> None:
+        """A recorded call waits for its batch download, or directly for its turn to export."""
+        if self.batch is None:
+            self.ledger.park(cid, far_future(), WAITING_REASON)
+            return
+        self.ledger.park(cid, far_future(), BATCH_REASON)
+        self.batch.add(cid)
+
+    def _batch_step(self) -> float:
+        from genesys.ratelimit import Priority
+
+        assert self.batch is not None
+        try:
+            with self.client.priority(Priority.BACKGROUND):
+                return self.batch.step(flush=self.state.discovery_done)
+        except GenesysError as exc:  # the engines report Genesys' answers; this is the ledger or a bug
+            logger.warning("Backfill: batch download step failed (%s); retrying", exc)
+            return 30.0
+
     def _start_exports(self) -> None:
         from backfill.cli import backfill_settings
         from service.cli import license_checker_for, transient_membership
@@ -376,6 +427,8 @@ class Backfill:
             profiles = tuple(self.state.tracked[cid])
             outcome, reason = outcome_of(self.ledger.profile_statuses(cid), profiles, job.last_error)
             self.state.outcomes[cid] = [outcome, reason]
+            if self.batch is not None:
+                self.batch.finished(cid)
             if outcome == "failed":
                 logger.warning("Conversation %s: backfill export failed: %s", cid, reason)
             elif outcome == "skipped":

@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--writeback", choices=("attributes", "full"), default="attributes")
     parser.add_argument("--dsp-workers", type=int, default=1)
+    parser.add_argument(
+        "--downloads", choices=("batch", "one-by-one"), default="batch", help="[backfill] downloads"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     per_day = -(-args.calls // args.days)
@@ -99,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                 f'[genesys]\napi_url = "{sim.api_url}"\nrequests_per_minute = {args.budget}\n'
                 f'[service]\nstate_dir = "{(work / "state").as_posix()}"\nlog_dir = "{(work / "logs").as_posix()}"\n'
                 f"dsp_workers = {args.dsp_workers}\n"
-                f'[backfill]\nwriteback = "{args.writeback}"\n'
+                f'[backfill]\nwriteback = "{args.writeback}"\ndownloads = "{args.downloads}"\n'
                 f'[license]\ndirectory = "{(work / "license").as_posix()}"\nntp_servers = []\n'
             )
             os.environ["CALLEXPORT_CLIENT_ID"] = sim.client_id
@@ -137,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     n = max(1, len(jobs))
     print(
         f"\nBackfill of {len(sim.history)} planned calls ({args.call_seconds:.0f} s, one WAV profile), budget "
-        f"{args.budget}/min, write-back {args.writeback}: exit {code}, {len(jobs)} backfill job(s), "
+        f"{args.budget}/min, write-back {args.writeback}, downloads {args.downloads}: exit {code}, {len(jobs)} backfill job(s), "
         f"{len(exported)} exported in {elapsed:.0f} s"
     )
     print(f"  {total / n:.3f} API requests per backfilled call ({total} requests)")

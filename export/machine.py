@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from export.arrival import ARRIVALS, ArrivalEstimator
+from export.batch_sources import batchable, from_batch
 from export.commands import (
     AdvanceRecordings,
     AdvanceTranscripts,
@@ -420,6 +421,13 @@ class ConversationExport:
             logger.info("Conversation %s: no active profile applies; nothing to export", self.cid)
             self.outcome = ("out_of_scope", "")
             return
+        if any(from_batch(r) for r in self.data.recordings) and not batchable(applicable):
+            # a profile needs the recording metadata a batch result lacks: every profile asks one by one
+            logger.info(
+                "Conversation %s: a profile needs recording metadata; not using the batch download", self.cid
+            )
+            kept = tuple(r for r in self.data.recordings if not from_batch(r))
+            self.data = dataclasses.replace(self.data, recordings=kept)
         already = self.planner.already_exported(self.data, applicable)
         for profile in applicable:
             state = ProfileState(profile.name, self.job.finished_at + profile.processing_delay_seconds)
@@ -494,7 +502,10 @@ class ConversationExport:
                 kind.items[f"audio:{rid}"] = {"state": "failed", "recording": rid, "error": reason}
                 kind.errors.append(f"recording {rid}: {reason}")
         for item, path, recording, merged in source.get("groups", []):
-            direct = passthrough and not (merged and profile.audio_format != "WAV")
+            # a batch result is in the recording's original codec: always re-encoded
+            direct = (
+                passthrough and not from_batch(recording) and not (merged and profile.audio_format != "WAV")
+            )
             kind.items.setdefault(
                 item,
                 {"state": "write" if direct else "dsp", "recording": str(recording["id"]), "source": path},

@@ -13,8 +13,10 @@ not known, so conversations are only prefetched when no profile uses them (`need
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from export.steps import conversation_from_event
@@ -116,3 +118,84 @@ def prefetch_contexts(
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def prefetch_recordings(
+    client: Any,
+    ledger: PrefetchLedger,
+    conversation_ids: list[str],
+    dest_dir: Path,
+    *,
+    timeout_s: float = 30.0,
+    poll: Any = None,
+    stop: threading.Event | None = None,
+) -> list[str]:
+    """Blocking (a helper thread): download the recordings of up to `MAX_IDS` queued conversations
+    whose context was prefetched, with one batch request (`genesys.bulk.BatchDownloadFetcher`), and
+    store each conversation's recording document made of its batch result in its context
+    (`export.batch_sources`: only when its profiles need no recording metadata, which the caller
+    checks). A conversation the batch cannot serve, or one not served within `timeout_s`, keeps its
+    context as it was: its export asks one by one. Returns the conversation ids served."""
+    from export.batch_sources import recordings_from_batch
+    from genesys.bulk import BatchDownloadFetcher, Ready
+    from genesys.recordings import Waiting
+    from reliability.backoff import POLL
+
+    wanted = []
+    for cid in conversation_ids[:MAX_IDS]:
+        context = ledger.context(cid)
+        if context is not None and not context.get("recordings"):
+            wanted.append(cid)
+    if not wanted:
+        return []
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    fetcher = BatchDownloadFetcher(client, [(cid, None) for cid in wanted], dest_dir, poll=poll or POLL)
+    waiter = stop or threading.Event()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = fetcher.step()
+        if not isinstance(result, Waiting):
+            break
+        if time.monotonic() + result.delay_s > deadline or waiter.wait(result.delay_s):
+            logger.info(
+                "Backlog: batch download of %d conversation(s) not done within %.0f s; they are exported "
+                "one by one",
+                len(wanted),
+                timeout_s,
+            )
+            break
+    outcomes = fetcher.outcomes()
+    served: list[str] = []
+    for cid in wanted:
+        recordings = recordings_from_batch(cid, outcomes) if isinstance(result, Ready) else None
+        context = ledger.context(cid) if recordings is not None else None
+        job = ledger.job(cid) if context is not None else None
+        if recordings is None or context is None or job is None or job.state not in ("queued", "parked"):
+            for outcome in outcomes:
+                if outcome.conversation_id == cid and outcome.path:
+                    Path(outcome.path).unlink(missing_ok=True)
+            continue
+        context["recordings"] = recordings
+        ledger.save_context(cid, context)
+        served.append(cid)
+    return served
+
+
+def prefetch_backlog(
+    client: Any,
+    ledger: PrefetchLedger,
+    conversation_ids: list[str],
+    *,
+    with_users: bool = False,
+    needs_attributes: bool = False,
+    batch_dir: Path | None = None,
+) -> tuple[list[str], list[str]]:
+    """A backlog's bulk reads (a helper thread): the analytics details of up to `MAX_IDS` queued
+    conversations in one request, then, when `batch_dir` is given (every active profile can do without
+    recording metadata), their recordings in one batch download. Returns (ids whose context was
+    read, ids whose recordings were downloaded)."""
+    done = prefetch_contexts(
+        client, ledger, conversation_ids, with_users=with_users, needs_attributes=needs_attributes
+    )
+    served = prefetch_recordings(client, ledger, done, batch_dir) if batch_dir is not None and done else []
+    return done, served

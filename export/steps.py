@@ -140,9 +140,10 @@ def audio_recordings(data: ConversationData) -> list[dict[str, Any]]:
     ]
 
 
-def source_format(profile: Any) -> tuple[str, bool]:
-    """(formatId to download, passthrough): passthrough means the downloaded file is written as is."""
-    needs_processing = bool(
+def needs_processing(profile: Any) -> bool:
+    """Whether the profile's audio is more than the whole call as recorded (DSP, participant or
+    segment extraction, chapters): that is made of the recording's times and annotations."""
+    return bool(
         profile.trim_silence
         or profile.reduce_noise
         or profile.normalize_loudness
@@ -151,7 +152,11 @@ def source_format(profile: Any) -> tuple[str, bool]:
         or profile.concatenate_participant_segments
         or profile.export_chapters_for_participant_segments
     )
-    if not needs_processing and profile.audio_format in GENESYS_FORMATS:
+
+
+def source_format(profile: Any) -> tuple[str, bool]:
+    """(formatId to download, passthrough): passthrough means the downloaded file is written as is."""
+    if not needs_processing(profile) and profile.audio_format in GENESYS_FORMATS:
         return profile.audio_format, True
     return "WAV", False
 
@@ -201,10 +206,14 @@ def advance_recordings(
     """One step: ask Genesys Cloud for the audio recordings in `format_id`; when they are ready,
     download them all into `dest_dir`. A 202 (transcoding) or metadata not there yet is a wait. The
     fetcher's state (its wall-clock waits) travels in `state`, so a wait survives parking."""
+    from export.batch_sources import batch_files, from_batch
     from genesys.errors import GenesysError
     from genesys.media import MediaCorrupt, MediaUrlExpired, download
     from genesys.recordings import EXTENSIONS, Failed, RecordingFetcher, Waiting, media_uri
 
+    batched = None if state else batch_files(data.recordings)
+    if batched is not None:
+        return RecordingsProgress(files=batched, note="from a batch download")
     now = time.time() if now is None else now
     clock = lambda: now  # noqa: E731 - the step happens "now" for every clock reading
     if state:
@@ -223,10 +232,12 @@ def advance_recordings(
             poll=SOON,
             clock=clock,
             # one request for metadata and media when no screen was recorded (the list would wait on it)
-            list_first=not data.recordings and not screen_recorded(data.conversation),
+            list_first=not any(not from_batch(r) for r in data.recordings)
+            and not screen_recorded(data.conversation),
         )
-        if data.recordings:
-            fetcher.prefill_metadata(list(data.recordings))  # all media: screen recordings are recognised
+        recordings = [r for r in data.recordings if not from_batch(r)]  # a batch result is no metadata
+        if recordings:
+            fetcher.prefill_metadata(recordings)  # all media: screen recordings are recognised
     result = fetcher.step()
     if isinstance(result, Failed) and fetcher.max_wait_ms > MAX_WAIT_MS and "HTTP 400" in result.reason:
         # a longer server-side wait refused: ask again with the documented default

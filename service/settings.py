@@ -83,6 +83,9 @@ class Settings:
     # [backfill] writeback / CALLEXPORT_BACKFILL_WRITEBACK: "attributes" (one request per backfilled call: the
     # participant attributes the duplicate check and the report read) or "full" (also the custom-attributes record)
     backfill_writeback: str = "attributes"
+    # [backfill] downloads / CALLEXPORT_BACKFILL_DOWNLOADS: "batch" (batch recording requests, 100 calls per
+    # request, when every profile can do without per-call recording metadata; others one by one) or "one-by-one"
+    backfill_downloads: str = "batch"
     license_dir: Path | None = (
         None  # [license] directory / CALLEXPORT_LICENSE_DIR (None: the install directory)
     )
@@ -143,6 +146,7 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "channel_layout": ("audio", "channel_layout", "CALLEXPORT_CHANNEL_LAYOUT"),
     "backfill_budget_share": ("backfill", "budget_share", "CALLEXPORT_BACKFILL_BUDGET_SHARE"),
     "backfill_writeback": ("backfill", "writeback", "CALLEXPORT_BACKFILL_WRITEBACK"),
+    "backfill_downloads": ("backfill", "downloads", "CALLEXPORT_BACKFILL_DOWNLOADS"),
     "license_dir": ("license", "directory", "CALLEXPORT_LICENSE_DIR"),
     "ntp_servers": ("license", "ntp_servers", "CALLEXPORT_NTP_SERVERS"),
 }
@@ -209,6 +213,10 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     if settings.backfill_writeback not in ("attributes", "full"):
         raise SettingsError(
             f"[backfill] writeback = {settings.backfill_writeback!r}: expected attributes or full"
+        )
+    if settings.backfill_downloads not in ("batch", "one-by-one"):
+        raise SettingsError(
+            f"[backfill] downloads = {settings.backfill_downloads!r}: expected batch or one-by-one"
         )
     return settings
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import soundfile
 from service_harness import Harness, document, profile
 from service_process import ServiceProcess, python_env, run_py
 
@@ -156,6 +157,23 @@ def test_a_week_of_history_is_exported_exactly_once_then_a_second_run_exports_no
                 assert re.search(rf"{cid}: skipped: recording deleted", out), out
         written = world.written_lines()
         assert written and max(written.values()) == 1
+        # recordings come from batch requests (100 calls per request): a call with one recording makes no
+        # recordings request of its own; the others (two recordings, archived, deleted) ask one by one
+        assert [r for r in sim.requests if r.time_s >= since and r.path.endswith("/recording/batchrequests")]
+        single = {cid for _, cid in expected if recordings(sim, cid) == 1}
+        asked = {
+            r.path.split("/")[4]
+            for r in sim.requests
+            if r.time_s >= since and r.path.startswith("/api/v2/conversations/") and "/recording" in r.path
+        }
+        assert single and not asked & single, asked & single
+        assert asked - single  # the fallback is taken too
+        for name, cid in expected:
+            if cid not in single:
+                continue
+            for path in (tmp_path / name.lower()).glob(f"{cid}_*.wav"):
+                info = soundfile.info(str(path))  # re-encoded from the batch's original codec
+                assert info.format == "WAV" and info.subtype == "PCM_16" and info.duration > 0.5, (path, info)
         patches = world.patches(since)
         assert max(patches.values()) == 1  # one write-back request per call (participant attributes)
         assert not [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import soundfile
 from service_harness import Harness, document, profile
 
 from simulator.app import Simulator
@@ -152,3 +153,76 @@ def test_a_live_call_goes_first_when_a_reconcile_backlog_spends_the_budget(tmp_p
             assert took < 15.0, took  # live first: it did not wait behind the backlog's requests
         finally:
             harness.stop()
+
+
+def test_a_backlog_downloads_recordings_in_one_batch_with_the_same_files_and_statuses(tmp_path):
+    """Profiles that need no recording metadata (whole call, no transcript, no Recording.* but the id in
+    their names): a backlog's recordings come from one batch request; a call with two recordings, which
+    the batch cannot describe, is exported one by one; files and statuses are those of the one-by-one
+    path (the batch's original codec re-encoded at the call's own rate)."""
+    audio_only = {"TranscriptExportEnabled": False}
+    with Simulator(seed=67, config_document=document(), event_speed=300.0) as sim:
+        calls = [
+            sim.inject_call(
+                kind=("inbound_simple", "inbound_simple", "multi_recording")[i % 3],
+                queue_name=QUEUES[i % 2],
+                ended_ago_s=120,
+            )
+            for i in range(12)
+        ]
+        ids = [c.conversation_id for c in calls]
+        results = {}
+        for name, threshold in (("Batch", 5), ("Single", 0)):
+            since = time.time()
+            other = "Single" if name == "Batch" else "Batch"
+            sim.set_config_document(
+                document(
+                    archive(name, tmp_path / name.lower(), **audio_only),
+                    archive(other, tmp_path / other.lower(), Active=False, **audio_only),
+                )
+            )
+            harness = Harness(
+                sim,
+                tmp_path / f"state-{name}",
+                batch_threshold=threshold,
+                max_concurrent_exports=2,
+                reconcile_lookback_s=900.0,
+            ).start()
+            try:
+                states = harness.wait_done(ids, 180)
+                assert set(states.values()) == {"done"}, states
+                statuses = {
+                    cid: {k[1]: v[0] for k, v in harness.deps.ledger.profile_statuses(cid).items()}
+                    for cid in ids
+                }
+                left = list((tmp_path / f"state-{name}" / "batch-recordings").glob("*"))
+            finally:
+                harness.stop()
+            asked = {
+                r.path.split("/")[4]
+                for r in sim.requests
+                if r.time_s >= since
+                and r.path.startswith("/api/v2/conversations/")
+                and "/recording" in r.path
+            }
+            results[name] = (
+                api_requests(sim, since, "/recording/batchrequests", "POST"),
+                asked,
+                relative_files(tmp_path / name.lower()),
+                statuses,
+                left,
+            )
+        batches, batch_asked, batch_files, batch_statuses, left = results["Batch"]
+        _, single_asked, single_files, single_statuses, _ = results["Single"]
+        assert batch_files == single_files and len(batch_files) >= 12
+        assert batch_statuses == single_statuses
+        assert batches >= 1 and not left  # the downloaded originals are removed once exported
+        two = {c.conversation_id for c in calls if len(c.recordings) > 1}
+        assert single_asked == set(ids)  # one by one: every export asked for its recordings
+        one = set(ids) - two
+        # the first call starts before a backlog forms (one by one, as at low load), and one may start
+        # while the first batch is being asked for; every other call with one recording came in a batch
+        assert two <= batch_asked and len(batch_asked & one) <= 2, (batch_asked & one, len(one))
+        for path in (tmp_path / "batch").rglob("*.wav"):
+            info = soundfile.info(str(path))
+            assert info.samplerate == 8000 and info.subtype == "PCM_16", (path, info)
