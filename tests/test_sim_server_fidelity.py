@@ -300,8 +300,12 @@ def test_every_endpoint_body_is_an_sdk_model(world: Any) -> None:
         "AnalyticsConversationWithoutAttributesMultiGetResponse",
     )
     now = time.gmtime()
+    # from yesterday: just after midnight UTC a call may have started the day before (the query matches
+    # conversations that started on a day the interval touches)
     interval = (
-        time.strftime("%Y-%m-%dT00:00:00.000Z", now) + "/" + time.strftime("%Y-%m-%dT23:59:59.000Z", now)
+        time.strftime("%Y-%m-%dT00:00:00.000Z", time.gmtime(time.time() - 86400))
+        + "/"
+        + time.strftime("%Y-%m-%dT23:59:59.000Z", now)
     )
     res = check(
         "POST",
