@@ -91,7 +91,8 @@ class ExportSupervisor(Supervisor):
         self.unrecorded_outcomes: dict[str, tuple[str, str | None]] = {}
         self.resume_pending = False  # the ledger was away when this supervisor started
         # recordings a backlog's batch download brought (export/prefetch.py): removed when their export ends
-        self.batching: set[str] = set()  # queued conversations whose batch download runs (not started)
+        self.batching: set[str] = set()  # queued conversations whose bulk read runs (not started)
+        self.batch_running = False  # ... and it includes a batch recording download
         self.batch_dir = Path(getattr(deps.settings, "state_dir", Path("state"))) / "batch-recordings"
 
     def setup(self) -> None:
@@ -506,9 +507,10 @@ class ExportSupervisor(Supervisor):
             self.prefetched = set(ids)
         planner = Planner(self.snapshot, self.deps.sequences, self.deps.ledger)
         batch = batchable(self.snapshot.config.profiles)
-        if batch:
-            # they wait for slots anyway: not started one by one while their batch download runs
-            self.batching = set(ids)
+        # they wait for slots anyway: not started one by one (each reading what the bulk read brings)
+        # while it runs
+        self.batching = set(ids)
+        self.batch_running = batch
         self.prefetching = True
         self.run_in_background(
             prefetch_backlog,
@@ -522,12 +524,15 @@ class ExportSupervisor(Supervisor):
         )
 
     def _held_for_batch(self, entry: tuple[int, int, str]) -> bool:
-        """While a backlog's batch download runs, its conversations wait for it, and so does background
-        work (reconciled, backfilled) not in it yet: the next batch takes it. A live call never waits."""
+        """While a backlog's bulk read runs, its conversations wait for it (one request instead of one
+        each); during a batch download, so does background work (reconciled, backfilled) not in it yet:
+        the next batch takes it. A live call that is not in the bulk read never waits."""
         if not self.batching:
             return False
         cid = entry[2]
-        return cid in self.batching or (entry[0] >= BACKGROUND_PRIORITY and cid not in self.prefetched)
+        return cid in self.batching or (
+            self.batch_running and entry[0] >= BACKGROUND_PRIORITY and cid not in self.prefetched
+        )
 
     def _prefetched(self, done: Any) -> None:
         self.prefetching = False

@@ -90,7 +90,14 @@ def _run_work(work: Any) -> tuple[Any, float]:
     from audio.export import export_recording
 
     work.work_dir.mkdir(parents=True, exist_ok=True)
-    outputs = export_recording(work.source, work.recording, work.details, work.options, work.work_dir)
+    outputs = export_recording(
+        work.source,
+        work.recording,
+        work.details,
+        work.options,
+        work.work_dir,
+        speakers=list(work.speakers) or None,
+    )
     return tuple(outputs), time.perf_counter() - started
 
 

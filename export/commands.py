@@ -58,6 +58,7 @@ class RunDsp(Work):
     options: Any = None  # audio.options.AudioOptions
     expected_seconds: float = 0.0
     work_dir: Path = Path()
+    speakers: tuple[tuple[str, int, int], ...] = ()  # transcript phrase times by side: channel evidence
 
 
 @dataclass(frozen=True)

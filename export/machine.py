@@ -378,6 +378,9 @@ class ConversationExport:
             for profile in list(self.profiles.values()):
                 self._advance_audio(commands, profile, now)
             self._advance_transcripts(commands, now)
+            if self._layout_waiting():  # the transcript may have just settled what they wait for
+                for profile in list(self.profiles.values()):
+                    self._advance_audio(commands, profile, now)
             self._advance_writeback(commands, now)
             if self._all_done():
                 self._finish()
@@ -518,6 +521,8 @@ class ConversationExport:
             if entry["state"] == "lost":  # a work file that is gone: start that recording again
                 self._restart_source(fmt, "a work file was missing")
                 return
+            if entry["state"] == "layout-wait":
+                self._layout_wait(state, item, entry)
             if entry["state"] == "dsp":
                 self._want_dsp(commands, state, profile, fmt, item, entry, now)
             elif entry["state"] == "write":
@@ -571,9 +576,51 @@ class ConversationExport:
                 options=self.planner.audio_options(profile),
                 expected_seconds=seconds,
                 work_dir=self.work_dir / f"dsp-{rid}",
+                speakers=self._speakers(),
             )
 
         self._want(commands, f"dsp:{state.name}:{item}", now, build)
+
+    def _speakers(self) -> tuple[tuple[str, int, int], ...]:
+        """The transcripts' phrase times by side (more evidence for the channel layout), when known."""
+        from audio.channel_detect import speaker_spans
+
+        return tuple(span for doc in self.documents or () for span in speaker_spans(doc))
+
+    # -- channel layout: waiting for the transcript's speaker times -----------------------------------
+    def _layout_waiting(self) -> bool:
+        return any(
+            e.get("state") == "layout-wait" for p in self.profiles.values() for e in p.audio.items.values()
+        )
+
+    def _layout_evidence_coming(self) -> bool:
+        """Whether a transcript (its speaker times) may still come: a profile wants it and it is not
+        settled; or it is here and the DSP ran without it."""
+        status = self.transcripts["status"]
+        if status == "ready":
+            return bool(self._speakers())
+        return status in ("idle", "fetch") and bool(self._transcripts_needed())
+
+    def _layout_wait(self, state: ProfileState, item: str, entry: dict[str, Any]) -> None:
+        """A one-side export whose channels could not be told apart waits for the transcript: its
+        speaker times are evidence the media alone may lack (a short IVR and queue). Once it is there the
+        DSP runs again with it; when none comes, the item fails with the detection's reason."""
+        status = self.transcripts["status"]
+        if status == "ready" and self._speakers():
+            entry["state"] = "dsp"
+            entry["with_speakers"] = True
+            logger.info(
+                "Conversation %s, profile %s: telling %s's channels apart again with the transcript's "
+                "speaker times",
+                self.cid,
+                state.name,
+                item,
+            )
+        elif status in ("none", "failed", "ready"):
+            why = self.transcripts.get("reason") or self.transcripts.get("error") or "no speaker times"
+            self._item_failed(
+                state, "audio", item, f"{entry.get('layout_error')} (no transcript to tell them apart: {why})"
+            )
 
     def _want_audio_write(
         self,
@@ -657,7 +704,7 @@ class ConversationExport:
                 detail = self.transcripts.get("error") or self.transcripts.get("reason") or "no transcript"
                 self._settle(p, "transcript", "failed" if status == "failed" else "skipped", detail)
             return
-        if not ready_profiles:
+        if not ready_profiles and not self._layout_waiting():
             return
         if status in ("idle", "fetch"):
             if status == "idle" and self._learns:
@@ -988,6 +1035,8 @@ class ConversationExport:
         if isinstance(error, NotReady):
             self._not_ready(work, error, now)
             return
+        if isinstance(work, RunDsp) and self._layout_refused(work, error):
+            return
         where = self._where(work)
         failure = classify(error, where=where)
         if failure.kind == "resend":
@@ -1028,6 +1077,27 @@ class ConversationExport:
             message = failure.message
         self.failures.pop(work.key, None)
         self._permanent(work, message)
+
+    def _layout_refused(self, work: RunDsp, error: BaseException) -> bool:
+        """A one-side export refused for an undetectable channel layout waits for the transcript's
+        speaker times when they may still come (once per item); True when it does."""
+        from audio.errors import ChannelLayoutError
+
+        state = self.profiles.get(work.profile)
+        entry = state.audio.items.get(work.item) if state is not None else None
+        if not isinstance(error, ChannelLayoutError) or entry is None or entry.get("with_speakers"):
+            return False
+        if work.speakers or not self._layout_evidence_coming():
+            return False
+        entry["state"] = "layout-wait"
+        entry["layout_error"] = str(error)
+        logger.info(
+            "Conversation %s, profile %s: %s; waiting for the transcript's speaker times",
+            self.cid,
+            work.profile,
+            error,
+        )
+        return True
 
     def _not_ready(self, work: Work, error: NotReady, now: float) -> None:
         self._context_retried = True

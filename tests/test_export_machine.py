@@ -338,3 +338,63 @@ def test_nothing_to_do_but_wait_parks_instead_of_holding_a_slot(tmp_path, ledger
     )
     commands = machine.start(T0)
     assert commands == [Park(T0 + 300, "processing delay")]
+
+
+# -- channel layout: the transcript's speaker times as evidence -------------------------------------------
+def qa_profile(root, **keys):
+    settings = {
+        "AudioFormat": "MP3",
+        "ParticipantPurposesToExport": ["agent"],
+        "TranscriptExportEnabled": True,
+        "TranscriptFormat": "SRT",
+    }
+    return profile("QA", root, **{**settings, **keys})
+
+
+def layout_error():
+    from audio.errors import ChannelLayoutError
+
+    return ChannelLayoutError("c", "r", "no stretch of the call tells the channels apart")
+
+
+def dsp_runs(world, name="QA"):
+    return [c for c in world.commands if isinstance(c, RunDsp) and c.profile == name]
+
+
+def test_an_undetectable_layout_waits_for_the_transcript_and_is_detected_with_its_speaker_times(
+    tmp_path, ledger
+):
+    machine, world = setup(tmp_path, ledger, qa_profile(tmp_path / "qa"))
+    world.transcript_waits = 2  # the transcript comes after the audio was processed
+    world.fail["dsp:QA"] = [layout_error()] * len(world.call.recordings)
+    _, finish = drive(machine, world)
+    assert finish.outcome == "done", finish
+    runs = dsp_runs(world)
+    first, again = runs[: len(world.call.recordings)], runs[len(world.call.recordings) :]
+    assert all(not r.speakers for r in first)  # the first try had no transcript yet
+    assert again and all(r.speakers for r in again)  # then its speaker times went to the detection
+    assert {s for r in again for s, _, _ in r.speakers} == {"internal", "external"}
+    by_profile = {(s.profile, s.kind): s for s in world.writebacks[-1]}
+    assert by_profile[("QA", "audio")].status == "exported"
+    assert by_profile[("QA", "transcript")].status == "exported"
+
+
+def test_an_undetectable_layout_fails_with_the_reason_when_no_transcript_comes(tmp_path, ledger):
+    machine, world = setup(tmp_path, ledger, qa_profile(tmp_path / "qa"))
+    world.transcript_never = True
+    world.fail["dsp:QA"] = [layout_error()] * 10
+    _, finish = drive(machine, world)
+    assert finish.outcome == "failed"
+    by_profile = {(s.profile, s.kind): s for s in world.writebacks[-1]}
+    detail = by_profile[("QA", "audio")].detail
+    assert "tells the channels apart" in detail and "no transcript to tell them apart" in detail
+    assert len(dsp_runs(world)) == len(world.call.recordings)  # refused once per recording: not retried
+
+
+def test_an_undetectable_layout_without_a_transcript_profile_fails_at_once(tmp_path, ledger):
+    machine, world = setup(tmp_path, ledger, qa_profile(tmp_path / "qa", TranscriptExportEnabled=False))
+    world.fail["dsp:QA"] = [layout_error()] * 10
+    _, finish = drive(machine, world)
+    assert finish.outcome == "failed"
+    assert not [c for c in world.commands if type(c).__name__ == "AdvanceTranscripts"]
+    assert len(dsp_runs(world)) == len(world.call.recordings)
