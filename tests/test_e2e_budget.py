@@ -35,6 +35,34 @@ def relative_files(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")}
 
 
+def export_with(sim, tmp_path, name, other, threshold, ids, **keys):
+    """Export `ids` with profile `name` only (`other` paused for it) and `batch_threshold` `threshold`;
+    returns when it started and every conversation's statuses by kind."""
+    since = time.time()
+    sim.set_config_document(
+        document(
+            archive(name, tmp_path / name.lower(), **keys),
+            archive(other, tmp_path / other.lower(), Active=False, **keys),
+        )
+    )
+    harness = Harness(
+        sim,
+        tmp_path / f"state-{name}",
+        batch_threshold=threshold,
+        max_concurrent_exports=2,
+        reconcile_lookback_s=900.0,
+    ).start()
+    try:
+        states = harness.wait_done(ids, 180)
+        assert set(states.values()) == {"done"}, states
+        statuses = {
+            cid: {k[1]: v[0] for k, v in harness.deps.ledger.profile_statuses(cid).items()} for cid in ids
+        }
+    finally:
+        harness.stop()
+    return since, statuses
+
+
 def test_a_backlog_reads_analytics_details_in_bulk_with_the_same_files_and_statuses(tmp_path):
     doc = document(archive("Bulk", tmp_path / "bulk"), archive("Single", tmp_path / "single"))
     with Simulator(seed=61, config_document=doc, event_speed=300.0, transcript_delay_s=0.0) as sim:
@@ -47,36 +75,14 @@ def test_a_backlog_reads_analytics_details_in_bulk_with_the_same_files_and_statu
         ids = [c.conversation_id for c in calls]
         results = {}
         for name, threshold in (("Bulk", 5), ("Single", 0)):
-            since = time.time()
             other = "Single" if name == "Bulk" else "Bulk"
             # each run exports with its own profile only (the other one is paused for it)
-            sim.set_config_document(
-                document(
-                    archive(name, tmp_path / name.lower()),
-                    archive(other, tmp_path / other.lower(), Active=False),
-                )
-            )
-            harness = Harness(
-                sim,
-                tmp_path / f"state-{name}",
-                batch_threshold=threshold,
-                max_concurrent_exports=2,
-                reconcile_lookback_s=900.0,
-            ).start()
-            try:
-                states = harness.wait_done(ids, 180)
-                assert set(states.values()) == {"done"}, states
-                statuses = {
-                    cid: {k: v[0] for k, v in harness.deps.ledger.profile_statuses(cid).items()}
-                    for cid in ids
-                }
-            finally:
-                harness.stop()
+            since, statuses = export_with(sim, tmp_path, name, other, threshold, ids)
             results[name] = (
                 api_requests(sim, since, "/details", "GET"),
                 api_requests(sim, since, "/details/query", "POST"),
                 relative_files(tmp_path / name.lower()),
-                {cid: {kind: status for (_, kind), status in s.items()} for cid, s in statuses.items()},
+                statuses,
             )
         bulk_gets, bulk_queries, bulk_files, bulk_statuses = results["Bulk"]
         single_gets, _, single_files, single_statuses = results["Single"]
@@ -173,31 +179,9 @@ def test_a_backlog_downloads_recordings_in_one_batch_with_the_same_files_and_sta
         ids = [c.conversation_id for c in calls]
         results = {}
         for name, threshold in (("Batch", 5), ("Single", 0)):
-            since = time.time()
             other = "Single" if name == "Batch" else "Batch"
-            sim.set_config_document(
-                document(
-                    archive(name, tmp_path / name.lower(), **audio_only),
-                    archive(other, tmp_path / other.lower(), Active=False, **audio_only),
-                )
-            )
-            harness = Harness(
-                sim,
-                tmp_path / f"state-{name}",
-                batch_threshold=threshold,
-                max_concurrent_exports=2,
-                reconcile_lookback_s=900.0,
-            ).start()
-            try:
-                states = harness.wait_done(ids, 180)
-                assert set(states.values()) == {"done"}, states
-                statuses = {
-                    cid: {k[1]: v[0] for k, v in harness.deps.ledger.profile_statuses(cid).items()}
-                    for cid in ids
-                }
-                left = list((tmp_path / f"state-{name}" / "batch-recordings").glob("*"))
-            finally:
-                harness.stop()
+            since, statuses = export_with(sim, tmp_path, name, other, threshold, ids, **audio_only)
+            left = list((tmp_path / f"state-{name}" / "batch-recordings").glob("*"))
             asked = {
                 r.path.split("/")[4]
                 for r in sim.requests
