@@ -51,6 +51,9 @@ def export_with(sim, tmp_path, name, other, threshold, ids, **keys):
         batch_threshold=threshold,
         max_concurrent_exports=2,
         reconcile_lookback_s=900.0,
+        # the runs share the OAuth client's limiter: the first run's background requests must not hold
+        # the second back (request counts are what is compared here, not the budget)
+        requests_per_minute=3000,
     ).start()
     try:
         states = harness.wait_done(ids, 180)
@@ -68,7 +71,10 @@ def test_a_backlog_reads_analytics_details_in_bulk_with_the_same_files_and_statu
     with Simulator(seed=61, config_document=doc, event_speed=300.0, transcript_delay_s=0.0) as sim:
         calls = [
             sim.inject_call(
-                kind=("inbound_simple", "multi_recording")[i % 2], queue_name=QUEUES[i % 2], ended_ago_s=120
+                kind=("inbound_simple", "multi_recording")[i % 2],
+                queue_name=QUEUES[i % 2],
+                ended_ago_s=120,
+                duration_s=20,
             )
             for i in range(12)
         ]
@@ -173,6 +179,7 @@ def test_a_backlog_downloads_recordings_in_one_batch_with_the_same_files_and_sta
                 kind=("inbound_simple", "inbound_simple", "multi_recording")[i % 3],
                 queue_name=QUEUES[i % 2],
                 ended_ago_s=120,
+                duration_s=20,  # short calls: the media is synthesised and encoded by the simulator
             )
             for i in range(12)
         ]
