@@ -77,7 +77,7 @@ def original(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
-def test_the_original_export_wrote_audio_transcripts_and_status(original: dict[str, Any]) -> None:
+def the_original_export_wrote_audio_transcripts_and_status(original: dict[str, Any]) -> None:
     names = original["files"]
     assert [n for n in names if n.endswith(".vtt")] and [n for n in names if n.startswith("agent/")]
     assert (
@@ -92,7 +92,7 @@ def test_the_original_export_wrote_audio_transcripts_and_status(original: dict[s
     assert status["callexport.AgentOnly.audio.files"] == len([n for n in names if n.startswith("agent/")])
 
 
-def test_replay_with_media_gives_the_same_files_byte_for_byte_and_the_same_statuses(
+def replay_with_media_gives_the_same_files_byte_for_byte_and_the_same_statuses(
     original: dict[str, Any],
 ) -> None:
     tmp, cid = original["tmp"], original["cid"]
@@ -109,7 +109,7 @@ def test_replay_with_media_gives_the_same_files_byte_for_byte_and_the_same_statu
     assert _without_roots(replayed_status) == _without_roots(original["statuses"])
 
 
-def test_replay_without_media_gives_the_same_paths_durations_and_statuses(original: dict[str, Any]) -> None:
+def replay_without_media_gives_the_same_paths_durations_and_statuses(original: dict[str, Any]) -> None:
     tmp, cid = original["tmp"], original["cid"]
     out = tmp / "out-replay-plain"
     with Simulator(seed=7, replay=[original["captures"]["plain"]], replay_destination_root=out) as sim:
@@ -127,7 +127,7 @@ def test_replay_without_media_gives_the_same_paths_durations_and_statuses(origin
     assert _without_roots(replayed_status) == _without_roots(original["statuses"])
 
 
-def test_a_capture_holds_no_token_secret_or_media_url(original: dict[str, Any]) -> None:
+def a_capture_holds_no_token_secret_or_media_url(original: dict[str, Any]) -> None:
     cid = original["cid"]
     forbidden = [s.encode() for s in original["secrets"] if s]
     patterns = [
@@ -156,3 +156,13 @@ def test_a_capture_holds_no_token_secret_or_media_url(original: dict[str, Any]) 
 
 def _without_roots(status: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in status.items() if not k.endswith(".root")}
+
+
+def test_capture_and_replay_round_trip(original: dict[str, Any]) -> None:
+    """One test for the four checks of the one original export: under xdist, separate tests of this
+    module ran on two workers, and each worker made the original export and both captures again
+    (about a minute of subprocesses)."""
+    the_original_export_wrote_audio_transcripts_and_status(original)
+    a_capture_holds_no_token_secret_or_media_url(original)
+    replay_with_media_gives_the_same_files_byte_for_byte_and_the_same_statuses(original)
+    replay_without_media_gives_the_same_paths_durations_and_statuses(original)
