@@ -37,6 +37,7 @@ import pykka
 from actors.base import BackgroundDone
 from actors.export import ExportActor
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor, schedule
+from export.batch_sources import remove_batch_files
 from messages.config import ConfigChanged, LicenseChanged
 from messages.intake import ConversationFinished, ExportRequested
 from messages.lifecycle import Tick
@@ -90,9 +91,9 @@ class ExportSupervisor(Supervisor):
         self.unrecorded_finishes: list[ConversationFinished] = []
         self.unrecorded_outcomes: dict[str, tuple[str, str | None]] = {}
         self.resume_pending = False  # the ledger was away when this supervisor started
-        # recordings a backlog's batch download brought (export/prefetch.py): removed when their export ends
-        self.batching: set[str] = set()  # queued conversations whose bulk read runs (not started)
+        self.prefetch_held: set[str] = set()  # queued conversations whose bulk read runs (not started)
         self.batch_running = False  # ... and it includes a batch recording download
+        # recordings a backlog's batch download brought (export/prefetch.py): removed when their export ends
         self.batch_dir = Path(getattr(deps.settings, "state_dir", Path("state"))) / "batch-recordings"
 
     def setup(self) -> None:
@@ -509,7 +510,7 @@ class ExportSupervisor(Supervisor):
         batch = batchable(self.snapshot.config.profiles)
         # they wait for slots anyway: not started one by one (each reading what the bulk read brings)
         # while it runs
-        self.batching = set(ids)
+        self.prefetch_held = set(ids)
         self.batch_running = batch
         self.prefetching = True
         self.run_in_background(
@@ -527,17 +528,17 @@ class ExportSupervisor(Supervisor):
         """While a backlog's bulk read runs, its conversations wait for it (one request instead of one
         each); during a batch download, so does background work (reconciled, backfilled) not in it yet:
         the next batch takes it. A live call that is not in the bulk read never waits."""
-        if not self.batching:
+        if not self.prefetch_held:
             return False
         cid = entry[2]
-        return cid in self.batching or (
+        return cid in self.prefetch_held or (
             self.batch_running and entry[0] >= BACKGROUND_PRIORITY and cid not in self.prefetched
         )
 
     def _prefetched(self, done: Any) -> None:
         self.prefetching = False
-        self.batching = set()
-        self._pump()
+        self.prefetch_held = set()
+        self._pump()  # what the bulk read held; it also starts the next bulk read
         if done.error is not None:
             logger.warning(
                 "Backlog: reading analytics details in bulk failed (%s); exports read their own", done.error
@@ -551,7 +552,6 @@ class ExportSupervisor(Supervisor):
                 len(read),
                 f", recordings of {len(downloaded)} downloaded in one batch" if downloaded else "",
             )
-        self._maybe_prefetch()
 
     def _spec(self, job: Any) -> ChildSpec:
         outer = self
@@ -589,9 +589,8 @@ class ExportSupervisor(Supervisor):
         self.running.discard(conversation_id)
         self.background.discard(conversation_id)
         outcome = self.outcomes.pop(conversation_id, "failed" if crashed else "done")
-        if outcome != "parked" and self.batch_dir.is_dir():  # a parked export may still need its file
-            for path in self.batch_dir.glob(f"{conversation_id}_*"):
-                path.unlink(missing_ok=True)
+        if outcome != "parked":  # a parked export may still need its batch-downloaded file
+            remove_batch_files(self.batch_dir, conversation_id)
         if outcome != "parked":
             state = "failed" if outcome == "failed" else "done"
             try:

@@ -17,6 +17,7 @@ go at background priority like the rest of the backfill.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import time
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from actors.backfill_supervisor import WAITING_REASON, far_future
-from export.batch_sources import recordings_from_batch
+from export.batch_sources import attach_batch_recordings, discard_outcome_files, remove_batch_files
 from genesys.bulk import BatchDownloadFetcher, Ready
 from genesys.recordings import Failed, Waiting
 from genesys.rest import BATCH_MAX_ITEMS
@@ -60,7 +61,7 @@ class BatchStage:
         self.batch_size = max(1, min(batch_size, BATCH_MAX_ITEMS))
         self.max_in_flight = max(1, max_in_flight)
         self.max_ahead = max(self.batch_size, max_ahead)
-        self.pending: list[str] = []
+        self.pending: dict[str, None] = {}  # in arrival order (an ordered set: a run may hold 100,000)
         self.in_flight: list[tuple[list[str], BatchDownloadFetcher, float]] = []  # ids, engine, next step
         self.ahead: set[str] = set()  # downloaded, handed to the exports, not finished yet
         self.enabled = True
@@ -73,8 +74,7 @@ class BatchStage:
         if not self.enabled:
             self._release([conversation_id], batched=False)
             return
-        if conversation_id not in self.pending:
-            self.pending.append(conversation_id)
+        self.pending[conversation_id] = None
 
     def resume(self, jobs: dict[str, Any]) -> int:
         """Calls an earlier run left parked for their batch download (`jobs`: id -> ledger job)."""
@@ -88,8 +88,7 @@ class BatchStage:
     def finished(self, conversation_id: str) -> None:
         """The call's export finished: its downloaded file is not needed any more."""
         self.ahead.discard(conversation_id)
-        for path in self.dest_dir.glob(f"{conversation_id}_*"):
-            path.unlink(missing_ok=True)
+        remove_batch_files(self.dest_dir, conversation_id)
 
     @property
     def busy(self) -> bool:
@@ -108,8 +107,11 @@ class BatchStage:
             and (len(self.pending) >= self.batch_size or flush)
             and room >= min(self.batch_size, len(self.pending))
         ):
-            ids, self.pending = self.pending[: self.batch_size], self.pending[self.batch_size :]
+            ids = list(itertools.islice(self.pending, self.batch_size))
+            for cid in ids:
+                del self.pending[cid]
             room -= len(ids)
+            self.dest_dir.mkdir(parents=True, exist_ok=True)
             fetcher = BatchDownloadFetcher(
                 self.client, [(cid, None) for cid in ids], self.dest_dir, poll=self.poll
             )
@@ -120,7 +122,6 @@ class BatchStage:
             if due > now:
                 delays.append(due - now)
                 continue
-            self.dest_dir.mkdir(parents=True, exist_ok=True)
             result = fetcher.step()
             if isinstance(result, Waiting):
                 index = self.in_flight.index(entry)
@@ -134,35 +135,20 @@ class BatchStage:
                 assert isinstance(result, Ready)
                 self._settle(ids, fetcher)
         if not self.enabled and self.pending:
-            self._release(self.pending, batched=False)
-            self.pending = []
+            self._release(list(self.pending), batched=False)
+            self.pending.clear()
         return max(0.0, min(delays))
 
     def _settle(self, ids: list[str], fetcher: BatchDownloadFetcher) -> None:
         outcomes = fetcher.outcomes()
-        by_cid: dict[str, list[Any]] = {}
-        for outcome in outcomes:
-            by_cid.setdefault(outcome.conversation_id, []).append(outcome)
         used, fallback = [], []
         for cid in ids:
-            recordings = recordings_from_batch(cid, by_cid.get(cid, []))
-            if recordings is None:
-                for outcome in by_cid.get(cid, []):
-                    if outcome.path:
-                        Path(outcome.path).unlink(missing_ok=True)
-                why = "; ".join(str(o.error) for o in by_cid.get(cid, []) if o.error) or (
-                    f"{len(by_cid.get(cid, []))} recording(s) in the batch"
-                )
+            why = attach_batch_recordings(self.ledger, cid, outcomes)
+            if why is None:
+                used.append(cid)
+            else:
                 logger.info("Conversation %s: exported one by one (%s)", cid, why)
                 fallback.append(cid)
-                continue
-            context = self.ledger.context(cid) or {}
-            if not context:
-                fallback.append(cid)  # recorded without a context (cannot happen): the export reads it
-                continue
-            context["recordings"] = recordings
-            self.ledger.save_context(cid, context)
-            used.append(cid)
         logger.info(
             "Batch download: %d of %d call(s) downloaded for %d API request(s); %d exported one by one",
             len(used),
@@ -174,9 +160,7 @@ class BatchStage:
         self._release(fallback, batched=False)
 
     def _failed(self, ids: list[str], fetcher: BatchDownloadFetcher, result: Failed) -> None:
-        for outcome in fetcher.outcomes():
-            if outcome.path:
-                Path(outcome.path).unlink(missing_ok=True)
+        discard_outcome_files(fetcher.outcomes())
         if result.permanent:
             self.enabled = False
             logger.warning(

@@ -382,12 +382,8 @@ class Backfill:
         from genesys.ratelimit import Priority
 
         assert self.batch is not None
-        try:
-            with self.client.priority(Priority.BACKGROUND):
-                return self.batch.step(flush=self.state.discovery_done)
-        except GenesysError as exc:  # the engines report Genesys' answers; this is the ledger or a bug
-            logger.warning("Backfill: batch download step failed (%s); retrying", exc)
-            return 30.0
+        with self.client.priority(Priority.BACKGROUND):  # the engine turns Genesys' answers into waits
+            return self.batch.step(flush=self.state.discovery_done)
 
     def _start_exports(self) -> None:
         from backfill.cli import backfill_settings

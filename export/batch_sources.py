@@ -104,3 +104,34 @@ def from_batch(recording: dict[str, Any]) -> bool:
     """Whether this recording document was made from a batch result (its file is in the original
     codec: re-encoded, never written as it came)."""
     return bool(recording.get(BATCH_FILE))
+
+
+def attach_batch_recordings(ledger: Any, conversation_id: str, outcomes: Iterable[Any]) -> str | None:
+    """Store the conversation's recording document made of its batch `outcomes` in its export context
+    (`ledger.context` / `save_context`). Returns None when it did, else why not; then the
+    conversation's downloaded files are removed (its export asks one by one)."""
+    mine = [o for o in outcomes if o.conversation_id == conversation_id]
+    recordings = recordings_from_batch(conversation_id, mine)
+    context = ledger.context(conversation_id) if recordings is not None else None
+    if recordings is not None and context:
+        context["recordings"] = recordings
+        ledger.save_context(conversation_id, context)
+        return None
+    discard_outcome_files(mine)
+    if recordings is not None:
+        return "no export context"
+    return "; ".join(str(o.error) for o in mine if o.error) or f"{len(mine)} recording(s) in the batch"
+
+
+def discard_outcome_files(outcomes: Iterable[Any]) -> None:
+    """Remove the files batch `outcomes` downloaded."""
+    for outcome in outcomes:
+        if outcome.path:
+            Path(outcome.path).unlink(missing_ok=True)
+
+
+def remove_batch_files(dest_dir: Path, conversation_id: str) -> None:
+    """Remove what batch downloads into `dest_dir` brought for the conversation (its export ended)."""
+    if dest_dir.is_dir():
+        for path in dest_dir.glob(f"{conversation_id}_*"):
+            path.unlink(missing_ok=True)

@@ -13,7 +13,6 @@ not known, so conversations are only prefetched when no profile uses them (`need
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,19 +126,16 @@ def prefetch_recordings(
     dest_dir: Path,
     *,
     timeout_s: float = 30.0,
-    poll: Any = None,
-    stop: threading.Event | None = None,
 ) -> list[str]:
     """Blocking (a helper thread): download the recordings of up to `MAX_IDS` queued conversations
     whose context was prefetched, with one batch request (`genesys.bulk.BatchDownloadFetcher`), and
     store each conversation's recording document made of its batch result in its context
     (`export.batch_sources`: only when its profiles need no recording metadata, which the caller
-    checks). A conversation the batch cannot serve, or one not served within `timeout_s`, keeps its
-    context as it was: its export asks one by one. Returns the conversation ids served."""
-    from export.batch_sources import recordings_from_batch
-    from genesys.bulk import BatchDownloadFetcher, Ready
-    from genesys.recordings import Waiting
-    from reliability.backoff import POLL
+    checks). A conversation the batch cannot serve, one that started meanwhile, or one not served
+    within `timeout_s`, keeps its context as it was: its export asks one by one. Returns the
+    conversation ids served."""
+    from export.batch_sources import attach_batch_recordings, discard_outcome_files
+    from genesys.bulk import BatchDownloadFetcher, Ready, run_to_end
 
     wanted = []
     for cid in conversation_ids[:MAX_IDS]:
@@ -149,35 +145,24 @@ def prefetch_recordings(
     if not wanted:
         return []
     dest_dir.mkdir(parents=True, exist_ok=True)
-    fetcher = BatchDownloadFetcher(client, [(cid, None) for cid in wanted], dest_dir, poll=poll or POLL)
-    waiter = stop or threading.Event()
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = fetcher.step()
-        if not isinstance(result, Waiting):
-            break
-        if time.monotonic() + result.delay_s > deadline or waiter.wait(result.delay_s):
-            logger.info(
-                "Backlog: batch download of %d conversation(s) not done within %.0f s; they are exported "
-                "one by one",
-                len(wanted),
-                timeout_s,
-            )
-            break
+    fetcher = BatchDownloadFetcher(client, [(cid, None) for cid in wanted], dest_dir)
+    result = run_to_end(fetcher, deadline_s=timeout_s).outcome
     outcomes = fetcher.outcomes()
+    if not isinstance(result, Ready):
+        logger.info(
+            "Backlog: batch download of %d conversation(s) not done (%s); they are exported one by one",
+            len(wanted),
+            getattr(result, "reason", result),
+        )
+        discard_outcome_files(outcomes)
+        return []
     served: list[str] = []
     for cid in wanted:
-        recordings = recordings_from_batch(cid, outcomes) if isinstance(result, Ready) else None
-        context = ledger.context(cid) if recordings is not None else None
-        job = ledger.job(cid) if context is not None else None
-        if recordings is None or context is None or job is None or job.state not in ("queued", "parked"):
-            for outcome in outcomes:
-                if outcome.conversation_id == cid and outcome.path:
-                    Path(outcome.path).unlink(missing_ok=True)
-            continue
-        context["recordings"] = recordings
-        ledger.save_context(cid, context)
-        served.append(cid)
+        job = ledger.job(cid)
+        if job is None or job.state not in ("queued", "parked"):  # started meanwhile: asks one by one
+            discard_outcome_files(o for o in outcomes if o.conversation_id == cid)
+        elif attach_batch_recordings(ledger, cid, outcomes) is None:
+            served.append(cid)
     return served
 
 

@@ -216,6 +216,7 @@ def advance_recordings(
         return RecordingsProgress(files=batched, note="from a batch download")
     now = time.time() if now is None else now
     clock = lambda: now  # noqa: E731 - the step happens "now" for every clock reading
+    metadata = [r for r in data.recordings if not from_batch(r)]  # a batch result is no metadata
     if state:
         fetcher = RecordingFetcher.restore(
             client, state, clock=clock, max_wait_ms=state.get("max_wait_ms") or max_wait_ms, poll=SOON
@@ -232,12 +233,10 @@ def advance_recordings(
             poll=SOON,
             clock=clock,
             # one request for metadata and media when no screen was recorded (the list would wait on it)
-            list_first=not any(not from_batch(r) for r in data.recordings)
-            and not screen_recorded(data.conversation),
+            list_first=not metadata and not screen_recorded(data.conversation),
         )
-        recordings = [r for r in data.recordings if not from_batch(r)]  # a batch result is no metadata
-        if recordings:
-            fetcher.prefill_metadata(recordings)  # all media: screen recordings are recognised
+        if metadata:
+            fetcher.prefill_metadata(metadata)  # all media: screen recordings are recognised
     result = fetcher.step()
     if isinstance(result, Failed) and fetcher.max_wait_ms > MAX_WAIT_MS and "HTTP 400" in result.reason:
         # a longer server-side wait refused: ask again with the documented default
