@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
-import PureCloudPlatformClientV2 as sdk
 import requests
-from PureCloudPlatformClientV2.abstract_http_client import AbstractHttpClient
 from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception, stop_after_attempt
 
 from .auth import AccessTokens, TokenProvider
@@ -47,6 +45,7 @@ from .errors import (
     error_from_response,
 )
 from .ratelimit import Priority, RateLimiter, limiter_for
+from .sdk import sdk
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +106,10 @@ class _SdkResponse:
         return self._headers.get(name, default)
 
 
-class _Transport(AbstractHttpClient):
+_HttpClient: Any = sdk.abstract_http_client.AbstractHttpClient  # the SDK's transport interface
+
+
+class _Transport(_HttpClient):
     def __init__(self, client: GenesysClient) -> None:
         super().__init__()
         self._client = client

@@ -13,11 +13,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import PureCloudPlatformClientV2 as sdk
-
 from genesys.config import ClientConfig
 from genesys.ratelimit import RateLimiter
 from genesys.rest import GenesysClient
+from genesys.sdk import sdk
 from provisioning.signin import AdminSession
 
 logger = logging.getLogger(__name__)

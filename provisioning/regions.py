@@ -12,9 +12,8 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from PureCloudPlatformClientV2 import PureCloudRegionHosts
-
 from genesys.config import login_url_for
+from genesys.sdk import sdk
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ def _domain(api_url: str) -> str:
 
 REGIONS: dict[str, Region] = {}
 ALIASES: dict[str, str] = {}
-for _member in PureCloudRegionHosts:
+for _member in sdk.PureCloudRegionHosts:
     _api = _member.get_api_host()
     _region = Region(_domain(_api), _api, login_url_for(_api))
     REGIONS[_region.name] = _region

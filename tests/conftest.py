@@ -6,6 +6,8 @@ import logging
 
 import pytest
 
+import genesys.sdk  # noqa: F401  # first: the SDK without its recursive watch of the home folder (genesys/sdk.py)
+
 pytest_plugins = ["setup_fixtures", "pg_fixtures"]  # the `run.py setup` fixtures: bare_sim, file_keyring
 
 # Modules whose tests take tens of seconds (real service processes, many calls, kill -9 and restarts).
