@@ -203,6 +203,14 @@ class WorkerLost(RuntimeError):
     resend = True
 
 
+def _lease_owner(deps: Any) -> str | None:
+    """The instance whose job leases fence the writer: only on a shared ledger."""
+    cluster = getattr(deps, "cluster", None)
+    if cluster is None or not getattr(deps.ledger, "shared", False):
+        return None
+    return str(cluster.name)
+
+
 class WriterActor(Supervised):
     """Writes files exactly once (ledger-backed), atomically, with the profile's conflict strategy and
     metadata, in its helper threads. It does not retry: the export decides what a failure means."""
@@ -217,11 +225,13 @@ class WriterActor(Supervised):
         directory: Directory,
         ledger: Any,
         on_file_written: Any = None,
+        owner: str | None = None,
     ) -> None:
         super().__init__(supervisor=supervisor, child_id=child_id)
         self.directory = directory
         self.ledger = ledger
         self.on_file_written = on_file_written
+        self.owner = owner  # on a shared ledger: writes are fenced by this instance's job leases
 
     def handle(self, message: Any) -> Any:
         if isinstance(message, PipelineRequest):
@@ -236,6 +246,7 @@ class WriterActor(Supervised):
                 work.source,
                 work.strategy,
                 work.metadata,
+                owner=self.owner,
                 tag=(message, time.perf_counter()),
             )
         elif isinstance(message, BackgroundDone) and isinstance(message.tag, tuple):
@@ -400,6 +411,7 @@ class PipelineSupervisor(Supervisor):
                     directory=deps.directory,
                     ledger=deps.ledger,
                     on_file_written=deps.on_file_written,
+                    owner=_lease_owner(deps),
                 ),
             )
         )

@@ -84,6 +84,7 @@ def _errno_of(error: BaseException) -> int | None:
 def classify(error: BaseException, *, where: str = "") -> Failure:
     """Decide how `error` is handled. `where` names the destination root or endpoint for the cause."""
     from audio.errors import AudioDecodeError
+    from export.write_once import LeaseLost
     from genesys.errors import (
         AuthenticationFailed,
         BadRequest,
@@ -103,6 +104,8 @@ def classify(error: BaseException, *, where: str = "") -> Failure:
         return Failure("resend", type(error).__name__, message)
     if isinstance(error, ClientClosed):
         return Failure("recoverable", "shutdown", message)
+    if isinstance(error, LeaseLost):  # another instance took the job over: this one stops it soon
+        return Failure("recoverable", "lease", message)
     if isinstance(error, Forbidden):
         return Failure("permanent", "permission", f"missing permission: {message}")
     if isinstance(error, AuthenticationFailed):

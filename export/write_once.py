@@ -6,6 +6,12 @@ item whose write may have landed before a crash or a lost reply is recognised by
 planned name, or one of its conflict-counter variants, already holds exactly the bytes we would
 write. Only then is nothing written again; anything else is written with the profile's conflict
 strategy. Writes of the same item are serialised within the process.
+
+On a shared ledger two instances can write the same item: one whose lease expired during a stall
+while another took the job over. The writer is fenced: with `owner`, nothing is planned or written
+unless that instance still holds the job's lease (`LeaseLost`), and a write that raced the other
+instance's (ours got a counter name while the ledger now records the item written elsewhere) is
+removed again, so the item stays one file.
 """
 
 from __future__ import annotations
@@ -23,7 +29,12 @@ logger = logging.getLogger(__name__)
 MAX_COUNTER_PROBE = 50
 
 
+class LeaseLost(RuntimeError):
+    """This instance no longer holds the job's lease: another instance exports it now."""
+
+
 class OutputLedger(Protocol):
+    def holds(self, conversation_id: str, owner: str) -> bool: ...
     def output(self, conversation_id: str, profile: str, item: str) -> Any: ...
     def record_output(
         self,
@@ -64,8 +75,10 @@ def write_once(
     metadata: dict[str, str] | None = None,
     *,
     write: Callable[..., Any] | None = None,
+    owner: str | None = None,
 ) -> WriteOutcome:
-    """Write `source` to `target` for (conversation, profile, item) unless it is already there."""
+    """Write `source` to `target` for (conversation, profile, item) unless it is already there;
+    `owner`: the instance that must hold the job's lease on a shared ledger (None: not shared)."""
     from storage.write import write_file
 
     write = write or write_file
@@ -89,15 +102,43 @@ def write_once(
                 )
                 return WriteOutcome(landed, size, "already written")
             target = planned  # keep the name planned first (sequence numbers are not drawn twice)
+        if owner is not None and not ledger.holds(conversation_id, owner):
+            raise LeaseLost(
+                f"instance {owner} no longer holds conversation {conversation_id}; not writing {target}"
+            )
         ledger.record_output(conversation_id, profile, item, "planned", str(target))
         result = write(target, source, strategy, metadata=metadata or None)
         if result.path is None:
             ledger.record_output(conversation_id, profile, item, "skipped", None, 0)
             return WriteOutcome(None, 0, result.action, str(result.metadata))
+        if owner is not None:
+            raced = _written_elsewhere(ledger, conversation_id, profile, item, Path(result.path))
+            if raced is not None:
+                return raced
         ledger.record_output(
             conversation_id, profile, item, "written", str(result.path), result.bytes_written
         )
         return WriteOutcome(result.path, result.bytes_written, result.action, str(result.metadata))
+
+
+def _written_elsewhere(
+    ledger: OutputLedger, conversation_id: str, profile: str, item: str, ours: Path
+) -> WriteOutcome | None:
+    """If another instance recorded this item written at another path while we wrote it, our copy
+    is a duplicate: it is removed and theirs is the item's file."""
+    record = ledger.output(conversation_id, profile, item)
+    if record is None or record.status != "written" or not record.path or Path(record.path) == ours:
+        return None
+    ours.unlink(missing_ok=True)
+    logger.warning(
+        "Conversation %s, profile %s: another instance wrote %s at the same time; removed this "
+        "instance's copy %s",
+        conversation_id,
+        profile,
+        record.path,
+        ours,
+    )
+    return WriteOutcome(Path(record.path), int(record.bytes or 0), "already written")
 
 
 def _landed(planned: Path, source: Path | bytes) -> Path | None:

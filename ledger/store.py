@@ -310,6 +310,17 @@ class Ledger:
         held = {r[0] for r in rows}
         return held if conversation_ids is None else held & set(conversation_ids)
 
+    def holds(self, conversation_id: str, owner: str) -> bool:
+        """Whether `owner` runs `conversation_id` under its lease now (a writer's fence: an instance whose
+        lease was taken over must not write the job's files any more)."""
+        return bool(
+            self._rows(
+                "SELECT 1 FROM jobs WHERE conversation_id=:cid AND state='running' AND lease_owner=:owner",
+                cid=conversation_id,
+                owner=owner,
+            )
+        )
+
     def expire_leases(self, now: float | None = None) -> list[tuple[str, str | None]]:
         """Running jobs whose lease expired (their instance died or lost the database) go back to
         `queued` for any instance to claim; (conversation id, former owner) of each."""
