@@ -23,7 +23,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from enum import IntEnum
 
-from .errors import RateLimitTimeout
+from .errors import ClientClosed, RateLimitTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -106,20 +106,34 @@ class RateLimiter:
         return delay
 
     def acquire(
-        self, max_wait_s: float = 120.0, what: str = "request", priority: int = Priority.LIVE
+        self,
+        max_wait_s: float = 120.0,
+        what: str = "request",
+        priority: int = Priority.LIVE,
+        abort: threading.Event | None = None,
     ) -> float:
-        """Take one request slot; return the seconds waited. Raises `RateLimitTimeout`."""
+        """Take one request slot; return the seconds waited. Raises `RateLimitTimeout`, and
+        `ClientClosed` once `abort` is set (the caller's client closed: `wake` ends the wait)."""
         start = self._clock()
         with self._cond:
             self._waiting[priority] += 1
             try:
-                return self._acquire_locked(start, max_wait_s, what, int(priority))
+                return self._acquire_locked(start, max_wait_s, what, int(priority), abort)
             finally:
                 self._waiting[priority] -= 1
                 self._cond.notify_all()
 
-    def _acquire_locked(self, start: float, max_wait_s: float, what: str, priority: int) -> float:
+    def wake(self) -> None:
+        """Wake every waiting caller to check its `abort` event (a client of this budget closed)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def _acquire_locked(
+        self, start: float, max_wait_s: float, what: str, priority: int, abort: threading.Event | None
+    ) -> float:
         while True:
+            if abort is not None and abort.is_set():
+                raise ClientClosed(what, message="client closed while waiting for the request budget")
             now = self._clock()
             delay = self._delay_locked(now, priority)
             if delay <= 0:

@@ -192,8 +192,9 @@ class GenesysClient:
 
     # ----- lifecycle --------------------------------------------------------------------------
     def close(self) -> None:
-        """Abort retry waits in other threads and release connections."""
+        """Abort retry and request-budget waits in other threads and release connections."""
         self._closed.set()
+        self.limiter.wake()  # shared with other clients of the same id: only this one's waits end
         self._session.close()
         if self._owns_tokens:
             self.tokens.close()
@@ -252,7 +253,12 @@ class GenesysClient:
         endpoint = self._local.endpoint or f"{method} {url}"
         if self._closed.is_set():
             raise ClientClosed(endpoint, message="client closed")
-        self.limiter.acquire(self.config.rate_limit_max_wait_s, what=endpoint, priority=self._local.priority)
+        self.limiter.acquire(
+            self.config.rate_limit_max_wait_s,
+            what=endpoint,
+            priority=self._local.priority,
+            abort=self._closed,
+        )
         token = self.tokens.token()
         self._local.token = token
         out_headers = {

@@ -160,6 +160,38 @@ def test_close_aborts_a_retry_wait(sim) -> None:
     assert isinstance(errors[0], ClientClosed)
 
 
+def test_close_ends_a_wait_for_the_request_budget_and_spares_other_clients_of_the_budget(sim) -> None:
+    """Two clients of one OAuth client share its budget: a request of one waiting for a slot ends
+    with ClientClosed as soon as that client closes (a service shutting down never waits out the
+    budget), while the other client's waiting request still gets its slot."""
+    from genesys.ratelimit import RateLimiter
+
+    limiter = RateLimiter(1, window_s=3.0)
+    closing, staying = make_client(sim, limiter=limiter), make_client(sim, limiter=limiter)
+    closing.get_date()  # the window's one request
+    outcome: dict[str, object] = {}
+
+    def call(name: str, client: GenesysClient) -> None:
+        try:
+            outcome[name] = client.get_date()
+        except BaseException as exc:  # noqa: BLE001
+            outcome[name] = exc
+
+    threads = [
+        threading.Thread(target=call, args=(n, c)) for n, c in (("closing", closing), ("staying", staying))
+    ]
+    for th in threads:
+        th.start()
+    time.sleep(0.5)
+    start = time.monotonic()
+    closing.close()
+    threads[0].join(5)
+    assert not threads[0].is_alive() and time.monotonic() - start < 1
+    assert isinstance(outcome["closing"], ClientClosed)
+    threads[1].join(10)
+    assert "currentDate" in outcome["staying"], outcome  # type: ignore[operator]  # the date, once the window had room
+
+
 def test_two_simulators_in_one_process(sim) -> None:
     with running_sim(seed=12) as other:
         a, b = make_client(sim), make_client(other)
