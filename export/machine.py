@@ -903,12 +903,14 @@ class ConversationExport:
             self.reporter.recovered(record["cause"], f"Conversation {self.cid}: {key} works again")
 
     def _replied(self, work: Work, result: Any, now: float) -> None:
+        missed_at = (self.failures.get(work.key) or {}).get("missed_at")
         self._succeeded(work.key)
         if isinstance(work, FetchContext):
             self.data = result
             if self._learns:
                 first = "context" not in self.failures and not self._context_retried
-                self.arrivals.record("analytics", now - self.job.finished_at, first)
+                missed_s = None if missed_at is None else float(missed_at) - self.job.finished_at
+                self.arrivals.record("analytics", now - self.job.finished_at, first, missed_s)
             logger.debug("Conversation %s: context fetched", self.cid)
         elif isinstance(work, AdvanceRecordings):
             self._recordings_progress(work, result, now)
@@ -1107,6 +1109,7 @@ class ConversationExport:
             return
         record = self.failures.setdefault(work.key, {"attempts": 0, "first_at": now, "cause": "not ready"})
         record["attempts"] += 1
+        record["missed_at"] = now  # when the details were not there yet (the arrival estimate learns it)
         delay = SOON.delay(int(record["attempts"]))
         self.waits[work.key] = (now + delay, "analytics details not available yet")
         logger.debug("Conversation %s: %s; next try in %.1f s", self.cid, error, delay)
