@@ -9,9 +9,10 @@ watches it **recursively**. With SDK 269.0.0 on a service account's home of 17,0
 took 3 s of CPU at every start and held an inotify watch on every folder for the process's life.
 
 callexport never reads the SDK's config file (its settings are its own), so the SDK is imported here,
-once, with a stand-in observer that watches nothing. Import the SDK only through this module. Its
-first import must happen before other threads start: `run.py` and the test suite import this module
-early. Everywhere else, watchdog (e.g. the license folder watch) keeps the real ``Observer``.
+once, with a stand-in observer that watches nothing. Import the SDK only through this module. The
+stand-in is in ``watchdog.observers`` only while the SDK imports (which binds it for good); that
+first import happens in the main thread at start-up, and nothing of callexport uses watchdog (the
+license folder is polled), so no other code can pick the stand-in up.
 """
 
 from __future__ import annotations
