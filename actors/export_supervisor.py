@@ -340,6 +340,17 @@ class ExportSupervisor(Supervisor):
         held = ledger.renew(self.me, lease_s=self.lease_s)
         for conversation_id in sorted(self.running - held):
             job = ledger.job(conversation_id)
+            if job is not None and job.state == "queued" and job.lease_owner == self.me and not self.draining:
+                # this instance stalled past its lease and the job was queued again, but nobody took
+                # it: hold it again (its writes are fenced by the lease)
+                if ledger.start(conversation_id, owner=self.me, lease_s=self.lease_s) is not None:
+                    logger.info(
+                        "Conversation %s: this instance's lease had expired but no instance took the "
+                        "export over; it holds the lease again and goes on",
+                        conversation_id,
+                    )
+                    continue
+                job = ledger.job(conversation_id)
             if job is None or job.state != "running" or job.lease_owner in (None, self.me):
                 continue  # parking or ending: not a lost lease
             logger.warning(

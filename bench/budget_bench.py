@@ -164,8 +164,14 @@ def run_burst(args: argparse.Namespace, work: Path) -> None:
     report(f"Burst ({args.burst_calls} calls at once, four profiles)", counts, len(calls))
 
 
+SUSTAINED_RUNS = [0]
+
+
 def sustained(args: argparse.Namespace, work: Path, doc: str, budget: int, label: str) -> float:
-    with simulator(doc, 13, budget) as sim:
+    # a simulator (and so an OAuth client id) of its own: the process shares one rate limiter per
+    # client id, and a run at another budget must not inherit the previous run's window
+    SUSTAINED_RUNS[0] += 1
+    with simulator(doc, 12 + SUSTAINED_RUNS[0], budget) as sim:
         h = harness(sim, work / f"svc-{label}", budget).start()
         try:
             minutes = args.sustained_minutes
@@ -200,7 +206,9 @@ def sustained(args: argparse.Namespace, work: Path, doc: str, budget: int, label
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--low-calls", type=int, default=36)  # steady state, not only the first calls' learning
+    parser.add_argument(
+        "--low-calls", type=int, default=36
+    )  # steady state, not only the first calls' learning
     parser.add_argument("--burst-calls", type=int, default=200)
     parser.add_argument("--sustained-minutes", type=float, default=2.0)
     parser.add_argument("--budget", type=int, default=300)

@@ -1009,8 +1009,12 @@ class ConversationExport:
         if progress.documents:
             self.documents = tuple(progress.documents)
             if self._learns:
-                first = int(progress.state.get("requests") or 0) <= len(progress.documents)
-                self.arrivals.record("transcript", now - self.job.finished_at, first)
+                first = not int(
+                    progress.state.get("attempts") or 0
+                )  # no "not there yet" answer (errors aside)
+                asked = progress.state.get("started_at")  # the first ask, which missed unless `first`
+                missed_s = float(asked) - self.job.finished_at if isinstance(asked, int | float) else None
+                self.arrivals.record("transcript", now - self.job.finished_at, first, missed_s)
             self.transcripts.update(status="ready", error=progress.error)
             return
         self.transcripts.update(
@@ -1109,7 +1113,7 @@ class ConversationExport:
             return
         record = self.failures.setdefault(work.key, {"attempts": 0, "first_at": now, "cause": "not ready"})
         record["attempts"] += 1
-        record["missed_at"] = now  # when the details were not there yet (the arrival estimate learns it)
+        record.setdefault("missed_at", now)  # the first ask that missed (the arrival estimate learns it)
         delay = SOON.delay(int(record["attempts"]))
         self.waits[work.key] = (now + delay, "analytics details not available yet")
         logger.debug("Conversation %s: %s; next try in %.1f s", self.cid, error, delay)

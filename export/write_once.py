@@ -9,15 +9,17 @@ strategy. Writes of the same item are serialised within the process.
 
 On a shared ledger two instances can write the same item: one whose lease expired during a stall
 while another took the job over. The writer is fenced: with `owner`, nothing is planned or written
-unless that instance still holds the job's lease (`LeaseLost`), and a write that raced the other
-instance's (ours got a counter name while the ledger now records the item written elsewhere) is
-removed again, so the item stays one file.
+unless that instance still holds the job's lease (`LeaseLost`), and the final record is
+conditional: of two instances that both wrote the item exactly one records it, and the other
+removes its copy if the conflict strategy gave it a counter name of its own, so the item stays one
+file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +37,9 @@ class LeaseLost(RuntimeError):
 
 class OutputLedger(Protocol):
     def holds(self, conversation_id: str, owner: str) -> bool: ...
+    def record_written_once(
+        self, conversation_id: str, profile: str, item: str, path: str, size: int
+    ) -> str | None: ...
     def output(self, conversation_id: str, profile: str, item: str) -> Any: ...
     def record_output(
         self,
@@ -112,9 +117,14 @@ def write_once(
             ledger.record_output(conversation_id, profile, item, "skipped", None, 0)
             return WriteOutcome(None, 0, result.action, str(result.metadata))
         if owner is not None:
-            raced = _written_elsewhere(ledger, conversation_id, profile, item, Path(result.path))
-            if raced is not None:
-                return raced
+            theirs = ledger.record_written_once(
+                conversation_id, profile, item, str(result.path), result.bytes_written
+            )
+            if theirs is not None:
+                return _written_elsewhere(
+                    conversation_id, profile, Path(theirs), Path(result.path), result.action
+                )
+            return WriteOutcome(result.path, result.bytes_written, result.action, str(result.metadata))
         ledger.record_output(
             conversation_id, profile, item, "written", str(result.path), result.bytes_written
         )
@@ -122,23 +132,34 @@ def write_once(
 
 
 def _written_elsewhere(
-    ledger: OutputLedger, conversation_id: str, profile: str, item: str, ours: Path
-) -> WriteOutcome | None:
-    """If another instance recorded this item written at another path while we wrote it, our copy
-    is a duplicate: it is removed and theirs is the item's file."""
-    record = ledger.output(conversation_id, profile, item)
-    if record is None or record.status != "written" or not record.path or Path(record.path) == ours:
-        return None
-    ours.unlink(missing_ok=True)
+    conversation_id: str, profile: str, theirs: Path, ours: Path, action: str
+) -> WriteOutcome:
+    """Another instance recorded this item written at `theirs` while we wrote it at `ours`. Ours is a
+    duplicate when the conflict strategy gave it a counter name of its own: it is removed. Any other
+    write went to the same name (overwritten or replaced; the two hosts may name the share
+    differently), so nothing is removed."""
+    removed = action == "renamed" and ours.exists() and not _same_file(theirs, ours)
+    if removed:
+        ours.unlink(missing_ok=True)
     logger.warning(
-        "Conversation %s, profile %s: another instance wrote %s at the same time; removed this "
-        "instance's copy %s",
+        "Conversation %s, profile %s: another instance wrote %s at the same time%s",
         conversation_id,
         profile,
-        record.path,
-        ours,
+        theirs,
+        f"; removed this instance's copy {ours}" if removed else "",
     )
-    return WriteOutcome(Path(record.path), int(record.bytes or 0), "already written")
+    try:
+        size = theirs.stat().st_size
+    except OSError:
+        size = 0
+    return WriteOutcome(theirs, size, "already written")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _landed(planned: Path, source: Path | bytes) -> Path | None:

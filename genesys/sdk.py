@@ -47,7 +47,9 @@ class _NoWatch:
 
 
 def _import_sdk() -> ModuleType:
-    if PACKAGE in sys.modules:  # imported before: by this module, or by code that went round it
+    if PACKAGE in sys.modules:  # imported before, by code that went round this module
+        if not config_watch_disabled():
+            logger.warning("%s was imported before genesys.sdk: its config-file watcher runs", PACKAGE)
         return sys.modules[PACKAGE]
     import watchdog.observers as observers
 

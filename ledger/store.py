@@ -681,6 +681,31 @@ class Ledger:
             now=time.time(),
         )
 
+    def record_written_once(
+        self, conversation_id: str, profile: str, item: str, path: str, size: int
+    ) -> str | None:
+        """Record the item written at `path` unless the ledger already has it written elsewhere (two
+        instances that both wrote it: exactly one record wins, in one statement); the other path
+        then, else None."""
+        rows = self._rows(
+            "UPDATE outputs SET path=:path, status='written', bytes=:size, updated_at=:now "
+            "WHERE conversation_id=:cid AND profile=:profile AND item=:item "
+            "AND (status <> 'written' OR path IS NULL OR path = :path) RETURNING item",
+            cid=conversation_id,
+            profile=profile,
+            item=item,
+            path=path,
+            size=size,
+            now=time.time(),
+        )
+        if rows:
+            return None
+        record = self.output(conversation_id, profile, item)
+        if record is not None and record.status == "written" and record.path:
+            return str(record.path)
+        self.record_output(conversation_id, profile, item, "written", path, size)
+        return None
+
     # -- profile status ----------------------------------------------------------
     def set_profile_status(
         self, conversation_id: str, profile: str, kind: str, status: str, detail: str = ""

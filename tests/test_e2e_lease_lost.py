@@ -44,3 +44,32 @@ def test_an_export_taken_over_by_another_instance_stops_here(tmp_path, pg_url, c
             assert ledger.orphaned_leases() == []
         finally:
             h.stop()
+
+
+def test_an_expired_lease_that_nobody_took_over_is_taken_back_and_the_export_finishes(
+    tmp_path, pg_url, caplog_info
+):
+    """This instance stalled past its lease; another instance queued the job again (expire_leases)
+    but had no slot to claim it. The export here would find its writes fenced: it takes the lease
+    back at its next renewal and finishes, every file once."""
+    out = tmp_path / "out"
+    doc = document(
+        profile("QA", out, Queues=["Sales"], AudioFormat="MP3", ReduceNoise=True, ProcessingDelaySeconds=0)
+    )
+    with Simulator(seed=82, config_document=doc, heartbeat_s=1.0, event_speed=200.0) as sim:
+        h = Harness(sim, tmp_path, ledger_url=pg_url, lease_s=3.0, dsp_workers=1).start()
+        ledger = h.deps.ledger
+        try:
+            call = sim.inject_call(kind="inbound_simple", queue_name="Sales", duration_s=150)
+            cid = call.conversation_id
+            assert h.wait(lambda: h.job_state(cid) == "running", 60)
+            ledger.db.execute(
+                "UPDATE jobs SET state='queued', lease_until=1 WHERE conversation_id=:cid", {"cid": cid}
+            )
+            assert h.wait(lambda: "holds the lease again" in caplog_info.text, 15), caplog_info.text[-3000:]
+            assert h.wait_done([cid], 90)[cid] == "done"
+            files = sorted(p.name for p in out.rglob("*") if p.is_file() and not p.name.startswith("."))
+            assert len(files) == len(call.recordings), files
+            assert ledger.orphaned_leases() == []
+        finally:
+            h.stop()

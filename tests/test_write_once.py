@@ -80,6 +80,37 @@ def test_two_instances_racing_on_one_item_leave_one_file(ledger_location, tmp_pa
     assert (record.status, Path(record.path)) == ("written", target)
 
 
+def test_racing_writes_to_the_same_name_remove_nothing(ledger_location, tmp_path):
+    """With Overwrite both instances wrote the one file (their hosts may even name the share
+    differently): the record of the first stands and the file is never removed."""
+    ledger = Ledger(ledger_location)
+    out = _folder(tmp_path)
+    _running(ledger, "alpha")
+    target = out / "c1.wav"
+    alias = tmp_path / "share"  # the same folder under another name, as another host mounts it
+    alias.symlink_to(out, target_is_directory=True)
+
+    def stalled_write(path: Path, source: bytes, strategy: str, **kwargs):  # type: ignore[no-untyped-def]
+        ledger.record_output("c1", "Archive", "audio:r1", "written", str(alias / "c1.wav"), len(source))
+        return write_file(path, source, strategy, **kwargs)
+
+    outcome = write_once(
+        ledger, "c1", "Archive", "audio:r1", target, AUDIO, "Overwrite", write=stalled_write, owner="alpha"
+    )
+    assert outcome.action == "already written" and outcome.path == alias / "c1.wav"
+    assert target.read_bytes() == AUDIO and [p.name for p in out.iterdir()] == ["c1.wav"]
+
+
+def test_the_final_record_is_taken_by_exactly_one_writer(ledger_location):
+    ledger = Ledger(ledger_location)
+    ledger.record_output("c1", "P", "audio:r1", "planned", "/share/c1.wav")
+    assert ledger.record_written_once("c1", "P", "audio:r1", "/share/c1_1.wav", 10) is None
+    assert ledger.record_written_once("c1", "P", "audio:r1", "/share/c1.wav", 10) == "/share/c1_1.wav"
+    assert ledger.record_written_once("c1", "P", "audio:r1", "/share/c1_1.wav", 10) is None  # the same again
+    assert ledger.record_written_once("c2", "P", "audio:r1", "/share/c2.wav", 5) is None  # never planned
+    assert ledger.output("c2", "P", "audio:r1").status == "written"
+
+
 def test_without_an_owner_the_writer_is_not_fenced(ledger_location, tmp_path):
     """A single instance (no shared ledger) writes whatever the job's lease says."""
     ledger = Ledger(ledger_location)
