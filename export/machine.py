@@ -908,7 +908,7 @@ class ConversationExport:
         if isinstance(work, FetchContext):
             self.data = result
             if self._learns:
-                first = "context" not in self.failures and not self._context_retried
+                first = not self._context_retried  # no "not ready" answer before this one
                 missed_s = None if missed_at is None else float(missed_at) - self.job.finished_at
                 self.arrivals.record("analytics", now - self.job.finished_at, first, missed_s)
             logger.debug("Conversation %s: context fetched", self.cid)
@@ -1009,9 +1009,8 @@ class ConversationExport:
         if progress.documents:
             self.documents = tuple(progress.documents)
             if self._learns:
-                first = not int(
-                    progress.state.get("attempts") or 0
-                )  # no "not there yet" answer (errors aside)
+                # found at the first ask unless an ask answered "not there yet" (errors do not count)
+                first = not int(progress.state.get("attempts") or 0)
                 asked = progress.state.get("started_at")  # the first ask, which missed unless `first`
                 missed_s = float(asked) - self.job.finished_at if isinstance(asked, int | float) else None
                 self.arrivals.record("transcript", now - self.job.finished_at, first, missed_s)
