@@ -458,7 +458,7 @@ class ExportSupervisor(Supervisor):
         while self.queue and len(self.running) < slots:
             entry = heapq.heappop(self.queue)
             conversation_id = entry[2]
-            if conversation_id in self.running or self._held_for_batch(entry):
+            if conversation_id in self.running or self._held_for_prefetch(entry):
                 deferred.append(entry)  # its previous run is still stopping, or a batch is coming
                 continue
             if entry[0] >= BACKGROUND_PRIORITY and len(self.background) >= background_slots:
@@ -535,7 +535,7 @@ class ExportSupervisor(Supervisor):
             tag=("prefetch", len(ids)),
         )
 
-    def _held_for_batch(self, entry: tuple[int, int, str]) -> bool:
+    def _held_for_prefetch(self, entry: tuple[int, int, str]) -> bool:
         """While a backlog's bulk read runs, its conversations wait for it (one request instead of one
         each); during a batch download, so does background work (reconciled, backfilled) not in it yet:
         the next batch takes it. A live call that is not in the bulk read never waits."""
@@ -602,7 +602,6 @@ class ExportSupervisor(Supervisor):
         outcome = self.outcomes.pop(conversation_id, "failed" if crashed else "done")
         if outcome != "parked":  # a parked export may still need its batch-downloaded file
             remove_batch_files(self.batch_dir, conversation_id)
-        if outcome != "parked":
             state = "failed" if outcome == "failed" else "done"
             try:
                 self.deps.ledger.set_state(conversation_id, state, reason, owner=self._owner())

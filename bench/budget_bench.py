@@ -24,6 +24,7 @@ Runs (the real service against the simulator; requests counted from the simulato
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import statistics
@@ -164,14 +165,13 @@ def run_burst(args: argparse.Namespace, work: Path) -> None:
     report(f"Burst ({args.burst_calls} calls at once, four profiles)", counts, len(calls))
 
 
-SUSTAINED_RUNS = [0]
+SUSTAINED_SEEDS = itertools.count(13)
+"""A simulator (and so an OAuth client id) per sustained run: the process shares one rate limiter per
+client id, and a run at another budget must not inherit the previous run's window."""
 
 
 def sustained(args: argparse.Namespace, work: Path, doc: str, budget: int, label: str) -> float:
-    # a simulator (and so an OAuth client id) of its own: the process shares one rate limiter per
-    # client id, and a run at another budget must not inherit the previous run's window
-    SUSTAINED_RUNS[0] += 1
-    with simulator(doc, 12 + SUSTAINED_RUNS[0], budget) as sim:
+    with simulator(doc, next(SUSTAINED_SEEDS), budget) as sim:
         h = harness(sim, work / f"svc-{label}", budget).start()
         try:
             minutes = args.sustained_minutes

@@ -116,7 +116,11 @@ def write_once(
         if result.path is None:
             ledger.record_output(conversation_id, profile, item, "skipped", None, 0)
             return WriteOutcome(None, 0, result.action, str(result.metadata))
-        if owner is not None:
+        if owner is None:
+            ledger.record_output(
+                conversation_id, profile, item, "written", str(result.path), result.bytes_written
+            )
+        else:  # another instance may have written it meanwhile: exactly one record wins
             theirs = ledger.record_written_once(
                 conversation_id, profile, item, str(result.path), result.bytes_written
             )
@@ -124,10 +128,6 @@ def write_once(
                 return _written_elsewhere(
                     conversation_id, profile, Path(theirs), Path(result.path), result.action
                 )
-            return WriteOutcome(result.path, result.bytes_written, result.action, str(result.metadata))
-        ledger.record_output(
-            conversation_id, profile, item, "written", str(result.path), result.bytes_written
-        )
         return WriteOutcome(result.path, result.bytes_written, result.action, str(result.metadata))
 
 
