@@ -52,6 +52,13 @@ BACKGROUND_PRIORITY = 5
 MAX_UNCLEAN_STARTS = 5
 WAKE_CHECK_S = 0.25
 PRUNE_EVERY_S = 6 * 3600.0
+BOUND_RECENT_S = 15.0
+"""The budget bound this recently (a live or write-back request waited for it): exports wait for bulk reads."""
+BOUND_EXIT_SHARE = 0.6
+"""... until it has not bound for `BOUND_RECENT_S` and live and write-back use less than this share of it."""
+BULK_WAIT_S = 10.0
+"""While the budget binds, a bulk read starts with fewer than `batch_threshold` conversations once the
+first of them has waited this long."""
 
 
 class ExportSupervisor(Supervisor):
@@ -75,6 +82,8 @@ class ExportSupervisor(Supervisor):
         self.next_prune = 0.0
         self.prefetching = False
         self.prefetched: set[str] = set()  # asked for in bulk already (found or not)
+        self.budget_bound = False  # the API budget sets the pace: exports start after a bulk read
+        self.enqueued_at: dict[str, float] = {}  # monotonic time each queued conversation was queued
         cluster = getattr(deps, "cluster", None)
         self.cluster = cluster
         self.me: str = cluster.name if cluster is not None else "local"
@@ -233,6 +242,7 @@ class ExportSupervisor(Supervisor):
         return {
             "running": len(self.running),
             "queued": len(self.queue),
+            "budget_bound": self.budget_bound,
             "parked": ledger.parked_by_reason(),
             "licensed": self.licensed,
             "license_reason": self.license_reason,
@@ -245,6 +255,9 @@ class ExportSupervisor(Supervisor):
         if conversation_id in self.queued:
             return
         self.queued.add(conversation_id)
+        self.enqueued_at[conversation_id] = time.monotonic()
+        if len(self.enqueued_at) > 2 * len(self.queued) + 1000:
+            self.enqueued_at = {c: t for c, t in self.enqueued_at.items() if c in self.queued}
         heapq.heappush(self.queue, (priority, next(self.arrivals), conversation_id))
 
     def _finished(self, message: ConversationFinished) -> None:
@@ -454,12 +467,17 @@ class ExportSupervisor(Supervisor):
         # background work (found by reconciliation, backfilled) never takes the last slots: a live call
         # that ends meanwhile starts at once
         background_slots = max(1, slots - max(1, slots // 4))
+        self._check_budget()
         deferred: list[tuple[int, int, str]] = []
         while self.queue and len(self.running) < slots:
             entry = heapq.heappop(self.queue)
             conversation_id = entry[2]
-            if conversation_id in self.running or self._held_for_prefetch(entry):
-                deferred.append(entry)  # its previous run is still stopping, or a batch is coming
+            if (
+                conversation_id in self.running
+                or self._held_for_prefetch(entry)
+                or self._waits_for_bulk(entry)
+            ):
+                deferred.append(entry)  # its previous run is still stopping, or a bulk read is coming
                 continue
             if entry[0] >= BACKGROUND_PRIORITY and len(self.background) >= background_slots:
                 deferred.append(entry)
@@ -505,20 +523,19 @@ class ExportSupervisor(Supervisor):
         """A backlog: read the next waiting conversations' analytics details together (one request per
         100) so that their exports do not ask one by one (export/prefetch.py)."""
         threshold = int(getattr(self.deps.settings, "batch_threshold", 0) or 0)
-        if self.prefetching or threshold <= 0 or len(self.queue) < threshold or self.snapshot is None:
+        if self.prefetching or threshold <= 0 or not self.queue or self.snapshot is None:
             return
-        from export.batch_sources import batchable
         from export.planner import Planner
         from export.prefetch import MAX_IDS, prefetch_backlog
 
         ids = [cid for _, _, cid in sorted(self.queue) if cid not in self.prefetched][:MAX_IDS]
-        if len(ids) < threshold:
+        if not ids or len(ids) < threshold and not self._bulk_due(ids):
             return
         self.prefetched.update(ids)
         if len(self.prefetched) > 10_000:
             self.prefetched = set(ids)
         planner = Planner(self.snapshot, self.deps.sequences, self.deps.ledger)
-        batch = batchable(self.snapshot.config.profiles)
+        batch = self._batchable()
         # they wait for slots anyway: not started one by one (each reading what the bulk read brings)
         # while it runs
         self.prefetch_held = set(ids)
@@ -534,6 +551,52 @@ class ExportSupervisor(Supervisor):
             batch_dir=self.batch_dir if batch else None,
             tag=("prefetch", len(ids)),
         )
+
+    def _check_budget(self) -> None:
+        """Whether the API budget sets the pace: a live or write-back request waited for it in the last
+        `BOUND_RECENT_S`, or it did before and live and write-back still use most of it. Then queued
+        conversations start only after a bulk read (`_waits_for_bulk`): one by one, each would spend
+        requests the bulk read saves, and only wait for the budget in its slot."""
+        limiter = getattr(self.deps.client, "limiter", None)
+        threshold = int(getattr(self.deps.settings, "batch_threshold", 0) or 0)
+        if limiter is None or threshold <= 0:
+            bound = False
+        elif limiter.bound_within(BOUND_RECENT_S):
+            bound = True
+        else:
+            bound = self.budget_bound and limiter.foreground_share() >= BOUND_EXIT_SHARE
+        if bound != self.budget_bound:
+            if bound:
+                logger.info(
+                    "The API budget (%s requests/min) sets the pace: waiting exports (%d) start after "
+                    "bulk reads of their analytics details%s",
+                    limiter.per_minute,
+                    len(self.queue),
+                    " and recordings" if self.snapshot is not None and self._batchable() else "",
+                )
+            else:
+                logger.info(
+                    "The API budget has room again: exports start one by one (%d waiting)", len(self.queue)
+                )
+        self.budget_bound = bound
+
+    def _batchable(self) -> bool:
+        from export.batch_sources import batchable
+
+        return batchable(self.snapshot.config.profiles)
+
+    def _waits_for_bulk(self, entry: tuple[int, int, str]) -> bool:
+        """While the budget binds, a queued conversation waits for a bulk read of it (one request for
+        many), unless one was tried already."""
+        return self.budget_bound and entry[2] not in self.prefetched
+
+    def _bulk_due(self, ids: list[str]) -> bool:
+        """While the budget binds, fewer than `batch_threshold` waiting conversations are read in bulk
+        once the first has waited `BULK_WAIT_S` (none waits for a backlog that does not come)."""
+        if not self.budget_bound:
+            return False
+        now = time.monotonic()
+        return any(now - self.enqueued_at.get(cid, now) >= BULK_WAIT_S for cid in ids)
 
     def _held_for_prefetch(self, entry: tuple[int, int, str]) -> bool:
         """While a backlog's bulk read runs, its conversations wait for it (one request instead of one

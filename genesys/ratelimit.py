@@ -40,6 +40,8 @@ WRITEBACK_RESERVE = 0.05
 """Share of the window write-back leaves free for live exports."""
 BACKGROUND_SHARE = 0.5
 """Default share of the window background work may use (`[genesys] background_share`)."""
+BOUND_WAIT_S = 1.0
+"""A live or write-back request that waits this long for a slot: the budget binds (`bound_within`)."""
 
 
 class RateLimiter:
@@ -66,6 +68,7 @@ class RateLimiter:
         self._waiting: Counter[int] = Counter()
         self.background_share = background_share
         self.granted: Counter[int] = Counter()  # requests granted per priority since start
+        self._bound_at = -math.inf  # when a live or write-back request last waited `BOUND_WAIT_S`
 
     @property
     def per_minute(self) -> int:
@@ -135,6 +138,8 @@ class RateLimiter:
             if abort is not None and abort.is_set():
                 raise ClientClosed(what, message="client closed while waiting for the request budget")
             now = self._clock()
+            if priority <= Priority.WRITEBACK and now - start >= BOUND_WAIT_S:
+                self._bound_at = now
             delay = self._delay_locked(now, priority)
             if delay <= 0:
                 self._stamps.append((now, priority))
@@ -153,7 +158,7 @@ class RateLimiter:
                 finally:
                     self._cond.acquire()
             else:
-                self._cond.wait(delay)
+                self._cond.wait(min(delay, BOUND_WAIT_S))  # a long wait is noted as it lasts
 
     def pause(self, seconds: float) -> None:
         """Hold every caller back for ``seconds`` (after a 429 with ``Retry-After``)."""
@@ -182,6 +187,19 @@ class RateLimiter:
         with self._cond:
             self._delay_locked(self._clock())
             return len(self._stamps)
+
+    def bound_within(self, seconds: float) -> bool:
+        """Whether a live or write-back request waited `BOUND_WAIT_S` or more for a slot in the last
+        `seconds` (or waits now): the budget, not the work, sets the pace."""
+        with self._cond:
+            return self._clock() - self._bound_at <= seconds
+
+    def foreground_share(self) -> float:
+        """Share of the budget that live and write-back requests used in the current window."""
+        with self._cond:
+            self._delay_locked(self._clock())
+            used = sum(1 for _, p in self._stamps if p <= Priority.WRITEBACK)
+            return used / self._per_window
 
     def usage(self) -> dict[str, int]:
         """Requests in the current window by priority (for the status line)."""

@@ -224,6 +224,7 @@ def log_status(service: Service) -> None:
     budget = (
         f"API {per_minute:.0f}/min of {limiter.per_minute}"
         + (f", {per_call:.1f} per exported call" if per_call is not None else "")
+        + (", the budget sets the pace (exports start after bulk reads)" if s.get("budget_bound") else "")
         if limiter is not None
         else "API ?"
     )

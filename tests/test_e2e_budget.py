@@ -3,12 +3,16 @@ conversation, and live calls first when the budget is tight."""
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from pathlib import Path
 
 import soundfile
 from service_harness import Harness, document, profile
 
+from genesys import ratelimit
+from service.runtime import log_status
 from simulator.app import Simulator
 
 QUEUES = ["Sales", "Support"]
@@ -217,3 +221,60 @@ def test_a_backlog_downloads_recordings_in_one_batch_with_the_same_files_and_sta
         for path in (tmp_path / "batch").rglob("*.wav"):
             info = soundfile.info(str(path))
             assert info.samplerate == 8000 and info.subtype == "PCM_16", (path, info)
+
+
+def test_while_the_budget_sets_the_pace_live_calls_start_after_a_bulk_read(tmp_path, caplog):
+    """Live calls that end one at a time, faster than the budget serves them one by one, never queue up
+    to `batch_threshold` by themselves (the export slots take them and wait in the limiter). Once a live
+    request has waited for the budget, waiting calls start only after a bulk read: their analytics
+    details come in one query and their recordings in one batch, not one request each."""
+    caplog.set_level(logging.INFO, logger="actors.export_supervisor")
+    caplog.set_level(logging.INFO, logger="service.runtime")
+    doc = document(archive("Archive", tmp_path / "out", TranscriptExportEnabled=False))
+    client_id = f"budget-pace-{uuid.uuid4().hex[:8]}"
+    # time scaled: the real limiter with 12 requests per 4-second window (180 a minute)
+    ratelimit._registry[client_id] = ratelimit.RateLimiter(12, window_s=4.0)
+    try:
+        with Simulator(
+            seed=71, client_id=client_id, config_document=doc, event_speed=300.0, details_delay_s=0.0
+        ) as sim:
+            harness = Harness(
+                sim, tmp_path, requests_per_minute=12, max_concurrent_exports=4, batch_threshold=20
+            ).start()
+            try:
+                since = time.time()
+                calls = []
+                for i in range(16):  # 16 < batch_threshold: no backlog by count alone
+                    calls.append(
+                        sim.inject_call(kind="inbound_simple", queue_name=QUEUES[i % 2], duration_s=20)
+                    )
+                    time.sleep(0.3)
+                ids = [c.conversation_id for c in calls]
+                assert harness.wait(lambda: harness.service.status().get("budget_bound"), 30)
+                log_status(harness.service)  # the operator's status line says so
+                states = harness.wait_done(ids, 150)
+                assert set(states.values()) == {"done"}, states
+                for cid in ids:
+                    names = [p.name for p in harness.files_for(cid)]
+                    assert len(names) == 1 and names[0].startswith(cid) and names[0].endswith(".wav"), names
+                one_by_one = {
+                    r.path.split("/")[4]
+                    for r in sim.requests
+                    if r.time_s >= since and r.method == "GET" and r.path.endswith("/recordings")
+                }
+                batches = api_requests(sim, since, "/recording/batchrequests", "POST")
+                queries = api_requests(sim, since, "/analytics/conversations/details/query", "POST")
+            finally:
+                harness.stop()
+    finally:
+        ratelimit._registry.pop(client_id, None)
+    assert any(
+        r.getMessage().startswith("The API budget (12 requests/min) sets the pace") for r in caplog.records
+    )
+    assert any(
+        r.getMessage().startswith("Status:") and "the budget sets the pace" in r.getMessage()
+        for r in caplog.records
+    )
+    assert batches >= 1 and queries >= 1, (batches, queries)
+    # the calls that started before the budget bound asked one by one; the others came in bulk
+    assert len(one_by_one) <= 8, len(one_by_one)

@@ -22,7 +22,7 @@ from genesys.errors import (
     Unauthorized,
     error_from_response,
 )
-from genesys.ratelimit import RateLimiter, limiter_for
+from genesys.ratelimit import Priority, RateLimiter, limiter_for
 from genesys.topics import (
     chunk_topics,
     is_calls_topic,
@@ -136,6 +136,39 @@ def test_bounded_wait_and_pause() -> None:
     clock.t = 100
     lim.pause(5)
     assert lim.acquire(max_wait_s=10) == pytest.approx(5)
+
+
+def test_bound_within_notes_live_and_writeback_waits_but_not_background() -> None:
+    clock = FakeClock()
+    lim = RateLimiter(4, window_s=60, clock=clock, sleep=clock.sleep)
+    for _ in range(2):
+        lim.acquire(priority=Priority.BACKGROUND)  # its share: 2 of 4
+    assert lim.acquire(max_wait_s=100, priority=Priority.BACKGROUND) == pytest.approx(60)
+    assert not lim.bound_within(1000), "background work waiting for its share is not the budget binding"
+    assert lim.foreground_share() == 0.0
+    clock.t = 200
+    for _ in range(4):
+        assert lim.acquire() == 0  # no wait: not bound
+    assert not lim.bound_within(1000)
+    assert lim.foreground_share() == 1.0
+    assert lim.acquire(max_wait_s=100, priority=Priority.WRITEBACK) == pytest.approx(60)
+    assert lim.bound_within(0)
+    clock.t += 20
+    assert lim.bound_within(20) and not lim.bound_within(19)
+    assert lim.foreground_share() == 0.25
+
+
+def test_bound_within_notes_a_wait_while_it_lasts() -> None:
+    lim = RateLimiter(1, window_s=3.0)
+    lim.acquire()
+    waiter = threading.Thread(target=lim.acquire, kwargs={"max_wait_s": 10})
+    waiter.start()
+    deadline = time.monotonic() + 2.5
+    while not lim.bound_within(0.5) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert lim.bound_within(0.5), "a live request waiting over a second is noted before it gets its slot"
+    assert waiter.is_alive()
+    waiter.join()
 
 
 def test_observe_headers_pauses_when_budget_spent() -> None:
