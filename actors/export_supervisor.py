@@ -54,8 +54,9 @@ WAKE_CHECK_S = 0.25
 PRUNE_EVERY_S = 6 * 3600.0
 BOUND_RECENT_S = 15.0
 """The budget bound this recently (a live or write-back request waited for it): exports wait for bulk reads."""
-BOUND_EXIT_SHARE = 0.6
-"""... until it has not bound for `BOUND_RECENT_S` and live and write-back use less than this share of it."""
+BOUND_EXIT_SHARE = 0.8
+"""... until it has not bound for `BOUND_RECENT_S` and live and write-back use less than this share of it
+(one by one, calls cost more than in bulk reads: with this much room they fit again)."""
 BULK_WAIT_S = 10.0
 """While the budget binds, a bulk read starts with fewer than `batch_threshold` conversations once the
 first of them has waited this long."""

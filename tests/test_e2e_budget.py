@@ -11,6 +11,7 @@ from pathlib import Path
 import soundfile
 from service_harness import Harness, document, profile
 
+from actors import export_supervisor
 from genesys import ratelimit
 from service.runtime import log_status
 from simulator.app import Simulator
@@ -223,7 +224,7 @@ def test_a_backlog_downloads_recordings_in_one_batch_with_the_same_files_and_sta
             assert info.samplerate == 8000 and info.subtype == "PCM_16", (path, info)
 
 
-def test_while_the_budget_sets_the_pace_live_calls_start_after_a_bulk_read(tmp_path, caplog):
+def test_while_the_budget_sets_the_pace_live_calls_start_after_a_bulk_read(tmp_path, caplog, monkeypatch):
     """Live calls that end one at a time, faster than the budget serves them one by one, never queue up
     to `batch_threshold` by themselves (the export slots take them and wait in the limiter). Once a live
     request has waited for the budget, waiting calls start only after a bulk read: their analytics
@@ -232,8 +233,11 @@ def test_while_the_budget_sets_the_pace_live_calls_start_after_a_bulk_read(tmp_p
     caplog.set_level(logging.INFO, logger="service.runtime")
     doc = document(archive("Archive", tmp_path / "out", TranscriptExportEnabled=False))
     client_id = f"budget-pace-{uuid.uuid4().hex[:8]}"
-    # time scaled: the real limiter with 12 requests per 4-second window (180 a minute)
+    # time scaled: the real limiter with 12 requests per 4-second window (180 a minute); the pace is
+    # noticed as in service (a request waited a second) and the supervisor's waits shortened
     ratelimit._registry[client_id] = ratelimit.RateLimiter(12, window_s=4.0)
+    monkeypatch.setattr(export_supervisor, "BOUND_RECENT_S", 3.0)
+    monkeypatch.setattr(export_supervisor, "BULK_WAIT_S", 2.0)
     try:
         with Simulator(
             seed=71, client_id=client_id, config_document=doc, event_speed=300.0, details_delay_s=0.0
@@ -254,6 +258,8 @@ def test_while_the_budget_sets_the_pace_live_calls_start_after_a_bulk_read(tmp_p
                 log_status(harness.service)  # the operator's status line says so
                 states = harness.wait_done(ids, 150)
                 assert set(states.values()) == {"done"}, states
+                # the load is gone: exports start one by one again
+                assert harness.wait(lambda: not harness.service.status().get("budget_bound"), 20)
                 for cid in ids:
                     names = [p.name for p in harness.files_for(cid)]
                     assert len(names) == 1 and names[0].startswith(cid) and names[0].endswith(".wav"), names
@@ -271,6 +277,7 @@ def test_while_the_budget_sets_the_pace_live_calls_start_after_a_bulk_read(tmp_p
     assert any(
         r.getMessage().startswith("The API budget (12 requests/min) sets the pace") for r in caplog.records
     )
+    assert any(r.getMessage().startswith("The API budget has room again") for r in caplog.records)
     assert any(
         r.getMessage().startswith("Status:") and "the budget sets the pace" in r.getMessage()
         for r in caplog.records
