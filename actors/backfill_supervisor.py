@@ -74,6 +74,9 @@ def backfill_supervisor() -> type[ExportSupervisor]:
         def _maybe_prefetch(self) -> None:
             return  # the backfill command stores every context it found (no per-call details read)
 
+        def _check_budget(self) -> None:
+            self.budget_bound = False  # no bulk read comes here: its jobs never wait for one
+
         def _owner(self) -> str | None:
             return self.me  # outcomes are recorded only while this process holds the job
 

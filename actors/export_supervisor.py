@@ -38,6 +38,8 @@ from actors.base import BackgroundDone
 from actors.export import ExportActor
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor, schedule
 from export.batch_sources import remove_batch_files
+from export.prefetch import MAX_IDS as PREFETCH_IDS
+from genesys.ratelimit import Priority
 from messages.config import ConfigChanged, LicenseChanged
 from messages.intake import ConversationFinished, ExportRequested
 from messages.lifecycle import Tick
@@ -60,6 +62,8 @@ BOUND_EXIT_SHARE = 0.8
 BULK_WAIT_S = 10.0
 """While the budget binds, a bulk read starts with fewer than `batch_threshold` conversations once the
 first of them has waited this long."""
+BULK_PATIENCE_S = 30.0
+"""A bulk read that runs longer than this no longer holds live calls that wait for the next one."""
 
 
 class ExportSupervisor(Supervisor):
@@ -83,7 +87,9 @@ class ExportSupervisor(Supervisor):
         self.next_prune = 0.0
         self.prefetching = False
         self.prefetched: set[str] = set()  # asked for in bulk already (found or not)
-        self.budget_bound = False  # the API budget sets the pace: exports start after a bulk read
+        self.budget_bound = False  # the API budget sets the pace: live exports start after a bulk read
+        self.prefetch_live = False  # the running bulk read includes live calls
+        self.prefetch_started = 0.0
         self.enqueued_at: dict[str, float] = {}  # monotonic time each queued conversation was queued
         cluster = getattr(deps, "cluster", None)
         self.cluster = cluster
@@ -217,6 +223,7 @@ class ExportSupervisor(Supervisor):
             self.outcomes[message.conversation_id] = message.outcome
         elif message == "drain":
             self.draining = True
+            self.budget_bound = False
             logger.info(
                 "Export intake closed: %d running, %d waiting (they resume on the next start)",
                 len(self.running),
@@ -396,6 +403,8 @@ class ExportSupervisor(Supervisor):
         or gave up (live work first; background work within its share of the slots)."""
         if self.draining or not self.licensed or self.snapshot is None or time.monotonic() < self.next_claim:
             return
+        if self.budget_bound:
+            return  # this instance's budget is spent: instances with room take the queued jobs
         slots = self.deps.settings.max_concurrent_exports
         free = slots - len(self.running)
         if free <= 0:
@@ -412,6 +421,7 @@ class ExportSupervisor(Supervisor):
         self.next_claim = 0.0 if claimed else time.monotonic() + 1.0
         for job in claimed:
             self.queued.discard(job.conversation_id)
+            self.enqueued_at.pop(job.conversation_id, None)
             self._launch(job)
 
     def _prune(self) -> None:
@@ -470,15 +480,18 @@ class ExportSupervisor(Supervisor):
         background_slots = max(1, slots - max(1, slots // 4))
         self._check_budget()
         deferred: list[tuple[int, int, str]] = []
+        for_bulk = 0
         while self.queue and len(self.running) < slots:
             entry = heapq.heappop(self.queue)
             conversation_id = entry[2]
-            if (
-                conversation_id in self.running
-                or self._held_for_prefetch(entry)
-                or self._waits_for_bulk(entry)
-            ):
-                deferred.append(entry)  # its previous run is still stopping, or a bulk read is coming
+            if self._waits_for_bulk(entry):
+                deferred.append(entry)
+                for_bulk += 1
+                if for_bulk > 2 * PREFETCH_IDS:
+                    break  # the next bulk reads take them in this order: what follows waits for them
+                continue
+            if conversation_id in self.running or self._held_for_prefetch(entry):
+                deferred.append(entry)  # its previous run is still stopping, or a batch is coming
                 continue
             if entry[0] >= BACKGROUND_PRIORITY and len(self.background) >= background_slots:
                 deferred.append(entry)
@@ -496,6 +509,7 @@ class ExportSupervisor(Supervisor):
                 deferred.append(entry)
                 break
             self.queued.discard(conversation_id)
+            self.enqueued_at.pop(conversation_id, None)
             if job is None or job.state in ("done", "failed", "parked"):
                 continue
             if started is None:
@@ -526,15 +540,20 @@ class ExportSupervisor(Supervisor):
         threshold = int(getattr(self.deps.settings, "batch_threshold", 0) or 0)
         if self.prefetching or threshold <= 0 or not self.queue or self.snapshot is None:
             return
+        if len(self.queue) < threshold and not self.budget_bound:
+            return
         from export.planner import Planner
-        from export.prefetch import MAX_IDS, prefetch_backlog
+        from export.prefetch import prefetch_backlog
+        from export.steps import with_priority
 
-        ids = [cid for _, _, cid in sorted(self.queue) if cid not in self.prefetched][:MAX_IDS]
+        entries = [e for e in sorted(self.queue) if e[2] not in self.prefetched][:PREFETCH_IDS]
+        ids = [cid for _, _, cid in entries]
         if not ids or len(ids) < threshold and not self._bulk_due(ids):
             return
         self.prefetched.update(ids)
-        if len(self.prefetched) > 10_000:
-            self.prefetched = set(ids)
+        if len(self.prefetched) > 10_000:  # forget what left the queue
+            self.prefetched = {cid for cid in self.prefetched if cid in self.queued}
+        live = any(e[0] < BACKGROUND_PRIORITY for e in entries)
         planner = Planner(self.snapshot, self.deps.sequences, self.deps.ledger)
         batch = self._batchable()
         # they wait for slots anyway: not started one by one (each reading what the bulk read brings)
@@ -542,7 +561,12 @@ class ExportSupervisor(Supervisor):
         self.prefetch_held = set(ids)
         self.batch_running = batch
         self.prefetching = True
+        self.prefetch_live = live
+        self.prefetch_started = time.monotonic()
         self.run_in_background(
+            with_priority,
+            self.deps.client,
+            Priority.LIVE if live else Priority.BACKGROUND,  # background work's read: within its share
             prefetch_backlog,
             self.deps.client,
             self.deps.ledger,
@@ -587,9 +611,16 @@ class ExportSupervisor(Supervisor):
         return batchable(self.snapshot.config.profiles)
 
     def _waits_for_bulk(self, entry: tuple[int, int, str]) -> bool:
-        """While the budget binds, a queued conversation waits for a bulk read of it (one request for
-        many), unless one was tried already."""
-        return self.budget_bound and entry[2] not in self.prefetched
+        """While the budget binds, a queued live call waits for a bulk read of it (one request for many),
+        unless one was tried already. Never behind a bulk read of background work only, nor behind one
+        that has run for `BULK_PATIENCE_S`; background work has its own share of the budget and slots."""
+        if not self.budget_bound or entry[0] >= BACKGROUND_PRIORITY or entry[2] in self.prefetched:
+            return False
+        if self.prefetching and (
+            not self.prefetch_live or time.monotonic() - self.prefetch_started > BULK_PATIENCE_S
+        ):
+            return False
+        return True
 
     def _bulk_due(self, ids: list[str]) -> bool:
         """While the budget binds, fewer than `batch_threshold` waiting conversations are read in bulk

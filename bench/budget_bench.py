@@ -49,7 +49,6 @@ logger = logging.getLogger("bench.budget")
 KINDS = ("inbound_simple", "inbound_simple", "blind_transfer", "multi_recording", "outbound", "inbound_hold")
 QUEUES = ("Sales", "Support", "Billing", "Claims")
 UNLIMITED = 1_000_000
-STEADY: dict[str, float] = {}  # label -> exports finished per minute in the second half of its window
 BATCHABLE_TEMPLATE = "{Conversation.StartTime|Format(yyyyMMdd_HHmmss)}_{Agent.Name}_{Conversation.Id}_{Recording.Id}.{FileExtension}"
 
 
@@ -171,7 +170,9 @@ SUSTAINED_SEEDS = itertools.count(13)
 client id, and a run at another budget must not inherit the previous run's window."""
 
 
-def sustained(args: argparse.Namespace, work: Path, doc: str, budget: int, label: str) -> float:
+def sustained(args: argparse.Namespace, work: Path, doc: str, budget: int, label: str) -> tuple[float, float]:
+    """(exports per minute of the calls injected in the window, exports finished per minute in its
+    second half)."""
     with simulator(doc, next(SUSTAINED_SEEDS), budget) as sim:
         h = harness(sim, work / f"svc-{label}", budget).start()
         try:
@@ -209,16 +210,17 @@ def sustained(args: argparse.Namespace, work: Path, doc: str, budget: int, label
         f"\nSustained {label}: {per_min:.1f} calls exported per minute ({done} of {len(calls)} injected in "
         f"{minutes:g} min); {steady:.1f} per minute finished in the window's second half"
     )
-    STEADY[label] = steady
     report(f"  requests in that window per exported call ({label})", counts, max(1, done))
     del done_at
-    return per_min
+    return per_min, steady
 
 
-def steady_ratio() -> str:
-    """The last two sustained runs' steady-state ratio (budget-bound ÷ unlimited)."""
-    (_, a), (_, b) = list(STEADY.items())[-2:]
-    return f"; steady state (second half): {a:.1f} ÷ {b:.1f} = {a / max(b, 1e-9):.2f}"
+def ratios(a: tuple[float, float], b: tuple[float, float]) -> str:
+    """Budget-bound ÷ unlimited, over the window and in its second half (the steady state)."""
+    return (
+        f"{a[0] / max(b[0], 1e-9):.2f}; steady state (second half): {a[1]:.1f} ÷ {b[1]:.1f} = "
+        f"{a[1] / max(b[1], 1e-9):.2f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not args.no_unlimited:
             b = sustained(args, work, demo_profiles(work / "sinf"), UNLIMITED, "four profiles unlimited")
-            print(f"    budget-bound / unlimited: {a / max(b, 1e-9):.2f}{steady_ratio()}")
+            print(f"    budget-bound / unlimited: {ratios(a, b)}")
     if "single" not in skip:
         one = document(
             profile(
@@ -270,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         a = sustained(args, work, one, args.budget, f"one profile at {args.budget}/min")
         if not args.no_unlimited:
             b = sustained(args, work, one, UNLIMITED, "one profile unlimited")
-            print(f"    budget-bound / unlimited: {a / max(b, 1e-9):.2f} (target ≥ 0.95){steady_ratio()}")
+            print(f"    budget-bound / unlimited (target ≥ 0.95): {ratios(a, b)}")
     if "single-batch" not in skip:
         # the same profile named by the conversation's start, not the recording's: no recording metadata
         # needed, so a backlog's recordings come in batches (export/batch_sources.py)
@@ -287,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         a = sustained(args, work, named, args.budget, f"one batchable profile at {args.budget}/min")
         if not args.no_unlimited:
             b = sustained(args, work, named, UNLIMITED, "one batchable profile unlimited")
-            print(f"    budget-bound / unlimited: {a / max(b, 1e-9):.2f} (target ≥ 0.95){steady_ratio()}")
+            print(f"    budget-bound / unlimited (target ≥ 0.95): {ratios(a, b)}")
     return 0
 
 

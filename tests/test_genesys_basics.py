@@ -11,6 +11,7 @@ import pytest
 from genesys.config import ClientConfig, login_url_for
 from genesys.errors import (
     BadRequest,
+    ClientClosed,
     Conflict,
     Forbidden,
     GenesysError,
@@ -159,16 +160,30 @@ def test_bound_within_notes_live_and_writeback_waits_but_not_background() -> Non
 
 
 def test_bound_within_notes_a_wait_while_it_lasts() -> None:
-    lim = RateLimiter(1, window_s=3.0)
+    lim = RateLimiter(1, window_s=30.0)
     lim.acquire()
-    waiter = threading.Thread(target=lim.acquire, kwargs={"max_wait_s": 10})
+    closed = threading.Event()
+    ended: list[BaseException] = []
+
+    def wait_for_slot() -> None:
+        try:
+            lim.acquire(max_wait_s=60, abort=closed)
+        except ClientClosed as exc:
+            ended.append(exc)
+
+    waiter = threading.Thread(target=wait_for_slot)
     waiter.start()
-    deadline = time.monotonic() + 2.5
+    deadline = time.monotonic() + 5.0
     while not lim.bound_within(0.5) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert lim.bound_within(0.5), "a live request waiting over a second is noted before it gets its slot"
-    assert waiter.is_alive()
-    waiter.join()
+    try:
+        assert lim.bound_within(0.5), "a live request waiting over a second is noted before it gets its slot"
+        assert waiter.is_alive()
+    finally:
+        closed.set()
+        lim.wake()
+        waiter.join(5)
+    assert ended
 
 
 def test_observe_headers_pauses_when_budget_spent() -> None:
