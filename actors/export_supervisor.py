@@ -591,10 +591,10 @@ class ExportSupervisor(Supervisor):
         else:
             bound = self.budget_bound and limiter.foreground_share() >= BOUND_EXIT_SHARE
         if bound != self.budget_bound:
-            if bound:
+            if bound and limiter is not None:
                 logger.info(
-                    "The API budget (%s requests/min) sets the pace: waiting exports (%d) start after "
-                    "bulk reads of their analytics details%s",
+                    "The API budget (%s requests/min) sets the pace: waiting live calls (%d queued) start "
+                    "after bulk reads of their analytics details%s",
                     limiter.per_minute,
                     len(self.queue),
                     " and recordings" if self.snapshot is not None and self._batchable() else "",
