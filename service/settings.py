@@ -56,7 +56,8 @@ class Settings:
     recoverable_horizon_s: float = 86400.0
     # [service] batch_threshold / CALLEXPORT_BATCH_THRESHOLD: when at least this many conversations wait for
     # an export slot, their analytics details are read 100 at a time (one request) instead of one by one;
-    # while the API budget sets the pace, waiting exports start only after such a bulk read; 0 turns both off
+    # while the API budget sets the pace, waiting live calls start only after such a
+    # bulk read (never behind background work); 0 turns both off
     batch_threshold: int = 20
     # [service] prune_after_days / CALLEXPORT_PRUNE_AFTER_DAYS: finished jobs older than this leave the ledger
     prune_after_days: float = 90.0
