@@ -38,6 +38,7 @@ from actors.base import BackgroundDone
 from actors.export import ExportActor
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor, schedule
 from export.batch_sources import remove_batch_files
+from export.pace import BudgetPace
 from export.prefetch import MAX_IDS as PREFETCH_IDS
 from genesys.ratelimit import Priority
 from messages.config import ConfigChanged, LicenseChanged
@@ -54,16 +55,6 @@ BACKGROUND_PRIORITY = 5
 MAX_UNCLEAN_STARTS = 5
 WAKE_CHECK_S = 0.25
 PRUNE_EVERY_S = 6 * 3600.0
-BOUND_RECENT_S = 15.0
-"""The budget bound this recently (a live or write-back request waited for it): exports wait for bulk reads."""
-BOUND_EXIT_SHARE = 0.8
-"""... until it has not bound for `BOUND_RECENT_S` and live and write-back use less than this share of it
-(one by one, calls cost more than in bulk reads: with this much room they fit again)."""
-BULK_WAIT_S = 10.0
-"""While the budget binds, a bulk read starts with fewer than `batch_threshold` conversations once the
-first of them has waited this long."""
-BULK_PATIENCE_S = 30.0
-"""A bulk read that runs longer than this no longer holds live calls that wait for the next one."""
 
 
 class ExportSupervisor(Supervisor):
@@ -87,10 +78,7 @@ class ExportSupervisor(Supervisor):
         self.next_prune = 0.0
         self.prefetching = False
         self.prefetched: set[str] = set()  # asked for in bulk already (found or not)
-        self.budget_bound = False  # the API budget sets the pace: live exports start after a bulk read
-        self.prefetch_live = False  # the running bulk read includes live calls
-        self.prefetch_started = 0.0
-        self.enqueued_at: dict[str, float] = {}  # monotonic time each queued conversation was queued
+        self.pace = BudgetPace()  # while the API budget binds, live calls start after a bulk read
         cluster = getattr(deps, "cluster", None)
         self.cluster = cluster
         self.me: str = cluster.name if cluster is not None else "local"
@@ -223,7 +211,7 @@ class ExportSupervisor(Supervisor):
             self.outcomes[message.conversation_id] = message.outcome
         elif message == "drain":
             self.draining = True
-            self.budget_bound = False
+            self.pace.stop()
             logger.info(
                 "Export intake closed: %d running, %d waiting (they resume on the next start)",
                 len(self.running),
@@ -250,7 +238,7 @@ class ExportSupervisor(Supervisor):
         return {
             "running": len(self.running),
             "queued": len(self.queue),
-            "budget_bound": self.budget_bound,
+            "budget_bound": self.pace.bound,
             "parked": ledger.parked_by_reason(),
             "licensed": self.licensed,
             "license_reason": self.license_reason,
@@ -263,9 +251,7 @@ class ExportSupervisor(Supervisor):
         if conversation_id in self.queued:
             return
         self.queued.add(conversation_id)
-        self.enqueued_at[conversation_id] = time.monotonic()
-        if len(self.enqueued_at) > 2 * len(self.queued) + 1000:
-            self.enqueued_at = {c: t for c, t in self.enqueued_at.items() if c in self.queued}
+        self.pace.queued(conversation_id, time.monotonic(), self.queued)
         heapq.heappush(self.queue, (priority, next(self.arrivals), conversation_id))
 
     def _finished(self, message: ConversationFinished) -> None:
@@ -403,7 +389,7 @@ class ExportSupervisor(Supervisor):
         or gave up (live work first; background work within its share of the slots)."""
         if self.draining or not self.licensed or self.snapshot is None or time.monotonic() < self.next_claim:
             return
-        if self.budget_bound:
+        if self.pace.bound:
             return  # this instance's budget is spent: instances with room take the queued jobs
         slots = self.deps.settings.max_concurrent_exports
         free = slots - len(self.running)
@@ -421,7 +407,7 @@ class ExportSupervisor(Supervisor):
         self.next_claim = 0.0 if claimed else time.monotonic() + 1.0
         for job in claimed:
             self.queued.discard(job.conversation_id)
-            self.enqueued_at.pop(job.conversation_id, None)
+            self.pace.left_queue(job.conversation_id)
             self._launch(job)
 
     def _prune(self) -> None:
@@ -509,7 +495,7 @@ class ExportSupervisor(Supervisor):
                 deferred.append(entry)
                 break
             self.queued.discard(conversation_id)
-            self.enqueued_at.pop(conversation_id, None)
+            self.pace.left_queue(conversation_id)
             if job is None or job.state in ("done", "failed", "parked"):
                 continue
             if started is None:
@@ -540,7 +526,7 @@ class ExportSupervisor(Supervisor):
         threshold = int(getattr(self.deps.settings, "batch_threshold", 0) or 0)
         if self.prefetching or threshold <= 0 or not self.queue or self.snapshot is None:
             return
-        if len(self.queue) < threshold and not self.budget_bound:
+        if len(self.queue) < threshold and not self.pace.bound:
             return
         from export.planner import Planner
         from export.prefetch import prefetch_backlog
@@ -548,7 +534,7 @@ class ExportSupervisor(Supervisor):
 
         entries = [e for e in sorted(self.queue) if e[2] not in self.prefetched][:PREFETCH_IDS]
         ids = [cid for _, _, cid in entries]
-        if not ids or len(ids) < threshold and not self._bulk_due(ids):
+        if not ids or len(ids) < threshold and not self.pace.bulk_due(ids, time.monotonic()):
             return
         self.prefetched.update(ids)
         if len(self.prefetched) > 10_000:  # forget what left the queue
@@ -561,8 +547,7 @@ class ExportSupervisor(Supervisor):
         self.prefetch_held = set(ids)
         self.batch_running = batch
         self.prefetching = True
-        self.prefetch_live = live
-        self.prefetch_started = time.monotonic()
+        self.pace.bulk_started(live, time.monotonic())
         self.run_in_background(
             with_priority,
             self.deps.client,
@@ -578,32 +563,24 @@ class ExportSupervisor(Supervisor):
         )
 
     def _check_budget(self) -> None:
-        """Whether the API budget sets the pace: a live or write-back request waited for it in the last
-        `BOUND_RECENT_S`, or it did before and live and write-back still use most of it. Then queued
-        conversations start only after a bulk read (`_waits_for_bulk`): one by one, each would spend
-        requests the bulk read saves, and only wait for the budget in its slot."""
+        """Whether the API budget sets the pace (`export.pace`): then queued live calls start only after
+        a bulk read; one by one, each would spend requests the bulk read saves, and wait for the budget
+        in its slot."""
         limiter = getattr(self.deps.client, "limiter", None)
         threshold = int(getattr(self.deps.settings, "batch_threshold", 0) or 0)
-        if limiter is None or threshold <= 0:
-            bound = False
-        elif limiter.bound_within(BOUND_RECENT_S):
-            bound = True
-        else:
-            bound = self.budget_bound and limiter.foreground_share() >= BOUND_EXIT_SHARE
-        if bound != self.budget_bound:
-            if bound and limiter is not None:
-                logger.info(
-                    "The API budget (%s requests/min) sets the pace: waiting live calls (%d queued) start "
-                    "after bulk reads of their analytics details%s",
-                    limiter.per_minute,
-                    len(self.queue),
-                    " and recordings" if self.snapshot is not None and self._batchable() else "",
-                )
-            else:
-                logger.info(
-                    "The API budget has room again: exports start one by one (%d waiting)", len(self.queue)
-                )
-        self.budget_bound = bound
+        changed = self.pace.update(limiter, enabled=threshold > 0)
+        if changed and limiter is not None:
+            logger.info(
+                "The API budget (%s requests/min) sets the pace: waiting live calls (%d queued) start "
+                "after bulk reads of their analytics details%s",
+                limiter.per_minute,
+                len(self.queue),
+                " and recordings" if self.snapshot is not None and self._batchable() else "",
+            )
+        elif changed is False:
+            logger.info(
+                "The API budget has room again: exports start one by one (%d waiting)", len(self.queue)
+            )
 
     def _batchable(self) -> bool:
         from export.batch_sources import batchable
@@ -611,24 +588,11 @@ class ExportSupervisor(Supervisor):
         return batchable(self.snapshot.config.profiles)
 
     def _waits_for_bulk(self, entry: tuple[int, int, str]) -> bool:
-        """While the budget binds, a queued live call waits for a bulk read of it (one request for many),
-        unless one was tried already. Never behind a bulk read of background work only, nor behind one
-        that has run for `BULK_PATIENCE_S`; background work has its own share of the budget and slots."""
-        if not self.budget_bound or entry[0] >= BACKGROUND_PRIORITY or entry[2] in self.prefetched:
-            return False
-        if self.prefetching and (
-            not self.prefetch_live or time.monotonic() - self.prefetch_started > BULK_PATIENCE_S
-        ):
-            return False
-        return True
-
-    def _bulk_due(self, ids: list[str]) -> bool:
-        """While the budget binds, fewer than `batch_threshold` waiting conversations are read in bulk
-        once the first has waited `BULK_WAIT_S` (none waits for a backlog that does not come)."""
-        if not self.budget_bound:
-            return False
-        now = time.monotonic()
-        return any(now - self.enqueued_at.get(cid, now) >= BULK_WAIT_S for cid in ids)
+        return self.pace.waits_for_bulk(
+            live=entry[0] < BACKGROUND_PRIORITY,
+            read_in_bulk=entry[2] in self.prefetched,
+            now=time.monotonic(),
+        )
 
     def _held_for_prefetch(self, entry: tuple[int, int, str]) -> bool:
         """While a backlog's bulk read runs, its conversations wait for it (one request instead of one
@@ -643,6 +607,7 @@ class ExportSupervisor(Supervisor):
 
     def _prefetched(self, done: Any) -> None:
         self.prefetching = False
+        self.pace.bulk_ended()
         self.prefetch_held = set()
         self._pump()  # what the bulk read held; it also starts the next bulk read
         if done.error is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import soundfile
 from service_harness import Harness, document, profile
 
-from actors import export_supervisor
+from export import pace
 from genesys import ratelimit
 from service.runtime import log_status
 from simulator.app import Simulator
@@ -237,8 +237,8 @@ def test_while_the_budget_sets_the_pace_live_calls_start_after_a_bulk_read(tmp_p
     # noticed as in service (a request waited a second) and the supervisor's waits shortened
     with ratelimit._registry_lock:
         ratelimit._registry[client_id] = ratelimit.RateLimiter(12, window_s=4.0)
-    monkeypatch.setattr(export_supervisor, "BOUND_RECENT_S", 3.0)
-    monkeypatch.setattr(export_supervisor, "BULK_WAIT_S", 2.0)
+    monkeypatch.setattr(pace, "BOUND_RECENT_S", 3.0)
+    monkeypatch.setattr(pace, "BULK_WAIT_S", 2.0)
     try:
         with Simulator(
             seed=71, client_id=client_id, config_document=doc, event_speed=300.0, details_delay_s=0.0
