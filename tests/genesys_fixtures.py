@@ -12,6 +12,20 @@ from genesys.config import ClientConfig
 from genesys.ratelimit import RateLimiter
 from genesys.rest import GenesysClient
 
+
+class FakeClock:
+    """A clock for `RateLimiter(clock=..., sleep=...)`: sleeping moves it on."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, s: float) -> None:
+        self.t += s
+
+
 _clients: dict[int, list[GenesysClient]] = {}
 
 FAST = {

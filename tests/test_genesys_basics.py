@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from genesys_fixtures import FakeClock
 
 from genesys.config import ClientConfig, login_url_for
 from genesys.errors import (
@@ -101,17 +102,6 @@ def test_topics_round_trip_and_chunks() -> None:
     ]
     chunks = chunk_topics([f"t{i}" for i in range(2500)], 1000)
     assert [len(c) for c in chunks] == [1000, 1000, 500]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, s: float) -> None:
-        self.t += s
 
 
 def test_sliding_window_never_exceeds_budget() -> None:

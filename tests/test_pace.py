@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from genesys_fixtures import FakeClock
+
 from export.pace import BOUND_RECENT_S, BULK_PATIENCE_S, BULK_WAIT_S, BudgetPace
 from genesys.ratelimit import Priority, RateLimiter
 
@@ -19,17 +21,6 @@ class Signals:
 
     def foreground_share(self) -> float:
         return self.share
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.t += seconds
 
 
 def test_the_pace_starts_when_the_budget_binds_and_ends_when_one_by_one_fits_again() -> None:
