@@ -59,4 +59,6 @@ class MediaCache:
         return path
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Cancel what has not started and let running encodes end (the directory may be removed next:
+        an encode cut off by that would fail a request still being answered)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -496,7 +496,11 @@ def test_fault_knobs_media_and_transcripts(sim: Simulator) -> None:
     sim.faults.transcripts_never = False
     assert api.get(sta).status_code == 200
     no_rec = finished_call(sim, kind="no_recording")
-    assert api.ok("GET", f"/api/v2/conversations/{no_rec.conversation_id}/recordings") == []
+    listing = api.get(f"/api/v2/conversations/{no_rec.conversation_id}/recordings")
+    # no audio recording; the agent's screen may still be recorded (another policy), and a screen
+    # recording still transcoding answers 202 (which one depends on the calls drawn before this one)
+    assert listing.status_code in (200, 202), listing.text[:300]
+    assert [r for r in listing.json() if r.get("media") != "screen"] == []
 
 
 def test_requests_log_and_truth(sim: Simulator) -> None:
