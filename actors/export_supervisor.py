@@ -37,9 +37,11 @@ import pykka
 from actors.base import BackgroundDone
 from actors.export import ExportActor
 from actors.supervisor import ChildSpec, RestartPolicy, Supervisor, schedule
-from export.batch_sources import remove_batch_files
+from export.batch_sources import batchable, remove_batch_files
 from export.pace import BudgetPace
 from export.prefetch import MAX_IDS as PREFETCH_IDS
+from export.prefetch import prefetch_backlog
+from export.steps import with_priority
 from genesys.ratelimit import Priority
 from messages.config import ConfigChanged, LicenseChanged
 from messages.intake import ConversationFinished, ExportRequested
@@ -529,8 +531,6 @@ class ExportSupervisor(Supervisor):
         if len(self.queue) < threshold and not self.pace.bound:
             return
         from export.planner import Planner
-        from export.prefetch import prefetch_backlog
-        from export.steps import with_priority
 
         entries = [e for e in sorted(self.queue) if e[2] not in self.prefetched][:PREFETCH_IDS]
         ids = [cid for _, _, cid in entries]
@@ -583,8 +583,6 @@ class ExportSupervisor(Supervisor):
             )
 
     def _batchable(self) -> bool:
-        from export.batch_sources import batchable
-
         return batchable(self.snapshot.config.profiles)
 
     def _waits_for_bulk(self, entry: tuple[int, int, str]) -> bool:
