@@ -181,7 +181,6 @@ def sustained(args: argparse.Namespace, work: Path, doc: str, budget: int, label
             calls = []
             started = time.monotonic()
             since = time.time()
-            done_at: list[float] = []
             while time.monotonic() - started < minutes * 60:
                 i = len(calls)
                 calls.append(
@@ -211,7 +210,6 @@ def sustained(args: argparse.Namespace, work: Path, doc: str, budget: int, label
         f"{minutes:g} min); {steady:.1f} per minute finished in the window's second half"
     )
     report(f"  requests in that window per exported call ({label})", counts, max(1, done))
-    del done_at
     return per_min, steady
 
 
